@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod clean;
+pub mod error;
+pub mod normalize;
+pub mod paragraph;
+pub mod removal;
+pub mod report;
+pub mod shingle;
+pub mod span;
+
+pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, Index, ParagraphOutcome};
+pub use error::{Error, ErrorKind};
+pub use normalize::{Normalizer, NormalizerBuilder};
+pub use paragraph::Layout;
+pub use removal::{DocId, ParagraphRef, Removal, RemovalKind};
+pub use span::Span;

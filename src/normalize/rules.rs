@@ -1,0 +1,449 @@
+//! Boilerplate rules: data with ids, matched on the matching key.
+//!
+//! A [`Rule`] has an id (named in the report for every removal it causes), a
+//! [`Match`] mode and patterns. Patterns are folded to matching keys when the
+//! [`RuleSet`] is built, so `"Leave a Reply"`, `"leave a reply"` and
+//! `"LEAVE A REPLY!"` are one pattern. All line patterns of all rules are
+//! compiled into one Aho-Corasick automaton; a paragraph is scanned once.
+//!
+//! Rules come from [`default_rules`], from the builder, or from a config file
+//! deserialized into [`RulesConfig`] (see the README for the TOML form).
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind};
+use crate::normalize::text::{key_words, matching_key};
+
+/// How a rule's patterns are matched against a paragraph's matching key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Match {
+    /// The whole paragraph is one of the patterns.
+    Line,
+    /// The paragraph starts with a pattern (at a word boundary).
+    Prefix,
+    /// The paragraph contains a pattern (at word boundaries).
+    Contains,
+    /// Every word of the paragraph is a pattern or a number (share bars:
+    /// "Facebook Twitter Email 12 shares").
+    AllWords,
+    /// An inline `[label: …]` or `[label]` span whose label is a pattern;
+    /// the span is cut out of the paragraph, or the whole paragraph goes when
+    /// nothing else is left.
+    Bracket,
+}
+
+/// One boilerplate rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Rule {
+    /// Id named in the report: lowercase letters, digits and `-`.
+    pub id: String,
+    /// How the patterns are matched.
+    #[serde(rename = "match")]
+    pub matcher: Match,
+    /// The patterns, compared by matching key.
+    pub patterns: Vec<String>,
+    /// Match only paragraphs that contain a link.
+    #[serde(default)]
+    pub requires_link: bool,
+    /// Match only paragraphs of at least this many words.
+    #[serde(default)]
+    pub min_words: Option<usize>,
+    /// Match only paragraphs of at most this many words.
+    #[serde(default)]
+    pub max_words: Option<usize>,
+}
+
+impl Rule {
+    /// A rule with no word bounds that does not require a link.
+    pub fn new<I, S>(id: &str, matcher: Match, patterns: I) -> Rule
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Rule {
+            id: id.to_string(),
+            matcher,
+            patterns: patterns.into_iter().map(Into::into).collect(),
+            requires_link: false,
+            min_words: None,
+            max_words: None,
+        }
+    }
+
+    /// Match only paragraphs that contain a link.
+    pub fn requires_link(mut self, yes: bool) -> Rule {
+        self.requires_link = yes;
+        self
+    }
+
+    /// Match only paragraphs of at least `n` words.
+    pub fn min_words(mut self, n: usize) -> Rule {
+        self.min_words = Some(n);
+        self
+    }
+
+    /// Match only paragraphs of at most `n` words.
+    pub fn max_words(mut self, n: usize) -> Rule {
+        self.max_words = Some(n);
+        self
+    }
+}
+
+/// A rules config file: rules to add (or to use instead of the defaults) and
+/// default rules to disable.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RulesConfig {
+    /// Start from no rules instead of [`default_rules`].
+    #[serde(default)]
+    pub replace_defaults: bool,
+    /// Ids of rules to disable.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Rules to add, after the defaults.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// The built-in English rules.
+///
+/// | id | match | what it removes |
+/// |---|---|---|
+/// | `comment-form` | prefix, at most 16 words | "Leave a Reply", "Your email address will not be published. Required fields are marked *" |
+/// | `bracket-promo` | bracket | "[Read More: …]", "[Related: …]", "[See also: …]" |
+/// | `bracket-media` | bracket | "[image: …]", "[photo: …]", "[video: …]" |
+/// | `cta-link` | contains, with a link | call-to-action paragraphs that carry a link: donate, "go here for more", subscribe, follow us |
+/// | `share-line` | line | "Share this article", "Share on Facebook", "Click to share" |
+/// | `social-counter` | all words, 2 to 12 words | "Facebook Twitter LinkedIn Email 12 shares" |
+pub fn default_rules() -> Vec<Rule> {
+    vec![
+        Rule::new(
+            "comment-form",
+            Match::Prefix,
+            [
+                "leave a reply",
+                "leave a comment",
+                "your email address will not be published",
+                "required fields are marked",
+                "post a comment",
+                "cancel reply",
+                "comments are closed",
+                "you must be logged in to post a comment",
+            ],
+        )
+        .max_words(16),
+        Rule::new(
+            "bracket-promo",
+            Match::Bracket,
+            [
+                "read more",
+                "read also",
+                "also read",
+                "related",
+                "see also",
+                "more",
+                "recommended",
+                "watch",
+                "listen",
+            ],
+        ),
+        Rule::new(
+            "bracket-media",
+            Match::Bracket,
+            [
+                "image", "images", "photo", "photos", "picture", "video", "gallery", "graphic",
+                "embed", "audio",
+            ],
+        ),
+        Rule::new(
+            "cta-link",
+            Match::Contains,
+            [
+                "donate",
+                "donation",
+                "donations",
+                "go here for more",
+                "click here",
+                "subscribe",
+                "follow us",
+                "sign up for",
+                "support us",
+                "support our",
+                "become a patron",
+                "join our",
+            ],
+        )
+        .requires_link(true),
+        Rule::new(
+            "share-line",
+            Match::Line,
+            [
+                "share",
+                "share this",
+                "share this article",
+                "share this story",
+                "share this post",
+                "share on facebook",
+                "share on twitter",
+                "share on x",
+                "share via email",
+                "click to share",
+                "click to share on facebook",
+                "click to share on twitter",
+                "tweet this",
+            ],
+        ),
+        Rule::new(
+            "social-counter",
+            Match::AllWords,
+            [
+                "facebook", "twitter", "x", "linkedin", "whatsapp", "pinterest", "reddit",
+                "telegram", "email", "print", "share", "shares", "tweet", "tweets", "comments",
+                "comment", "copy", "link", "pin", "messenger", "flipboard", "k",
+            ],
+        )
+        .min_words(2)
+        .max_words(12),
+    ]
+}
+
+/// A validated, compiled set of rules. Matching never fails.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Line, prefix and contains patterns of all rules.
+    automaton: Option<AhoCorasick>,
+    /// Rule index of each automaton pattern.
+    pattern_rule: Vec<usize>,
+    /// Folded pattern length of each automaton pattern.
+    all_words: Vec<(usize, HashSet<String>)>,
+    brackets: Vec<(usize, HashSet<String>)>,
+}
+
+impl RuleSet {
+    /// Validates and compiles `rules`.
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet, Error> {
+        let mut seen = HashSet::new();
+        let mut patterns = Vec::new();
+        let mut pattern_rule = Vec::new();
+        let mut all_words = Vec::new();
+        let mut brackets = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let id_ok = !rule.id.is_empty()
+                && rule
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok {
+                return Err(Error::new(ErrorKind::InvalidRuleId(rule.id.clone())));
+            }
+            if !seen.insert(rule.id.as_str()) {
+                return Err(Error::new(ErrorKind::DuplicateRuleId(rule.id.clone())));
+            }
+            if let (Some(min), Some(max)) = (rule.min_words, rule.max_words) {
+                if min > max {
+                    return Err(Error::new(ErrorKind::WordBounds {
+                        rule: rule.id.clone(),
+                        min,
+                        max,
+                    }));
+                }
+            }
+            if rule.patterns.is_empty() {
+                return Err(Error::new(ErrorKind::EmptyPattern {
+                    rule: rule.id.clone(),
+                    pattern: String::new(),
+                }));
+            }
+            let mut folded = HashSet::new();
+            for pattern in &rule.patterns {
+                let key = matching_key(pattern);
+                if key.is_empty() {
+                    return Err(Error::new(ErrorKind::EmptyPattern {
+                        rule: rule.id.clone(),
+                        pattern: pattern.clone(),
+                    }));
+                }
+                folded.insert(key);
+            }
+            match rule.matcher {
+                Match::Line | Match::Prefix | Match::Contains => {
+                    let mut sorted: Vec<String> = folded.into_iter().collect();
+                    sorted.sort();
+                    for key in sorted {
+                        patterns.push(key);
+                        pattern_rule.push(index);
+                    }
+                }
+                Match::AllWords => all_words.push((index, folded)),
+                Match::Bracket => brackets.push((index, folded)),
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))?,
+            )
+        };
+        Ok(RuleSet {
+            rules,
+            automaton,
+            pattern_rule,
+            all_words,
+            brackets,
+        })
+    }
+
+    /// The rules, in the order they were given.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with index `index` (as returned by the match functions).
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    fn words_ok(rule: &Rule, words: usize) -> bool {
+        rule.min_words.is_none_or(|min| words >= min) && rule.max_words.is_none_or(|max| words <= max)
+    }
+
+    /// The first rule (in rule order) that removes a whole paragraph with
+    /// matching key `key`; `has_link` tells whether the paragraph held a link.
+    pub fn match_paragraph(&self, key: &str, has_link: bool) -> Option<usize> {
+        if key.is_empty() {
+            return None;
+        }
+        let words = key_words(key);
+        let applies = |index: usize| {
+            let rule = &self.rules[index];
+            (!rule.requires_link || has_link) && Self::words_ok(rule, words)
+        };
+        let mut best: Option<usize> = None;
+        if let Some(ac) = &self.automaton {
+            let bytes = key.as_bytes();
+            for m in ac.find_overlapping_iter(key) {
+                let index = self.pattern_rule[m.pattern().as_usize()];
+                if best.is_some_and(|b| b <= index) || !applies(index) {
+                    continue;
+                }
+                let left = m.start() == 0 || bytes[m.start() - 1] == b' ';
+                let right = m.end() == bytes.len() || bytes[m.end()] == b' ';
+                let hit = match self.rules[index].matcher {
+                    Match::Line => m.start() == 0 && m.end() == bytes.len(),
+                    Match::Prefix => m.start() == 0 && right,
+                    _ => left && right,
+                };
+                if hit {
+                    best = Some(index);
+                }
+            }
+        }
+        for (index, vocabulary) in &self.all_words {
+            if best.is_some_and(|b| b <= *index) || !applies(*index) {
+                continue;
+            }
+            let all = key
+                .split(' ')
+                .all(|w| vocabulary.contains(w) || w.bytes().all(|b| b.is_ascii_digit()));
+            if all {
+                best = Some(*index);
+            }
+        }
+        best
+    }
+
+    /// The bracket rule whose label opens `inner`, the text between `[` and
+    /// `]`: the label is what precedes the first `:` (or all of `inner`).
+    pub fn match_bracket(&self, inner: &str) -> Option<usize> {
+        if self.brackets.is_empty() {
+            return None;
+        }
+        let label = inner.split([':', '|']).next().unwrap_or(inner);
+        if label.len() > 40 {
+            return None;
+        }
+        let key = matching_key(label);
+        self.brackets
+            .iter()
+            .find(|(_, labels)| labels.contains(&key))
+            .map(|(index, _)| *index)
+    }
+
+    /// True when some rule is a bracket rule.
+    pub fn has_bracket_rules(&self) -> bool {
+        !self.brackets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_of(set: &RuleSet, text: &str, has_link: bool) -> Option<String> {
+        set.match_paragraph(&matching_key(text), has_link)
+            .map(|i| set.rule(i).id.clone())
+    }
+
+    macro_rules! t {
+        ($name:ident, $input:expr, $link:expr, $want:expr) => {
+            #[test]
+            fn $name() {
+                let set = RuleSet::new(default_rules()).unwrap();
+                assert_eq!(id_of(&set, $input, $link).as_deref(), $want);
+            }
+        };
+    }
+
+    t!(leave_reply, "Leave a Reply", false, Some("comment-form"));
+    t!(
+        email_notice,
+        "Your email address will not be published. Required fields are marked *",
+        false,
+        Some("comment-form")
+    );
+    t!(
+        prose_about_replies,
+        "Officials said they would leave a reply to the letter until after the vote, which is expected next week in the capital after talks",
+        false,
+        None
+    );
+    t!(cta_with_link, "Please go here to donate! Every gift helps", true, Some("cta-link"));
+    t!(cta_without_link, "Residents were asked to donate blood", false, None);
+    t!(share, "Share this article", false, Some("share-line"));
+    t!(counter, "Facebook Twitter Email 12 shares", false, Some("social-counter"));
+    t!(word_boundary, "The subscriber base grew, linked to www", true, None);
+
+    #[test]
+    fn bracket_labels() {
+        let set = RuleSet::new(default_rules()).unwrap();
+        let id = |s: &str| set.match_bracket(s).map(|i| set.rule(i).id.as_str());
+        assert_eq!(id("Read More: A headline"), Some("bracket-promo"));
+        assert_eq!(id("image: Why it matters"), Some("bracket-media"));
+        assert_eq!(id("Photo"), Some("bracket-media"));
+        assert_eq!(id("Reuters"), None);
+        assert_eq!(id("sic"), None);
+    }
+
+    #[test]
+    fn validation_errors_name_the_rule() {
+        let bad = |rule: Rule| RuleSet::new(vec![rule]).unwrap_err().to_string();
+        assert!(bad(Rule::new("Bad Id", Match::Line, ["x"])).contains("\"Bad Id\""));
+        assert!(bad(Rule::new("r", Match::Line, ["!!"])).contains("\"!!\""));
+        assert!(bad(Rule::new("r", Match::Line, ["x"]).min_words(3).max_words(2)).contains("min_words 3"));
+        let dup = RuleSet::new(vec![Rule::new("r", Match::Line, ["x"]), Rule::new("r", Match::Line, ["y"])]);
+        assert!(dup.unwrap_err().to_string().contains("used twice"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Character-level clean-up of output text and folding of matching keys.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// The Windows-1252 reading of the C1 control range U+0080..=U+009F, as
+/// the HTML standard decodes `&#146;` and as mis-decoded scraped text means
+/// a raw U+0092. `None` for the five code points Windows-1252 leaves
+/// undefined; those are deleted like other controls.
+const C1_AS_WINDOWS_1252: [Option<char>; 32] = [
+    Some('\u{20AC}'), None, Some('\u{201A}'), Some('\u{0192}'),
+    Some('\u{201E}'), Some('\u{2026}'), Some('\u{2020}'), Some('\u{2021}'),
+    Some('\u{02C6}'), Some('\u{2030}'), Some('\u{0160}'), Some('\u{2039}'),
+    Some('\u{0152}'), None, Some('\u{017D}'), None,
+    None, Some('\u{2018}'), Some('\u{2019}'), Some('\u{201C}'),
+    Some('\u{201D}'), Some('\u{2022}'), Some('\u{2013}'), Some('\u{2014}'),
+    Some('\u{02DC}'), Some('\u{2122}'), Some('\u{0161}'), Some('\u{203A}'),
+    Some('\u{0153}'), None, Some('\u{017E}'), Some('\u{0178}'),
+];
+
+/// Maps a C1 control character to its Windows-1252 meaning.
+#[inline]
+fn repair_c1(c: char) -> char {
+    match c {
+        '\u{80}'..='\u{9F}' => C1_AS_WINDOWS_1252[c as usize - 0x80].unwrap_or('\u{0}'),
+        _ => c,
+    }
+}
+
+/// Characters deleted outright from output text: the byte-order mark,
+/// zero-width space, word joiner, soft hyphen, Mongolian vowel separator and
+/// every control character that is not whitespace.
+///
+/// Zero-width joiner and non-joiner are kept: they carry meaning in emoji
+/// sequences and in Persian and Indic scripts.
+#[inline]
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{FEFF}' | '\u{200B}' | '\u{2060}' | '\u{00AD}' | '\u{180E}'
+    ) || (c.is_control() && !c.is_whitespace())
+}
+
+/// Whitespace or an invisible character: what may stand between paragraphs
+/// and at the edges of a paragraph without being part of it.
+#[inline]
+pub fn is_ignorable(c: char) -> bool {
+    c.is_whitespace() || is_invisible(c)
+}
+
+/// Dashes and other characters that separate words in the matching key.
+#[inline]
+fn is_key_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '\u{2010}'
+                ..='\u{2015}' | '\u{2212}' | '\u{2043}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
+                    | '/' | '\u{2026}' | '|' | '_'
+        )
+}
+
+/// True when `text` is already in the form [`clean_text`] produces, so that
+/// it can be returned borrowed.
+fn is_clean(text: &str) -> bool {
+    if !text.is_ascii() {
+        return false;
+    }
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &b in bytes {
+        match b {
+            b' ' if prev_space => return false,
+            b' ' => prev_space = true,
+            b'&' => return false,
+            0..=0x1F | 0x7F => return false,
+            _ => prev_space = false,
+        }
+    }
+    true
+}
+
+/// Cleans one paragraph of output text.
+///
+/// Decodes HTML entities, deletes [invisible](is_invisible) characters, turns
+/// every kind of Unicode whitespace (line breaks included) into one plain
+/// space, trims both ends and applies NFC. Curly quotes, dashes and case are
+/// left as the author wrote them.
+///
+/// ```
+/// use newsdedup::normalize::clean_text;
+/// assert_eq!(clean_text("  Tom &amp; Jerry\u{00A0}\u{200B}ran\r\n"), "Tom & Jerry ran");
+/// assert_eq!(clean_text("already clean"), "already clean");
+/// ```
+pub fn clean_text(text: &str) -> Cow<'_, str> {
+    if is_clean(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    clean_text_into(text, &mut out);
+    Cow::Owned(out)
+}
+
+/// Decodes HTML entities until none is left, so that double-escaped text
+/// (`&amp;lt;`) comes out as it was meant and cleaning stays idempotent. Each
+/// pass that changes anything makes the text shorter, so the loop ends.
+fn decode_entities(text: &str) -> Cow<'_, str> {
+    let mut current = strip_control_references(text);
+    while memchr::memchr(b'&', current.as_bytes()).is_some() {
+        match html_escape::decode_html_entities(current.as_ref()) {
+            Cow::Owned(next) if next != *current => current = Cow::Owned(next),
+            _ => break,
+        }
+    }
+    current
+}
+
+/// Deletes numeric character references to C0 controls and NUL (`&#3;`,
+/// `&#x0;`), which the entity decoder leaves as they are and which would
+/// decode to characters the cleaner deletes anyway.
+fn strip_control_references(text: &str) -> Cow<'_, str> {
+    if memchr::memmem::find(text.as_bytes(), b"&#").is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("&#") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let (digits, radix) = match after.as_bytes().first() {
+            Some(b'x' | b'X') => (&after[1..], 16),
+            _ => (after, 10),
+        };
+        let len = digits.bytes().take_while(|b| b.is_ascii_hexdigit()).count();
+        let end = digits[len..].starts_with(';').then_some(len);
+        let code = end.and_then(|len| u32::from_str_radix(&digits[..len], radix).ok());
+        match (code, end) {
+            (Some(code), Some(len)) if code < 0x20 && !matches!(code, 0x09 | 0x0A | 0x0D) || code == 0x7F => {
+                let consumed = 2 + (after.len() - digits.len()) + len + 1;
+                rest = &rest[at + consumed..];
+            }
+            _ => {
+                out.push_str("&#");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Like [`clean_text`], appending to `out` (which is not cleared).
+pub fn clean_text_into(text: &str, out: &mut String) {
+    let decoded = decode_entities(text);
+    let base = out.len();
+    let mut pending_space = false;
+    for c in decoded.chars().map(repair_c1) {
+        if c.is_whitespace() {
+            pending_space = true;
+        } else if !is_invisible(c) {
+            if pending_space && out.len() > base {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        }
+    }
+    if !out[base..].is_ascii() && is_nfc_quick(out[base..].chars()) != IsNormalized::Yes {
+        let nfc: String = out[base..].nfc().collect();
+        out.truncate(base);
+        out.push_str(&nfc);
+    }
+    // Deleting an invisible character can join the pieces of an entity
+    // (`&am\u{200B}p;`): clean again until nothing changes.
+    if memchr::memchr(b'&', out[base..].as_bytes()).is_some() {
+        if let Cow::Owned(again) = decode_entities(&out[base..]) {
+            out.truncate(base);
+            clean_text_into(&again, out);
+        }
+    }
+}
+
+/// Folds text into its matching key.
+///
+/// NFKC, lowercase, dashes, slashes and whitespace become single spaces,
+/// every other character that is not a letter, digit or combining mark is
+/// dropped (so straight and curly quotes, `–` and `-` all compare equal), and
+/// the result is trimmed. The key is used for hashing and rule matching and is
+/// never emitted.
+///
+/// ```
+/// use newsdedup::normalize::matching_key;
+/// assert_eq!(
+///     matching_key("Puerto Vallarta, Mexico \u{2013} \u{201C}Enough\u{201D}"),
+///     matching_key("puerto vallarta, Mexico - \"enough\""),
+/// );
+/// assert_eq!(matching_key("U.S.-Mexico border"), "us mexico border");
+/// ```
+pub fn matching_key(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    matching_key_into(text, &mut out);
+    out
+}
+
+/// Like [`matching_key`], appending to `out` (which is not cleared).
+pub fn matching_key_into(text: &str, out: &mut String) {
+    let base = out.len();
+    let mut pending_space = false;
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            if b.is_ascii_alphanumeric() {
+                if pending_space && out.len() > base {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(b.to_ascii_lowercase() as char);
+            } else if is_key_separator(b as char) {
+                pending_space = true;
+            }
+        }
+        return;
+    }
+    for c in text.nfkc() {
+        if c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c) {
+            if pending_space && out.len() > base {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else if is_key_separator(c) {
+            pending_space = true;
+        }
+    }
+}
+
+/// Number of words in a matching key.
+#[inline]
+pub fn key_words(key: &str) -> usize {
+    if key.is_empty() {
+        0
+    } else {
+        memchr::memchr_iter(b' ', key.as_bytes()).count() + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! t {
+        ($name:ident, $f:ident, $input:expr, $want:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!($f($input), $want);
+            }
+        };
+    }
+
+    t!(clean_entities, clean_text, "A &lt;b&gt; &#8220;c&#8221; &amp;", "A <b> \u{201C}c\u{201D} &");
+    t!(clean_etx_entity, clean_text, "Reuter\n&#3;", "Reuter");
+    t!(clean_bom_zw, clean_text, "\u{FEFF}co\u{200B}op\u{00AD}er", "cooper");
+    t!(clean_spaces, clean_text, "a\u{2003}\u{00A0} b\t\tc", "a b c");
+    t!(clean_nfc, clean_text, "Caldero\u{0301}n", "Calder\u{00F3}n");
+    t!(clean_windows_1252, clean_text, "it&#146;s \u{93}ok\u{94} &#150; &#x0; x", "it\u{2019}s \u{201C}ok\u{201D} \u{2013} x");
+    t!(clean_keeps_quotes, clean_text, "\u{201C}Hi\u{201D} \u{2013} yes", "\u{201C}Hi\u{201D} \u{2013} yes");
+    t!(clean_keeps_zwj, clean_text, "\u{1F469}\u{200D}\u{1F4BB}", "\u{1F469}\u{200D}\u{1F4BB}");
+    t!(clean_empty, clean_text, " \u{200B} ", "");
+    t!(key_dash, matching_key, "Mexico \u{2013} At", "mexico at");
+    t!(key_emdash_no_space, matching_key, "Venezuela\u{2014}it", "venezuela it");
+    t!(key_quotes, matching_key, "Mexico\u{2019}s \u{201C}kingpin\u{201D}", "mexicos kingpin");
+    t!(key_nfkc_case, matching_key, "\u{FB01}NAL \u{00C9}T\u{00C9}", "final \u{00E9}t\u{00E9}");
+    t!(key_punct_only, matching_key, "* * * \u{2014}", "");
+    t!(key_cjk, matching_key, "\u{4E2D}\u{6587}\u{3002}", "\u{4E2D}\u{6587}");
+
+    #[test]
+    fn clean_is_idempotent_on_samples() {
+        for s in ["  a  b ", "&amp;amp;", "x\u{0301}\u{0301}", "\r\n\u{85}z"] {
+            let once = clean_text(s).into_owned();
+            assert_eq!(clean_text(&once), once, "input {s:?}");
+        }
+    }
+
+    #[test]
+    fn key_words_counts() {
+        assert_eq!(key_words(""), 0);
+        assert_eq!(key_words("one"), 1);
+        assert_eq!(key_words("mexico under pressure"), 3);
+    }
+}

@@ -1,0 +1,75 @@
+//! What was removed, where and why: the records the report is made of.
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::Span;
+
+/// Why a piece of input was removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RemovalKind {
+    /// The paragraph's matching key equals that of an earlier kept paragraph.
+    Duplicate,
+    /// A boilerplate rule matched; the removal names the rule.
+    Boilerplate,
+    /// A link, cut out of its sentence, or a paragraph that was only links.
+    Link,
+    /// A paragraph with no letters or digits left after clean-up (only
+    /// entities for spaces, control characters, or punctuation).
+    Empty,
+}
+
+impl RemovalKind {
+    /// The name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalKind::Duplicate => "duplicate",
+            RemovalKind::Boilerplate => "boilerplate",
+            RemovalKind::Link => "link",
+            RemovalKind::Empty => "empty",
+        }
+    }
+}
+
+/// Identifies a document in an [`Index`](crate::Index): its position in the
+/// order documents were cleaned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DocId(pub u32);
+
+/// A paragraph of a document that was cleaned earlier (or of the same one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ParagraphRef {
+    /// The document.
+    pub doc: DocId,
+    /// Index of the paragraph among that document's paragraphs (0-based).
+    pub paragraph: u32,
+}
+
+/// One removed piece of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Removal {
+    /// Why it went.
+    pub kind: RemovalKind,
+    /// The rule that matched, for boilerplate (and for links and duplicates
+    /// the mechanism: `link`, `duplicate-paragraph`, `duplicate-run`,
+    /// `duplicate-document`).
+    pub rule: Option<String>,
+    /// Where it was, in the input text of the document.
+    pub span: Span,
+    /// For duplicates, the earliest kept copy.
+    pub duplicate_of: Option<ParagraphRef>,
+}
+
+impl Removal {
+    /// A removal with no duplicate reference.
+    pub fn new(kind: RemovalKind, rule: Option<&str>, span: Span) -> Removal {
+        Removal {
+            kind,
+            rule: rule.map(str::to_string),
+            span,
+            duplicate_of: None,
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The diff report: JSON Lines, one record per line, each with a `type`.
+//!
+//! A report is a `run` record (the parameters), then one `document` or
+//! `skipped` record per input record in input order, then a `summary`
+//! record (corpus totals). It holds no timings and no absolute paths, so two
+//! runs over the same input give the same bytes. [`SCHEMA_VERSION`] changes
+//! whenever a field changes meaning or goes away.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clean::{Cleaned, Cleaner, Index};
+use crate::normalize::{MAX_TOKEN_BYTES, Rule};
+use crate::paragraph::{Layout, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH};
+use crate::removal::RemovalKind;
+use crate::shingle::{HASH_NAME, SEED};
+
+/// Version of the report format.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One line of the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Record {
+    /// First line: everything the results depend on.
+    Run(RunRecord),
+    /// One cleaned input record.
+    Document(DocumentRecord),
+    /// One input record that could not be read and was skipped.
+    Skipped(SkippedRecord),
+    /// Last line: corpus totals.
+    Summary(Summary),
+}
+
+/// The parameters of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunRecord {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `newsdedup`.
+    pub tool: String,
+    /// The crate version.
+    pub version: String,
+    /// Paragraph hash function.
+    pub hash: String,
+    /// Its seed.
+    pub seed: u64,
+    /// Short-paragraph bound in words.
+    pub short_paragraph_words: usize,
+    /// Whether links are cut out of kept text.
+    pub remove_links: bool,
+    /// Longest token handed to the URL parser.
+    pub max_link_token_bytes: usize,
+    /// Hard-wrap detection thresholds.
+    pub wrap_detection: WrapDetection,
+    /// The boilerplate rules in force, in order.
+    pub rules: Vec<Rule>,
+}
+
+/// The thresholds of [`crate::paragraph::split`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrapDetection {
+    /// [`WRAP_MIN_LINES`].
+    pub min_lines: usize,
+    /// [`WRAP_MAX_WIDTH`].
+    pub max_width: usize,
+    /// [`WRAP_MIN_WIDTH`].
+    pub min_width: usize,
+}
+
+impl RunRecord {
+    /// The parameters of `cleaner`.
+    pub fn new(cleaner: &Cleaner) -> RunRecord {
+        RunRecord {
+            schema_version: SCHEMA_VERSION,
+            tool: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            hash: HASH_NAME.to_string(),
+            seed: SEED,
+            short_paragraph_words: cleaner.short_paragraph_words(),
+            remove_links: cleaner.normalizer().removes_links(),
+            max_link_token_bytes: MAX_TOKEN_BYTES,
+            wrap_detection: WrapDetection {
+                min_lines: WRAP_MIN_LINES,
+                max_width: WRAP_MAX_WIDTH,
+                min_width: WRAP_MIN_WIDTH,
+            },
+            rules: cleaner.normalizer().rule_set().rules().to_vec(),
+        }
+    }
+}
+
+/// What happened to one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DocumentRecord {
+    /// The document's id.
+    pub id: String,
+    /// Where it came from: a path relative to the input root, with `:line`
+    /// for JSONL.
+    pub source: String,
+    /// The detected layout.
+    pub layout: Layout,
+    /// Paragraphs in the input.
+    pub paragraphs_in: usize,
+    /// Paragraphs (wholly or partly) in the output.
+    pub paragraphs_kept: usize,
+    /// Bytes of input text.
+    pub bytes_in: usize,
+    /// Bytes of cleaned text.
+    pub bytes_out: usize,
+    /// Bytes covered by removals.
+    pub bytes_removed: usize,
+    /// Set when the whole document repeats an earlier one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_document_of: Option<String>,
+    /// Every removal, sorted by `start`, disjoint.
+    pub removed: Vec<RemovedEntry>,
+}
+
+/// One removed piece.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RemovedEntry {
+    /// Why it went.
+    pub kind: RemovalKind,
+    /// Which rule removed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Start, in UTF-8 bytes of the input text.
+    pub start: usize,
+    /// End (exclusive).
+    pub end: usize,
+    /// The removed input text, `input[start..end]`.
+    pub text: String,
+    /// For duplicates, the earliest kept copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
+}
+
+/// The kept copy a duplicate repeats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateOf {
+    /// Its document's id.
+    pub id: String,
+    /// Its paragraph index in that document (0-based).
+    pub paragraph: u32,
+}
+
+/// An input record that was skipped under `--on-error skip`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SkippedRecord {
+    /// `file:line`, or the file for a whole-file error.
+    pub source: String,
+    /// What was wrong.
+    pub error: String,
+}
+
+impl SkippedRecord {
+    /// A skipped record.
+    pub fn new(source: String, error: String) -> SkippedRecord {
+        SkippedRecord { source, error }
+    }
+}
+
+/// Count and bytes of one kind of removal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Number of removals.
+    pub count: u64,
+    /// Bytes of input they cover.
+    pub bytes: u64,
+}
+
+/// Corpus totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Input records read (documents + skipped).
+    pub records_in: u64,
+    /// Records written to the output.
+    pub records_written: u64,
+    /// Records skipped for errors.
+    pub records_skipped: u64,
+    /// Documents that repeat an earlier document.
+    pub duplicate_documents: u64,
+    /// Paragraphs read.
+    pub paragraphs_in: u64,
+    /// Paragraphs kept.
+    pub paragraphs_kept: u64,
+    /// Bytes of input text.
+    pub bytes_in: u64,
+    /// Bytes of cleaned text.
+    pub bytes_out: u64,
+    /// Removals by kind name.
+    pub removed: BTreeMap<String, Tally>,
+    /// Removals by rule id.
+    pub rules: BTreeMap<String, Tally>,
+    /// Distinct paragraphs in the cross-article index.
+    pub index_paragraphs: u64,
+    /// Estimated bytes held by the cross-article index.
+    pub index_memory_bytes: u64,
+}
+
+impl Summary {
+    /// Adds a document to the totals.
+    pub fn add_document(&mut self, doc: &DocumentRecord) {
+        self.records_in += 1;
+        self.duplicate_documents += u64::from(doc.duplicate_document_of.is_some());
+        self.paragraphs_in += doc.paragraphs_in as u64;
+        self.paragraphs_kept += doc.paragraphs_kept as u64;
+        self.bytes_in += doc.bytes_in as u64;
+        self.bytes_out += doc.bytes_out as u64;
+        for r in &doc.removed {
+            let bytes = (r.end - r.start) as u64;
+            let by_kind = self.removed.entry(r.kind.as_str().to_string()).or_default();
+            by_kind.count += 1;
+            by_kind.bytes += bytes;
+            let rule = r.rule.clone().unwrap_or_else(|| r.kind.as_str().to_string());
+            let by_rule = self.rules.entry(rule).or_default();
+            by_rule.count += 1;
+            by_rule.bytes += bytes;
+        }
+    }
+
+    /// Adds a skipped record to the totals.
+    pub fn add_skipped(&mut self) {
+        self.records_in += 1;
+        self.records_skipped += 1;
+    }
+
+    /// Records the index's size.
+    pub fn set_index(&mut self, index: &Index) {
+        self.index_paragraphs = index.distinct_paragraphs() as u64;
+        self.index_memory_bytes = index.memory_bytes() as u64;
+    }
+}
+
+impl DocumentRecord {
+    /// The record of `cleaned`, made from `input` (the text that was
+    /// cleaned), `source`, and `index` (to name duplicates' documents).
+    pub fn new(cleaned: &Cleaned, input: &str, source: &str, index: &Index) -> DocumentRecord {
+        let removed: Vec<RemovedEntry> = cleaned
+            .removed
+            .iter()
+            .map(|r| RemovedEntry {
+                kind: r.kind,
+                rule: r.rule.clone(),
+                start: r.span.start,
+                end: r.span.end,
+                text: r.span.slice(input).to_string(),
+                duplicate_of: r.duplicate_of.map(|at| DuplicateOf {
+                    id: index.name(at.doc).to_string(),
+                    paragraph: at.paragraph,
+                }),
+            })
+            .collect();
+        DocumentRecord {
+            id: index.name(cleaned.doc).to_string(),
+            source: source.to_string(),
+            layout: cleaned.layout,
+            paragraphs_in: cleaned.paragraphs.len(),
+            paragraphs_kept: cleaned.paragraphs_kept(),
+            bytes_in: cleaned.bytes_in,
+            bytes_out: cleaned.text.len(),
+            bytes_removed: removed.iter().map(|r| r.end - r.start).sum(),
+            duplicate_document_of: cleaned
+                .duplicate_document_of
+                .map(|d| index.name(d).to_string()),
+            removed,
+        }
+    }
+}
+
