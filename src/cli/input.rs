@@ -1,0 +1,449 @@
+//! Input: expanding paths into sources, and reading records from them.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The kind of an input file, from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One article per file.
+    Txt,
+    /// JSON Lines, plain.
+    Jsonl,
+    /// JSON Lines, gzip.
+    JsonlGz,
+    /// JSON Lines, zstd.
+    JsonlZst,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".txt") {
+            Some(Format::Txt)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+            Some(Format::Jsonl)
+        } else if name.ends_with(".jsonl.gz") || name.ends_with(".ndjson.gz") {
+            Some(Format::JsonlGz)
+        } else if name.ends_with(".jsonl.zst") || name.ends_with(".ndjson.zst") {
+            Some(Format::JsonlZst)
+        } else {
+            None
+        }
+    }
+}
+
+/// One input to read.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A file; `name` is its path relative to the input root, with `/`.
+    File {
+        path: PathBuf,
+        name: String,
+        format: Format,
+    },
+    /// JSON Lines on standard input.
+    Stdin,
+}
+
+impl Source {
+    pub fn name(&self) -> &str {
+        match self {
+            Source::File { name, .. } => name,
+            Source::Stdin => "-",
+        }
+    }
+
+    pub fn is_txt(&self) -> bool {
+        matches!(self, Source::File { format: Format::Txt, .. })
+    }
+}
+
+/// Expands the command line's inputs into sources, in order. Directories are
+/// walked in sorted order; entries that are not regular files are reported
+/// through `warn` and skipped.
+pub fn expand(inputs: &[PathBuf], mut warn: impl FnMut(String)) -> Result<Vec<Source>, String> {
+    let mut sources = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            sources.push(Source::Stdin);
+            continue;
+        }
+        let meta = std::fs::metadata(input).map_err(|e| format!("{}: {e}", input.display()))?;
+        if meta.is_dir() {
+            walk(input, &mut sources, &mut warn)?;
+        } else if meta.is_file() {
+            let format = Format::of(input).ok_or_else(|| {
+                format!(
+                    "{}: unknown input type (expected .txt, .jsonl, .jsonl.gz, .jsonl.zst, a directory or -)",
+                    input.display()
+                )
+            })?;
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| input.display().to_string());
+            sources.push(Source::File {
+                path: input.clone(),
+                name,
+                format,
+            });
+        } else {
+            return Err(format!("{}: not a regular file or directory", input.display()));
+        }
+    }
+    Ok(sources)
+}
+
+fn walk(root: &Path, sources: &mut Vec<Source>, warn: &mut impl FnMut(String)) -> Result<(), String> {
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|e| format!("{}: {e}", root.display()))?;
+        let path = entry.path();
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            continue;
+        }
+        let Some(format) = Format::of(path) else {
+            continue;
+        };
+        if !file_type.is_file() {
+            warn(format!("{}: skipped, not a regular file", path.display()));
+            continue;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let name = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        sources.push(Source::File {
+            path: path.to_path_buf(),
+            name,
+            format,
+        });
+    }
+    Ok(())
+}
+
+/// Settings for reading records.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    pub text_field: String,
+    pub id_field: String,
+    pub max_record_bytes: usize,
+}
+
+/// The fields of a JSON object in input order, values untouched.
+pub type Fields = Vec<(String, Box<RawValue>)>;
+
+/// One input record.
+#[derive(Debug)]
+pub struct Record {
+    pub id: String,
+    /// Where it came from: `name` for a `.txt`, `name:line` for JSONL.
+    pub source: String,
+    pub text: String,
+    /// For JSONL, the original fields (to write back with the text replaced).
+    pub fields: Option<Fields>,
+}
+
+/// A record that could not be read.
+#[derive(Debug)]
+pub struct BadRecord {
+    /// `name:line`, or `name` for a whole-file problem.
+    pub source: String,
+    pub error: String,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.error)
+    }
+}
+
+/// Reads all sources in order, one record (or bad record) at a time.
+pub struct Records {
+    sources: Vec<Source>,
+    options: ReadOptions,
+    next_source: usize,
+    current: Option<Current>,
+}
+
+struct Current {
+    name: String,
+    reader: Box<dyn BufRead>,
+    line: u64,
+}
+
+impl Records {
+    pub fn new(sources: Vec<Source>, options: ReadOptions) -> Records {
+        Records {
+            sources,
+            options,
+            next_source: 0,
+            current: None,
+        }
+    }
+
+    fn open_next(&mut self) -> Option<Result<Record, BadRecord>> {
+        let index = self.next_source;
+        let source = self.sources.get(index)?.clone();
+        self.next_source += 1;
+        let name = source.name().to_string();
+        let bad = |error: String| Some(Err(BadRecord { source: name.clone(), error }));
+        let (path, format) = match &source {
+            Source::Stdin => {
+                self.current = Some(Current {
+                    name,
+                    reader: Box::new(BufReader::new(io::stdin())),
+                    line: 0,
+                });
+                return self.next_line();
+            }
+            Source::File { path, format, .. } => (path, *format),
+        };
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => return bad(format!("cannot open: {e}")),
+        };
+        let reader: Box<dyn BufRead> = match format {
+            Format::Txt => return Some(self.read_txt(&name, file)),
+            Format::Jsonl => Box::new(BufReader::with_capacity(1 << 16, file)),
+            Format::JsonlGz => Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+            )),
+            Format::JsonlZst => match zstd::stream::read::Decoder::new(file) {
+                Ok(decoder) => Box::new(BufReader::with_capacity(1 << 16, decoder)),
+                Err(e) => return bad(format!("cannot start zstd decoding: {e}")),
+            },
+        };
+        self.current = Some(Current {
+            name,
+            reader,
+            line: 0,
+        });
+        self.next_line()
+    }
+
+    fn read_txt(&self, name: &str, file: File) -> Result<Record, BadRecord> {
+        let bad = |error: String| BadRecord {
+            source: name.to_string(),
+            error,
+        };
+        let cap = self.options.max_record_bytes;
+        let mut bytes = Vec::new();
+        file.take(cap as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("cannot read: {e}")))?;
+        if bytes.len() > cap {
+            return Err(bad(format!("file is longer than the record cap of {cap} bytes (--max-record-bytes)")));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+            BadRecord {
+                source: format!("{name}:{line}"),
+                error: format!("invalid UTF-8 at byte {valid}"),
+            }
+        })?;
+        Ok(Record {
+            id: name.to_string(),
+            source: name.to_string(),
+            text,
+            fields: None,
+        })
+    }
+
+    fn next_line(&mut self) -> Option<Result<Record, BadRecord>> {
+        let cap = self.options.max_record_bytes;
+        loop {
+            let current = self.current.as_mut()?;
+            current.line += 1;
+            let line_no = current.line;
+            let mut buf = Vec::new();
+            let read = (&mut current.reader)
+                .take(cap as u64 + 1)
+                .read_until(b'\n', &mut buf);
+            let where_ = format!("{}:{line_no}", current.name);
+            match read {
+                Err(e) => {
+                    self.current = None;
+                    return Some(Err(BadRecord {
+                        source: where_,
+                        error: format!("read error: {e}"),
+                    }));
+                }
+                Ok(0) => {
+                    self.current = None;
+                    return None;
+                }
+                Ok(_) => {}
+            }
+            if buf.len() > cap && buf.last() != Some(&b'\n') {
+                // Skip the rest of the over-long line.
+                let mut sink = Vec::new();
+                let rest = current.reader.read_until(b'\n', &mut sink);
+                drop(sink);
+                if let Err(e) = rest {
+                    self.current = None;
+                    return Some(Err(BadRecord {
+                        source: where_,
+                        error: format!("read error: {e}"),
+                    }));
+                }
+                return Some(Err(BadRecord {
+                    source: where_,
+                    error: format!("record is longer than the cap of {cap} bytes (--max-record-bytes)"),
+                }));
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let name = current.name.clone();
+            return Some(parse_json_record(&buf, &self.options, &name, line_no));
+        }
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<Record, BadRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.current.is_some() {
+                if let Some(item) = self.next_line() {
+                    return Some(item);
+                }
+                continue;
+            }
+            if self.next_source >= self.sources.len() {
+                return None;
+            }
+            if let Some(item) = self.open_next() {
+                return Some(item);
+            }
+        }
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
+            fields.push((key, value));
+        }
+        Ok(fields)
+    }
+}
+
+fn parse_fields(line: &str) -> Result<Fields, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let fields = (&mut de).deserialize_map(FieldsVisitor)?;
+    de.end()?;
+    Ok(fields)
+}
+
+fn json_type(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+fn parse_json_record(
+    buf: &[u8],
+    options: &ReadOptions,
+    name: &str,
+    line: u64,
+) -> Result<Record, BadRecord> {
+    let source = format!("{name}:{line}");
+    let bad = |error: String| BadRecord {
+        source: source.clone(),
+        error,
+    };
+    let text = std::str::from_utf8(buf)
+        .map_err(|e| bad(format!("invalid UTF-8 at byte {} of the line", e.valid_up_to())))?;
+    let fields = parse_fields(text.trim_end()).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let field = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+    let text_field = &options.text_field;
+    let raw_text = field(text_field).ok_or_else(|| bad(format!("missing field `{text_field}`")))?;
+    let text: String = match json_type(raw_text) {
+        "a string" => serde_json::from_str(raw_text.get())
+            .map_err(|e| bad(format!("field `{text_field}`: {e}")))?,
+        other => return Err(bad(format!("field `{text_field}` is {other}, expected a string"))),
+    };
+    let id = match field(&options.id_field) {
+        None => source.clone(),
+        Some(raw) => match json_type(raw) {
+            "a string" => serde_json::from_str(raw.get())
+                .map_err(|e| bad(format!("field `{}`: {e}", options.id_field)))?,
+            "null" => source.clone(),
+            _ => raw.get().to_string(),
+        },
+    };
+    Ok(Record {
+        id,
+        source,
+        text,
+        fields: Some(fields),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ReadOptions {
+        ReadOptions {
+            text_field: "text".into(),
+            id_field: "id".into(),
+            max_record_bytes: 1 << 20,
+        }
+    }
+
+    fn parse(line: &str) -> Result<Record, BadRecord> {
+        parse_json_record(line.as_bytes(), &options(), "in.jsonl", 7)
+    }
+
+    #[test]
+    fn good_records() {
+        let r = parse(r#"{"id": 12, "text": "Body \u2013 x", "n": 1.50}"#).unwrap();
+        assert_eq!(r.id, "12");
+        assert_eq!(r.text, "Body \u{2013} x");
+        assert_eq!(r.fields.unwrap()[2].1.get(), "1.50");
+        assert_eq!(parse(r#"{"text": "x"}"#).unwrap().id, "in.jsonl:7");
+    }
+
+    #[test]
+    fn bad_records_name_the_line() {
+        let err = |line: &str| parse(line).unwrap_err().to_string();
+        assert_eq!(err(r#"{"id": "a"}"#), "in.jsonl:7: missing field `text`");
+        assert_eq!(err(r#"{"text": 5}"#), "in.jsonl:7: field `text` is a number, expected a string");
+        assert!(err("[1, 2]").starts_with("in.jsonl:7: invalid JSON: invalid type: sequence, expected a JSON object"));
+        assert!(err(r#"{"text": "x""#).starts_with("in.jsonl:7: invalid JSON"));
+        let deep = format!("{{\"text\": \"x\", \"d\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(err(&deep).contains("recursion limit"));
+    }
+}

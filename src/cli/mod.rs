@@ -1,0 +1,102 @@
+//! Argument parsing and the `clean` command.
+
+mod input;
+mod output;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use run::run;
+
+/// Clean and deduplicate scraped news text.
+///
+/// Exit status: 0 on success (records skipped under `--on-error skip` are
+/// counted in the summary and the report), 1 on an error (bad input under
+/// `--on-error fail`, unreadable files, unwritable output), 2 on a usage
+/// error.
+#[derive(Debug, Parser)]
+#[command(name = "newsdedup", version, about, long_about = None)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remove repeated paragraphs, boilerplate and links; write the cleaned
+    /// text and a report of every removal.
+    Clean(CleanArgs),
+}
+
+/// What to do with a record that cannot be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnError {
+    /// Stop with an error naming the file and line; write nothing.
+    Fail,
+    /// Leave the record out, warn, and count it in the summary and report.
+    Skip,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// Inputs: .txt files (one article each), .jsonl / .jsonl.gz / .jsonl.zst
+    /// files (one JSON object per line), directories (walked in sorted order
+    /// for those), or - for JSONL on standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Where to write the cleaned records: a JSONL file, or for .txt-only
+    /// inputs a directory mirroring their names. Default: JSONL on stdout.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    /// Write the JSONL report of every removal here.
+    #[arg(long, value_name = "REPORT")]
+    pub report: Option<PathBuf>,
+
+    /// Print a unified diff (paragraph per line) for every changed document
+    /// to stdout. Without -o, only the diffs are printed.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Worker threads for per-document work (default: all cores). The
+    /// results are identical for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// JSON field holding the article text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+
+    /// JSON field holding the record id (default id: file:line).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+
+    /// What to do with a record that cannot be read.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+
+    /// Longest record (JSONL line or .txt file) accepted, in bytes.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+
+    /// A TOML file of boilerplate rules to add, disable or use instead of
+    /// the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Keep links in the text instead of cutting them out.
+    #[arg(long)]
+    pub keep_links: bool,
+
+    /// Paragraphs with fewer words are removed as duplicates only as part of
+    /// a repeated run.
+    #[arg(long, default_value_t = newsdedup::clean::SHORT_PARAGRAPH_WORDS, value_name = "WORDS")]
+    pub short_words: usize,
+
+    /// No progress bar and no summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,147 @@
+//! Output: atomic files and directories, JSONL records with fields kept.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::{NamedTempFile, TempDir};
+
+use super::input::Fields;
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn io_context(path: &Path, what: &str, e: io::Error) -> String {
+    format!("{}: {what}: {e}", path.display())
+}
+
+/// A file written under a temporary name beside its destination and renamed
+/// into place by [`AtomicFile::commit`]. Dropped uncommitted, it disappears.
+pub struct AtomicFile {
+    dest: PathBuf,
+    writer: BufWriter<NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> Result<AtomicFile, String> {
+        let temp = tempfile::Builder::new()
+            .prefix(".newsdedup-")
+            .suffix(".tmp")
+            .tempfile_in(parent_of(dest))
+            .map_err(|e| io_context(dest, "cannot create a temporary file beside it", e))?;
+        Ok(AtomicFile {
+            dest: dest.to_path_buf(),
+            writer: BufWriter::with_capacity(1 << 16, temp),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut impl Write {
+        &mut self.writer
+    }
+
+    pub fn commit(self) -> Result<(), String> {
+        let dest = self.dest;
+        let temp = self
+            .writer
+            .into_inner()
+            .map_err(|e| io_context(&dest, "write failed", e.into_error()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| io_context(&dest, "sync failed", e))?;
+        temp.persist(&dest)
+            .map_err(|e| io_context(&dest, "cannot rename into place", e.error))?;
+        Ok(())
+    }
+}
+
+/// A directory built under a temporary name beside its destination and
+/// swapped into place by [`AtomicDir::commit`].
+pub struct AtomicDir {
+    dest: PathBuf,
+    temp: TempDir,
+}
+
+impl AtomicDir {
+    pub fn create(dest: &Path) -> Result<AtomicDir, String> {
+        if dest.exists() && !dest.is_dir() {
+            return Err(format!("{}: exists and is not a directory", dest.display()));
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".newsdedup-")
+            .suffix(".tmp")
+            .tempdir_in(parent_of(dest))
+            .map_err(|e| io_context(dest, "cannot create a temporary directory beside it", e))?;
+        Ok(AtomicDir {
+            dest: dest.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// Writes `contents` at `relative` (a `/`-separated path) inside.
+    pub fn write(&self, relative: &str, contents: &[u8]) -> Result<(), String> {
+        let path = self.temp.path().join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io_context(&self.dest.join(relative), "cannot create directory", e))?;
+        }
+        fs::write(&path, contents).map_err(|e| io_context(&self.dest.join(relative), "cannot write", e))
+    }
+
+    pub fn commit(self) -> Result<(), String> {
+        let dest = self.dest;
+        let built = self.temp.keep();
+        if dest.exists() {
+            let old = tempfile::Builder::new()
+                .prefix(".newsdedup-old-")
+                .tempdir_in(parent_of(&dest))
+                .map_err(|e| io_context(&dest, "cannot make room for the new output", e))?;
+            let old_path = old.path().join("previous");
+            fs::rename(&dest, &old_path).map_err(|e| io_context(&dest, "cannot move the old output aside", e))?;
+            fs::rename(&built, &dest).map_err(|e| io_context(&dest, "cannot rename into place", e))?;
+            drop(old);
+        } else {
+            fs::rename(&built, &dest).map_err(|e| io_context(&dest, "cannot rename into place", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes one JSONL record: the original fields in their order with the
+/// text field's value replaced, or `{"id": …, "text": …}` for a `.txt`.
+pub fn write_jsonl_record(
+    out: &mut impl Write,
+    fields: Option<&Fields>,
+    text_field: &str,
+    id: &str,
+    text: &str,
+) -> io::Result<()> {
+    let text_json = serde_json::to_string(text).map_err(io::Error::other)?;
+    match fields {
+        Some(fields) => {
+            out.write_all(b"{")?;
+            for (i, (key, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *out, key).map_err(io::Error::other)?;
+                out.write_all(b":")?;
+                if key == text_field {
+                    out.write_all(text_json.as_bytes())?;
+                } else {
+                    out.write_all(value.get().as_bytes())?;
+                }
+            }
+            out.write_all(b"}\n")
+        }
+        None => {
+            out.write_all(b"{\"id\":")?;
+            serde_json::to_writer(&mut *out, id).map_err(io::Error::other)?;
+            out.write_all(b",\"text\":")?;
+            out.write_all(text_json.as_bytes())?;
+            out.write_all(b"}\n")
+        }
+    }
+}

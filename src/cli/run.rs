@@ -1,0 +1,279 @@
+//! The `clean` command: read, analyze in parallel, decide in input order,
+//! write output, report and diffs.
+
+use std::collections::HashSet;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use newsdedup::normalize::{RulesConfig, clean_text};
+use newsdedup::report::{DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary};
+use newsdedup::{Cleaned, Cleaner, Index, Normalizer};
+use rayon::prelude::*;
+
+use super::input::{self, BadRecord, ReadOptions, Record, Records};
+use super::output::{AtomicDir, AtomicFile, write_jsonl_record};
+use super::{Args, CleanArgs, Command, OnError};
+
+/// Records analyzed together in parallel.
+const BATCH_RECORDS: usize = 512;
+/// Text bytes analyzed together in parallel.
+const BATCH_BYTES: usize = 32 << 20;
+
+pub fn run(args: Args) -> Result<(), String> {
+    match args.command {
+        Command::Clean(args) => clean(&args),
+    }
+}
+
+fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
+    let mut normalizer = Normalizer::builder().remove_links(!args.keep_links);
+    if let Some(path) = &args.rules {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let config: RulesConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        normalizer = normalizer.config(config);
+    }
+    Cleaner::builder()
+        .normalizer(normalizer)
+        .short_paragraph_words(args.short_words)
+        .build()
+        .map_err(|e| match &args.rules {
+            Some(path) => format!("{}: {e}", path.display()),
+            None => e.to_string(),
+        })
+}
+
+/// Where cleaned records go.
+enum Sink {
+    Stdout(BufWriter<io::Stdout>),
+    File(AtomicFile),
+    Dir(AtomicDir, HashSet<String>),
+    Nowhere,
+}
+
+impl Sink {
+    fn write(&mut self, record: &Record, text: &str, text_field: &str) -> Result<(), String> {
+        let io_err = |e: io::Error| format!("writing output: {e}");
+        match self {
+            Sink::Stdout(out) => {
+                write_jsonl_record(out, record.fields.as_ref(), text_field, &record.id, text).map_err(io_err)
+            }
+            Sink::File(file) => {
+                write_jsonl_record(file.writer(), record.fields.as_ref(), text_field, &record.id, text)
+                    .map_err(io_err)
+            }
+            Sink::Dir(dir, names) => {
+                if !names.insert(record.id.clone()) {
+                    return Err(format!("{}: two inputs would write the same output file", record.id));
+                }
+                let mut contents = text.to_string();
+                if !contents.is_empty() {
+                    contents.push('\n');
+                }
+                dir.write(&record.id, contents.as_bytes())
+            }
+            Sink::Nowhere => Ok(()),
+        }
+    }
+
+    fn commit(self) -> Result<(), String> {
+        match self {
+            Sink::Stdout(mut out) => out.flush().map_err(|e| format!("writing output: {e}")),
+            Sink::File(file) => file.commit(),
+            Sink::Dir(dir, _) => dir.commit(),
+            Sink::Nowhere => Ok(()),
+        }
+    }
+}
+
+struct Reporter {
+    file: Option<AtomicFile>,
+}
+
+impl Reporter {
+    fn write(&mut self, record: &ReportRecord) -> Result<(), String> {
+        if let Some(file) = &mut self.file {
+            let out = file.writer();
+            serde_json::to_writer(&mut *out, record).map_err(|e| format!("writing report: {e}"))?;
+            out.write_all(b"\n").map_err(|e| format!("writing report: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {pos} records, {msg} [{elapsed}]")
+            .expect("the template is valid"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn clean(args: &CleanArgs) -> Result<(), String> {
+    let cleaner = build_cleaner(args)?;
+    let bar = progress_bar(args.quiet);
+    let warn = |message: String| bar.suspend(|| eprintln!("newsdedup: warning: {message}"));
+    let sources = input::expand(&args.inputs, warn)?;
+    let only_txt = !sources.is_empty() && sources.iter().all(input::Source::is_txt);
+    let mut sink = match &args.output {
+        None if args.diff => Sink::Nowhere,
+        None => Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+        Some(path) if only_txt => Sink::Dir(AtomicDir::create(path)?, HashSet::new()),
+        Some(path) => Sink::File(AtomicFile::create(path)?),
+    };
+    let mut reporter = Reporter {
+        file: args.report.as_deref().map(AtomicFile::create).transpose()?,
+    };
+    reporter.write(&ReportRecord::Run(RunRecord::new(&cleaner)))?;
+    let threads = args
+        .threads
+        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+
+    let options = ReadOptions {
+        text_field: args.text_field.clone(),
+        id_field: args.id_field.clone(),
+        max_record_bytes: args.max_record_bytes,
+    };
+    let mut records = Records::new(sources, options).peekable();
+    let mut index = Index::new();
+    let mut summary = Summary::default();
+    let mut stdout = io::stdout();
+    let mut bytes_seen = 0u64;
+    while records.peek().is_some() {
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+            let Some(item) = records.next() else { break };
+            if let Ok(record) = &item {
+                batch_bytes += record.text.len();
+            }
+            batch.push(item);
+        }
+        let analyses: Vec<_> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|item| item.as_ref().ok().map(|r| cleaner.analyze(&r.text)))
+                .collect()
+        });
+        for (item, analysis) in batch.into_iter().zip(analyses) {
+            match (item, analysis) {
+                (Ok(record), Some(analysis)) => {
+                    let cleaned = cleaner.decide(&mut index, &record.id, analysis);
+                    let doc = DocumentRecord::new(&cleaned, &record.text, &record.source, &index);
+                    summary.add_document(&doc);
+                    sink.write(&record, &cleaned.text, &args.text_field)?;
+                    if !matches!(sink, Sink::Nowhere) {
+                        summary.records_written += 1;
+                    }
+                    if args.diff && !doc.removed.is_empty() {
+                        let diff = render_diff(&record, &cleaned);
+                        bar.suspend(|| stdout.write_all(diff.as_bytes()))
+                            .map_err(|e| format!("writing diff: {e}"))?;
+                    }
+                    bytes_seen += record.text.len() as u64;
+                    reporter.write(&ReportRecord::Document(doc))?;
+                }
+                (Err(bad), _) => skip_or_fail(args.on_error, bad, &mut reporter, &mut summary, &warn)?,
+                (Ok(_), None) => unreachable!("every good record is analyzed"),
+            }
+            bar.inc(1);
+        }
+        bar.set_message(format!("{:.1} MB", bytes_seen as f64 / 1e6));
+    }
+    bar.finish_and_clear();
+    summary.set_index(&index);
+    reporter.write(&ReportRecord::Summary(summary.clone()))?;
+    stdout.flush().map_err(|e| format!("writing diff: {e}"))?;
+
+    // Never leave a new output beside an old report: the old report goes
+    // first, then the output is renamed into place, then the new report.
+    if let Some(path) = &args.report {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: cannot replace the old report: {e}", path.display())),
+        }
+    }
+    sink.commit()?;
+    if let Some(file) = reporter.file {
+        file.commit()?;
+    }
+    if !args.quiet {
+        eprintln!("{}", summary_line(&summary));
+    }
+    Ok(())
+}
+
+fn skip_or_fail(
+    on_error: OnError,
+    bad: BadRecord,
+    reporter: &mut Reporter,
+    summary: &mut Summary,
+    warn: &impl Fn(String),
+) -> Result<(), String> {
+    match on_error {
+        OnError::Fail => Err(format!("{bad} (use --on-error skip to leave such records out)")),
+        OnError::Skip => {
+            warn(format!("{bad}; record skipped"));
+            summary.add_skipped();
+            reporter.write(&ReportRecord::Skipped(SkippedRecord::new(bad.source, bad.error)))
+        }
+    }
+}
+
+/// A unified diff with one line per paragraph: every input paragraph
+/// (cleaned of whitespace and entities) against the kept ones.
+fn render_diff(record: &Record, cleaned: &Cleaned) -> String {
+    let mut old = String::new();
+    for paragraph in &cleaned.paragraphs {
+        old.push_str(&clean_text(paragraph.span.slice(&record.text)));
+        old.push('\n');
+    }
+    let mut new = String::new();
+    for line in cleaned.text.split(cleaned.layout.separator()) {
+        if !line.is_empty() {
+            new.push_str(line);
+            new.push('\n');
+        }
+    }
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(1)
+        .header(&record.id, &format!("{} (cleaned)", record.id))
+        .to_string()
+}
+
+fn summary_line(s: &Summary) -> String {
+    let removed: Vec<String> = s
+        .removed
+        .iter()
+        .map(|(kind, tally)| format!("{} {kind}", tally.count))
+        .collect();
+    let removed = if removed.is_empty() {
+        "nothing".to_string()
+    } else {
+        removed.join(", ")
+    };
+    format!(
+        "newsdedup: {} records in, {} written, {} skipped, {} repeated documents; \
+         paragraphs {} -> {}; removed {removed}; bytes {} -> {}; index {} paragraphs, {:.1} MB",
+        s.records_in,
+        s.records_written,
+        s.records_skipped,
+        s.duplicate_documents,
+        s.paragraphs_in,
+        s.paragraphs_kept,
+        s.bytes_in,
+        s.bytes_out,
+        s.index_paragraphs,
+        s.index_memory_bytes as f64 / 1e6,
+    )
+}
