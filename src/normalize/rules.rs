@@ -355,10 +355,15 @@ impl RuleSet {
             if best.is_some_and(|b| b <= *index) || !applies(*index) {
                 continue;
             }
-            let all = key
-                .split(' ')
-                .all(|w| vocabulary.contains(w) || w.bytes().all(|b| b.is_ascii_digit()));
-            if all {
+            // Every word is in the vocabulary or a number, and at least one
+            // is a word: a row of dates or figures is not a share bar.
+            let mut named = false;
+            let all = key.split(' ').all(|w| {
+                let known = vocabulary.contains(w);
+                named |= known;
+                known || w.bytes().all(|b| b.is_ascii_digit())
+            });
+            if all && named {
                 best = Some(*index);
             }
         }
@@ -424,6 +429,7 @@ mod tests {
     t!(cta_without_link, "Residents were asked to donate blood", false, None);
     t!(share, "Share this article", false, Some("share-line"));
     t!(counter, "Facebook Twitter Email 12 shares", false, Some("social-counter"));
+    t!(figures_are_not_counters, "1986    1985       1986     1985", false, None);
     t!(word_boundary, "The subscriber base grew, linked to www", true, None);
 
     #[test]

@@ -1,0 +1,546 @@
+//! End-to-end tests of the `newsdedup` binary on files in a temporary
+//! directory: the committed sample, the shared seeds when present, bad input,
+//! determinism across thread counts, and the report's accounting.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+
+use newsdedup::report::{DocumentRecord, Record, Summary};
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_newsdedup"))
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn shared(path: &str) -> Option<PathBuf> {
+    let p = repo("../shared").join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+fn run(args: Vec<OsString>) -> Output {
+    bin().args(&args).output().expect("the binary runs")
+}
+
+fn run_ok(args: Vec<OsString>) -> Output {
+    let out = run(args.clone());
+    assert!(
+        out.status.success(),
+        "newsdedup {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Command-line arguments from any mix of `&str` and paths; `clean` first.
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { vec![OsString::from("clean"), $(OsString::from(&$a)),*] };
+}
+
+fn read_report(path: &Path) -> Vec<Record> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad report line {l}: {e}")))
+        .collect()
+}
+
+fn documents(report: &[Record]) -> Vec<&DocumentRecord> {
+    report
+        .iter()
+        .filter_map(|r| match r {
+            Record::Document(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+fn summary(report: &[Record]) -> &Summary {
+    match report.last() {
+        Some(Record::Summary(s)) => s,
+        other => panic!("last record is not a summary: {other:?}"),
+    }
+}
+
+/// (kind, rule, text) of each removal.
+fn removals(doc: &DocumentRecord) -> Vec<(String, String, String)> {
+    doc.removed
+        .iter()
+        .map(|r| {
+            (
+                r.kind.as_str().to_string(),
+                r.rule.clone().unwrap_or_default(),
+                r.text.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Checks what every report must satisfy against the inputs: each removal's
+/// text is the input at its offsets, removals are sorted and disjoint, and
+/// the byte counts add up.
+fn check_accounting(doc: &DocumentRecord, input: &str) {
+    let mut last_end = 0;
+    for r in &doc.removed {
+        assert!(r.start >= last_end && r.start <= r.end && r.end <= input.len(), "{doc:?}");
+        assert_eq!(&input[r.start..r.end], r.text, "removal text of {}", doc.id);
+        last_end = r.end;
+    }
+    assert_eq!(doc.bytes_in, input.len());
+    assert_eq!(doc.bytes_removed, doc.removed.iter().map(|r| r.end - r.start).sum::<usize>());
+}
+
+/// Input paragraphs that no removal covers, whitespace-collapsed, must be
+/// exactly the output lines: nothing else is lost or changed.
+fn check_kept_paragraphs(doc: &DocumentRecord, input: &str, output: &str) {
+    let removed: Vec<&str> = doc.removed.iter().map(|r| r.text.trim()).collect();
+    let expected: Vec<String> = input
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty() && !removed.contains(&l.as_str()))
+        .collect();
+    let got: Vec<&str> = output.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(got, expected, "kept paragraphs of {}", doc.id);
+}
+
+#[test]
+fn sample_is_cleaned_as_documented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![repo("tests/data/sample"), "-o", out, "--report", report, "--quiet"]);
+    let records = read_report(&report);
+    assert!(matches!(records[0], Record::Run(_)));
+    let docs = documents(&records);
+    let by_id = |id: &str| *docs.iter().find(|d| d.id == id).unwrap();
+
+    let d = by_id("01-lead-repeated.txt");
+    assert_eq!(removals(d).len(), 1);
+    assert_eq!(d.removed[0].rule.as_deref(), Some("duplicate-paragraph"));
+    assert!(d.removed[0].text.starts_with("Port Halvard, Norland - The harbour"));
+    assert_eq!(d.removed[0].duplicate_of.as_ref().map(|c| (c.id.as_str(), c.paragraph)), Some(("01-lead-repeated.txt", 0)));
+
+    let d = by_id("02-comment-form.txt");
+    assert_eq!(
+        removals(d),
+        [
+            ("boilerplate".into(), "comment-form".into(), "Leave a Reply".into()),
+            (
+                "boilerplate".into(),
+                "comment-form".into(),
+                "Your email address will not be published. Required fields are marked *".into()
+            ),
+        ]
+    );
+    assert!(removals(by_id("03-clean.txt")).is_empty());
+    assert_eq!(
+        removals(by_id("04-read-more.txt")),
+        [(
+            "boilerplate".into(),
+            "bracket-promo".into(),
+            "[Read More: Ten Ways To Keep Your Home Cool Without Air Conditioning]".into()
+        )]
+    );
+
+    let d = by_id("05-pasted-twice.txt");
+    let got = removals(d);
+    assert_eq!(got[0].1, "bracket-media");
+    assert_eq!((got[1].0.as_str(), got[1].2.as_str()), ("link", " <www.example-news.com/business/rail-talks-mediator-named-2026-03-02/>"));
+    // The whole second copy, headings included.
+    let copy: Vec<&str> = got[2..10].iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        copy,
+        [
+            "duplicate-run",
+            "duplicate-paragraph",
+            "duplicate-paragraph",
+            "duplicate-paragraph",
+            "duplicate-run",
+            "duplicate-paragraph",
+            "duplicate-paragraph",
+            "duplicate-paragraph"
+        ]
+    );
+    assert_eq!(got[2].2, "Talks Resume");
+    assert_eq!(got[10].1, "cta-link");
+    assert_eq!(got.len(), 11);
+    let text = fs::read_to_string(out.join("05-pasted-twice.txt")).unwrap();
+    assert!(text.contains("The mediator, Jonas Ek, said both sides had agreed"));
+
+    for d in &docs {
+        let input = fs::read_to_string(repo("tests/data/sample").join(&d.id)).unwrap();
+        check_accounting(d, &input);
+        if d.id != "05-pasted-twice.txt" {
+            let output = fs::read_to_string(out.join(&d.id)).unwrap();
+            check_kept_paragraphs(d, &input, &output);
+        }
+    }
+    let s = summary(&records);
+    assert_eq!((s.records_in, s.records_written, s.records_skipped), (5, 5, 0));
+}
+
+#[test]
+fn seeds_are_cleaned_as_required() {
+    let Some(seeds) = shared("seeds") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![seeds, "-o", out, "--report", report, "-q"]);
+    let records = read_report(&report);
+    let docs = documents(&records);
+    let get = |prefix: &str| *docs.iter().find(|d| d.id.starts_with(prefix)).unwrap();
+
+    let d = get("000_");
+    assert_eq!(d.removed.len(), 1);
+    assert_eq!(d.removed[0].kind.as_str(), "duplicate");
+    assert_eq!(d.removed[0].duplicate_of.as_ref().unwrap().paragraph, 0);
+    let input = fs::read_to_string(seeds.join(&d.id)).unwrap();
+    assert_eq!(d.removed[0].end, input.trim_end().len(), "the last paragraph goes");
+
+    let d = get("001_");
+    assert_eq!(
+        removals(d).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+        ["Leave a Reply", "Your email address will not be published. Required fields are marked *"]
+    );
+    assert!(get("002_").removed.is_empty());
+    assert_eq!(
+        removals(get("003_")).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+        ["[Read More: Biden Staffer Admits What We All Knew]"]
+    );
+
+    let d = get("004_");
+    let input = fs::read_to_string(seeds.join(&d.id)).unwrap();
+    let got = removals(d);
+    assert!(got[0].2.starts_with("[image: "));
+    assert_eq!(got[1].0, "link");
+    assert!(got[1].2.starts_with(" <www.reuters.com/") && got[1].2.ends_with('>'));
+    assert_eq!(got[2].0, "link");
+    assert!(got[2].2.starts_with(" <www.wsj.com/"));
+    let second = input.match_indices("Possible unilateral strikes").nth(1).unwrap().0;
+    let last_copy_end = input.rfind("current and former U.S. officials said.").unwrap() + "current and former U.S. officials said.".len();
+    let dups: Vec<_> = d.removed.iter().filter(|r| r.kind.as_str() == "duplicate").collect();
+    assert_eq!(dups.first().unwrap().start, second);
+    assert_eq!(dups.last().unwrap().end, last_copy_end);
+    let covered: usize = dups.iter().map(|r| r.end - r.start).sum::<usize>() + dups.len() - 1;
+    assert_eq!(covered, last_copy_end - second, "the duplicate removals cover the whole second copy");
+    let last = got.last().unwrap();
+    assert_eq!(last.0, "boilerplate");
+    assert!(last.2.starts_with("GO HERE FOR MORE") && last.2.ends_with("wichitahomeless.com/"));
+    assert_eq!(got.len(), 3 + dups.len() + 1);
+
+    for d in &docs {
+        let input = fs::read_to_string(seeds.join(&d.id)).unwrap();
+        check_accounting(d, &input);
+        let output = fs::read_to_string(out.join(&d.id)).unwrap();
+        if !d.id.starts_with("004_") {
+            check_kept_paragraphs(d, &input, &output);
+        }
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn jsonl_output_keeps_every_other_field_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.jsonl");
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![repo("tests/data/wire.jsonl"), "-o", out, "--report", report, "-q"]);
+    let input = fs::read_to_string(repo("tests/data/wire.jsonl")).unwrap();
+    let output = fs::read_to_string(&out).unwrap();
+    assert_eq!(input.lines().count(), output.lines().count());
+    for (a, b) in input.lines().zip(output.lines()) {
+        let a: serde_json::Map<String, Value> = serde_json::from_str(a).unwrap();
+        let b: serde_json::Map<String, Value> = serde_json::from_str(b).unwrap();
+        let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&a), keys(&b));
+        for (k, v) in &a {
+            if k != "text" {
+                assert_eq!(&b[k], v, "field {k}");
+            }
+        }
+    }
+    assert!(output.contains(r#""n":1.50"#), "numbers are copied byte for byte");
+    let records = read_report(&report);
+    let docs = documents(&records);
+    // wire-1 is the first copy; wire-3 repeats it whole; wire-2 repeats one
+    // paragraph of it; record 4 has no id and is named by file and line.
+    assert!(docs[0].removed.is_empty(), "{:?}", docs[0].removed);
+    assert_eq!(docs[2].duplicate_document_of.as_deref(), Some("wire-1"));
+    assert_eq!(docs[1].removed[0].rule.as_deref(), Some("duplicate-paragraph"));
+    assert_eq!(docs[3].id, "wire.jsonl:4");
+    assert_eq!(
+        docs[3].removed.iter().map(|r| r.rule.clone().unwrap()).collect::<Vec<_>>(),
+        ["share-line", "social-counter", "link"]
+    );
+    let first: Value = serde_json::from_str(output.lines().next().unwrap()).unwrap();
+    assert!(first["text"].as_str().unwrap().contains("operator <SKT.OL> added"), "entities are decoded");
+    for (doc, line) in docs.iter().zip(input.lines()) {
+        let text: Value = serde_json::from_str(line).unwrap();
+        check_accounting(doc, text["text"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn compressed_and_stdin_inputs_give_the_same_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = fs::read(repo("tests/data/wire.jsonl")).unwrap();
+    let gz = tmp.path().join("wire.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let zst = tmp.path().join("wire.jsonl.zst");
+    fs::write(&zst, zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
+
+    let expected = run_ok(args![repo("tests/data/wire.jsonl"), "-q"]).stdout;
+    assert!(!expected.is_empty());
+    assert_eq!(run_ok(args![gz, "-q"]).stdout, expected);
+    assert_eq!(run_ok(args![zst, "-q"]).stdout, expected);
+    let mut child = bin()
+        .args(["clean", "-", "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&plain).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn truncated_compressed_input_is_an_error_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = fs::read(repo("tests/data/wire.jsonl")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    let gz = enc.finish().unwrap();
+    let path = tmp.path().join("cut.jsonl.gz");
+    fs::write(&path, &gz[..gz.len() / 2]).unwrap();
+    let out = run(args![path, "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cut.jsonl.gz:"), "{}", stderr(&out));
+}
+
+fn bad_corpus(dir: &Path) {
+    fs::write(
+        dir.join("a.jsonl"),
+        concat!(
+            "{\"id\": \"ok-1\", \"text\": \"A perfectly good article about the harbour.\"}\n",
+            "{\"id\": \"broken\", \"text\": \"unterminated\n",
+            "{\"id\": \"no-text\"}\n",
+            "{\"id\": \"number\", \"text\": 42}\n",
+            "\n",
+            "{\"id\": \"ok-2\", \"text\": \"Another good article about the weather.\"}\n",
+        ),
+    )
+    .unwrap();
+    fs::write(dir.join("b.txt"), b"Good first line.\nBad \xff byte here.\n").unwrap();
+}
+
+#[test]
+fn bad_records_fail_with_file_and_line_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    bad_corpus(&input);
+    let out = tmp.path().join("out.jsonl");
+    let report = tmp.path().join("report.jsonl");
+    let result = run(args![input, "-o", out, "--report", report]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(stderr(&result).contains("a.jsonl:2: invalid JSON"), "{}", stderr(&result));
+    assert!(!out.exists() && !report.exists(), "no partial output");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary files left");
+
+    let txt = run(args![input.join("b.txt"), "-q"]);
+    assert_eq!(txt.status.code(), Some(1));
+    assert!(stderr(&txt).contains("b.txt:2: invalid UTF-8 at byte 21"), "{}", stderr(&txt));
+}
+
+#[test]
+fn skipped_records_are_counted_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    bad_corpus(&input);
+    let out = tmp.path().join("out.jsonl");
+    let report = tmp.path().join("report.jsonl");
+    let result = run_ok(args![input, "-o", out, "--report", report, "--on-error", "skip"]);
+    let err = stderr(&result);
+    for expected in [
+        "a.jsonl:2: invalid JSON",
+        "a.jsonl:3: missing field `text`",
+        "a.jsonl:4: field `text` is a number, expected a string",
+        "b.txt:2: invalid UTF-8",
+    ] {
+        assert!(err.contains(expected), "{expected} not in {err}");
+    }
+    let records = read_report(&report);
+    let skipped: Vec<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Skipped(s) => Some(s.source.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, ["a.jsonl:2", "a.jsonl:3", "a.jsonl:4", "b.txt:2"]);
+    let s = summary(&records);
+    assert_eq!((s.records_in, s.records_written, s.records_skipped), (6, 2, 4));
+    assert_eq!(s.records_in, s.records_written + s.records_skipped);
+    assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn record_length_cap_names_the_line_and_reading_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("long.jsonl");
+    let long = "word ".repeat(100);
+    fs::write(
+        &path,
+        format!("{{\"text\": \"short one\"}}\n{{\"text\": \"{long}\"}}\n{{\"text\": \"short two\"}}\n"),
+    )
+    .unwrap();
+    let fail = run(args![path, "--max-record-bytes", "100"]);
+    assert_eq!(fail.status.code(), Some(1));
+    assert!(stderr(&fail).contains("long.jsonl:2: record is longer than the cap of 100 bytes"));
+    let skip = run_ok(args![path, "--max-record-bytes", "100", "--on-error", "skip", "-q"]);
+    let ids: Vec<Value> = String::from_utf8(skip.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["text"].clone())
+        .collect();
+    assert_eq!(ids, ["short one", "short two"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn directories_skip_what_is_not_a_regular_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir_all(input.join("x.txt")).unwrap();
+    fs::write(input.join("x.txt/inner.txt"), "An article inside a directory named like a file.\n").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("missing.txt"), input.join("dangling.txt")).unwrap();
+    fs::write(input.join("notes.md"), "not an input").unwrap();
+    let result = run_ok(args![input]);
+    assert!(stderr(&result).contains("dangling.txt: skipped, not a regular file"), "{}", stderr(&result));
+    let out = String::from_utf8(result.stdout).unwrap();
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.contains("\"id\":\"x.txt/inner.txt\""));
+}
+
+#[test]
+fn rules_file_disables_and_adds_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    fs::write(
+        &rules,
+        "disable = [\"comment-form\"]\n\n[[rule]]\nid = \"network-name\"\nmatch = \"line\"\npatterns = [\"Ridership Beat Forecasts\"]\n",
+    )
+    .unwrap();
+    let report = tmp.path().join("r.jsonl");
+    run_ok(args![repo("tests/data/sample/02-comment-form.txt"), "--rules", rules, "--report", report, "-q"]);
+    let records = read_report(&report);
+    let used: Vec<String> = documents(&records)[0].removed.iter().filter_map(|r| r.rule.clone()).collect();
+    assert_eq!(used, ["network-name"]);
+
+    fs::write(&rules, "[[rule]]\nid = \"Bad Id\"\nmatch = \"line\"\npatterns = [\"x\"]\n").unwrap();
+    let bad = run(args![repo("tests/data/sample/02-comment-form.txt"), "--rules", rules]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("rules.toml: rule id \"Bad Id\" is invalid"), "{}", stderr(&bad));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(args![]).status.code(), Some(2));
+    assert_eq!(run(args![repo("tests/data/wire.jsonl"), "--threads", "0"]).status.code(), Some(2));
+    let unknown = run(args![repo("Cargo.toml")]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("Cargo.toml: unknown input type"));
+}
+
+#[test]
+fn diff_shows_removed_paragraphs() {
+    let out = run_ok(args![repo("tests/data/sample/04-read-more.txt"), "--diff", "-q"]);
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.starts_with("--- 04-read-more.txt\n+++ 04-read-more.txt (cleaned)\n@@"));
+    assert!(diff.contains("\n-[Read More: Ten Ways"));
+}
+
+/// A corpus with exact repeats within and across documents, from the sample
+/// paragraphs in a fixed pseudo-random order.
+fn generated_corpus(path: &Path, docs: usize) {
+    let mut paragraphs = Vec::new();
+    for entry in fs::read_dir(repo("tests/data/sample")).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        paragraphs.extend(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+    }
+    paragraphs.sort();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut out = String::new();
+    for i in 0..docs {
+        let count = 1 + next(8);
+        let text: Vec<&str> = (0..count).map(|_| paragraphs[next(paragraphs.len())].as_str()).collect();
+        out.push_str(&serde_json::to_string(&serde_json::json!({"id": format!("g{i}"), "text": text.join("\n")})).unwrap());
+        out.push('\n');
+    }
+    fs::write(path, out).unwrap();
+}
+
+fn outputs_for_threads(input: &Path, dir: &Path, threads: &[&str]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    threads
+        .iter()
+        .map(|t| {
+            let out = dir.join(format!("out-{t}.jsonl"));
+            let report = dir.join(format!("report-{t}.jsonl"));
+            run_ok(args![input, "-o", out, "--report", report, "--threads", t, "-q"]);
+            (fs::read(out).unwrap(), fs::read(report).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn output_and_report_are_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("gen.jsonl");
+    generated_corpus(&corpus, 3000);
+    let runs = outputs_for_threads(&corpus, tmp.path(), &["1", "2", "8", "2"]);
+    for run in &runs[1..] {
+        assert!(run == &runs[0], "runs differ");
+    }
+    let records = read_report(&tmp.path().join("report-1.jsonl"));
+    let s = summary(&records);
+    assert!(s.removed["duplicate"].count > 1000, "the corpus has many repeats: {s:?}");
+}
+
+#[test]
+fn reuters_is_identical_for_any_thread_count() {
+    let Some(reuters) = shared("data/reuters21578.jsonl") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = outputs_for_threads(&reuters, tmp.path(), &["1", "2"]);
+    assert!(runs[0] == runs[1], "runs differ");
+    let records = read_report(&tmp.path().join("report-1.jsonl"));
+    let s = summary(&records);
+    assert_eq!(s.records_in, 19_043);
+    assert_eq!(s.records_written, 19_043);
+    assert!(s.duplicate_documents >= 262, "{}", s.duplicate_documents);
+}
