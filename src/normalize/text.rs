@@ -149,13 +149,33 @@ fn strip_control_references(text: &str) -> Cow<'_, str> {
             }
         }
     }
+    if out.len() + rest.len() == text.len() {
+        return Cow::Borrowed(text);
+    }
     out.push_str(rest);
     Cow::Owned(out)
 }
 
 /// Like [`clean_text`], appending to `out` (which is not cleared).
 pub fn clean_text_into(text: &str, out: &mut String) {
-    let decoded = decode_entities(text);
+    let base = out.len();
+    clean_once(&decode_entities(text), out);
+    // Deleting an invisible character can join the pieces of an entity
+    // (`&am\u{200B}p;`): clean again until nothing changes. Every pass that
+    // changes anything decodes an entity, which makes the text shorter.
+    while memchr::memchr(b'&', out[base..].as_bytes()).is_some() {
+        match decode_entities(&out[base..]) {
+            Cow::Owned(again) if again != out[base..] => {
+                out.truncate(base);
+                clean_once(&again, out);
+            }
+            _ => break,
+        }
+    }
+}
+
+/// One pass of clean-up over entity-decoded text.
+fn clean_once(decoded: &str, out: &mut String) {
     let base = out.len();
     let mut pending_space = false;
     for c in decoded.chars().map(repair_c1) {
@@ -173,14 +193,6 @@ pub fn clean_text_into(text: &str, out: &mut String) {
         let nfc: String = out[base..].nfc().collect();
         out.truncate(base);
         out.push_str(&nfc);
-    }
-    // Deleting an invisible character can join the pieces of an entity
-    // (`&am\u{200B}p;`): clean again until nothing changes.
-    if memchr::memchr(b'&', out[base..].as_bytes()).is_some() {
-        if let Cow::Owned(again) = decode_entities(&out[base..]) {
-            out.truncate(base);
-            clean_text_into(&again, out);
-        }
     }
 }
 
