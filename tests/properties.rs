@@ -118,6 +118,7 @@ proptest! {
         let mut index = Index::new();
         let cleaned = cleaner.clean(&mut index, "doc", &text);
         check_partition(&text, &cleaned)?;
+        prop_assert_eq!(cleaned.verify(&text), Ok(()));
         let record = DocumentRecord::new(&cleaned, &text, "doc", &index);
         prop_assert_eq!(
             record.bytes_removed,

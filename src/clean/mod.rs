@@ -32,7 +32,7 @@ mod index;
 pub use index::Index;
 
 use crate::error::{Error, ErrorKind};
-use crate::normalize::{NormalizedParagraph, Normalizer, NormalizerBuilder, key_words};
+use crate::normalize::{NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable, key_words};
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::{document_hash, paragraph_hash};
@@ -123,6 +123,59 @@ impl Cleaned {
     /// Number of paragraphs kept.
     pub fn paragraphs_kept(&self) -> usize {
         self.paragraphs.iter().filter(|p| p.kept).count()
+    }
+
+    /// Checks the accounting against `input`, the text that was cleaned:
+    /// removals are in bounds, on char boundaries, sorted and disjoint; a
+    /// paragraph that is not kept is exactly one removal; the cuts of a kept
+    /// paragraph lie inside it; and removed spans, kept text and separators
+    /// (only whitespace and invisible characters) cover the input exactly.
+    /// Fuzz targets and tests call it; it returns the first violation.
+    pub fn verify(&self, input: &str) -> Result<(), String> {
+        let mut at = 0;
+        for r in &self.removed {
+            let Span { start, end } = r.span;
+            if start < at || end < start || end > input.len() {
+                return Err(format!("removal {start}..{end} out of order or bounds (previous end {at})"));
+            }
+            if !input.is_char_boundary(start) || !input.is_char_boundary(end) {
+                return Err(format!("removal {start}..{end} not on char boundaries"));
+            }
+            at = end;
+        }
+        let mut removals = self.removed.iter().peekable();
+        let mut at = 0;
+        for p in &self.paragraphs {
+            if p.span.start < at {
+                return Err(format!("paragraph {:?} overlaps the previous one", p.span));
+            }
+            if !input[at..p.span.start].chars().all(is_ignorable) {
+                return Err(format!("separator {at}..{} holds visible text", p.span.start));
+            }
+            // Removals before this paragraph would cover separator bytes.
+            if let Some(r) = removals.peek() {
+                if r.span.start < p.span.start {
+                    return Err(format!("removal {:?} starts outside any paragraph", r.span));
+                }
+            }
+            if p.kept {
+                while let Some(r) = removals.next_if(|r| r.span.end <= p.span.end) {
+                    if r.span == p.span {
+                        return Err(format!("kept paragraph {:?} removed whole", p.span));
+                    }
+                }
+            } else if removals.next().map(|r| r.span) != Some(p.span) {
+                return Err(format!("dropped paragraph {:?} is not one removal", p.span));
+            }
+            at = p.span.end;
+        }
+        if let Some(r) = removals.next() {
+            return Err(format!("removal {:?} is outside every paragraph", r.span));
+        }
+        if !input[at..].chars().all(is_ignorable) {
+            return Err(format!("trailing separator {at}.. holds visible text"));
+        }
+        Ok(())
     }
 }
 
