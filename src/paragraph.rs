@@ -24,6 +24,11 @@
 //!    ending in sentence-final punctuation. (A wrap breaks mid-sentence near
 //!    the width; a heading over its paragraph is short, and one-line
 //!    paragraphs end in a full stop.)
+//! 4. when at least [`WRAP_CASE_SAMPLE`] lines that continue a paragraph
+//!    start with a cased letter, at least a quarter of those start in
+//!    lowercase (a wrap lands mid-sentence; a new paragraph starts with a
+//!    capital); with fewer, too few to judge, every line is at most
+//!    [`WRAP_NARROW_WIDTH`] characters, the classic terminal width.
 //!
 //! Blank means empty after removing whitespace and [invisible]
 //! characters. A paragraph's span runs from the first to the last visible
@@ -41,6 +46,10 @@ use crate::span::Span;
 pub const WRAP_MIN_LINES: usize = 4;
 /// Longest line, in characters, that a hard-wrapped document usually has.
 pub const WRAP_MAX_WIDTH: usize = 100;
+/// Continuation lines starting with a cased letter needed to judge case.
+pub const WRAP_CASE_SAMPLE: usize = 4;
+/// Widest line of a hard-wrapped document too short to judge by case.
+pub const WRAP_NARROW_WIDTH: usize = 80;
 /// Shortest line, in characters, that counts as broken by a wrap.
 pub const WRAP_MIN_WIDTH: usize = 40;
 
@@ -144,6 +153,8 @@ fn is_wrapped(text: &str, lines: &[Line]) -> bool {
     }
     let mut continuations = 0;
     let mut wrap_like = 0;
+    let mut cased = 0;
+    let mut lower = 0;
     for pair in lines.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         if a.visible.is_empty() || b.visible.is_empty() || b.indented {
@@ -153,8 +164,17 @@ fn is_wrapped(text: &str, lines: &[Line]) -> bool {
         if a.chars >= WRAP_MIN_WIDTH && !ends_sentence(a.visible.slice(text)) {
             wrap_like += 1;
         }
+        if let Some(first) = b.visible.slice(text).chars().next() {
+            cased += usize::from(first.is_uppercase() || first.is_lowercase());
+            lower += usize::from(first.is_lowercase());
+        }
     }
-    continuations >= 2 && wrap_like * 2 >= continuations
+    let starts_fit = if cased >= WRAP_CASE_SAMPLE {
+        lower * 4 >= cased
+    } else {
+        visible.iter().all(|l| l.chars <= WRAP_NARROW_WIDTH)
+    };
+    continuations >= 2 && wrap_like * 2 >= continuations && starts_fit
 }
 
 /// Splits `text` into paragraphs; see the [module docs](self) for the rule.

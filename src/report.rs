@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clean::{Cleaned, Cleaner, Index};
 use crate::normalize::{MAX_TOKEN_BYTES, Rule};
-use crate::paragraph::{Layout, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH};
+use crate::paragraph::{
+    Layout, WRAP_CASE_SAMPLE, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH, WRAP_NARROW_WIDTH,
+};
 use crate::removal::RemovalKind;
 use crate::shingle::{HASH_NAME, SEED};
 
@@ -69,6 +71,10 @@ pub struct WrapDetection {
     pub max_width: usize,
     /// [`WRAP_MIN_WIDTH`].
     pub min_width: usize,
+    /// [`WRAP_CASE_SAMPLE`].
+    pub case_sample: usize,
+    /// [`WRAP_NARROW_WIDTH`].
+    pub narrow_width: usize,
 }
 
 impl RunRecord {
@@ -87,6 +93,8 @@ impl RunRecord {
                 min_lines: WRAP_MIN_LINES,
                 max_width: WRAP_MAX_WIDTH,
                 min_width: WRAP_MIN_WIDTH,
+                case_sample: WRAP_CASE_SAMPLE,
+                narrow_width: WRAP_NARROW_WIDTH,
             },
             rules: cleaner.normalizer().rule_set().rules().to_vec(),
         }
@@ -220,7 +228,10 @@ impl Summary {
             let by_kind = self.removed.entry(r.kind.as_str().to_string()).or_default();
             by_kind.count += 1;
             by_kind.bytes += bytes;
-            let rule = r.rule.clone().unwrap_or_else(|| r.kind.as_str().to_string());
+            let rule = r
+                .rule
+                .clone()
+                .unwrap_or_else(|| r.kind.as_str().to_string());
             let by_rule = self.rules.entry(rule).or_default();
             by_rule.count += 1;
             by_rule.bytes += bytes;
@@ -275,4 +286,3 @@ impl DocumentRecord {
         }
     }
 }
-

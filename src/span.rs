@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 /// Every span that newsdedup hands out points into the *original input* of the
 /// call that produced it (never into normalized text), starts and ends on a
 /// `char` boundary, and satisfies `start <= end <= input.len()`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Span {
     /// Offset of the first byte.
     pub start: usize,

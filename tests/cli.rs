@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-
 use newsdedup::report::{DocumentRecord, Record, Summary};
 use serde_json::Value;
 
@@ -94,12 +93,18 @@ fn removals(doc: &DocumentRecord) -> Vec<(String, String, String)> {
 fn check_accounting(doc: &DocumentRecord, input: &str) {
     let mut last_end = 0;
     for r in &doc.removed {
-        assert!(r.start >= last_end && r.start <= r.end && r.end <= input.len(), "{doc:?}");
+        assert!(
+            r.start >= last_end && r.start <= r.end && r.end <= input.len(),
+            "{doc:?}"
+        );
         assert_eq!(&input[r.start..r.end], r.text, "removal text of {}", doc.id);
         last_end = r.end;
     }
     assert_eq!(doc.bytes_in, input.len());
-    assert_eq!(doc.bytes_removed, doc.removed.iter().map(|r| r.end - r.start).sum::<usize>());
+    assert_eq!(
+        doc.bytes_removed,
+        doc.removed.iter().map(|r| r.end - r.start).sum::<usize>()
+    );
 }
 
 /// Input paragraphs that no removal covers, whitespace-collapsed, must be
@@ -120,7 +125,14 @@ fn sample_is_cleaned_as_documented() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let report = tmp.path().join("report.jsonl");
-    run_ok(args![repo("tests/data/sample"), "-o", out, "--report", report, "--quiet"]);
+    run_ok(args![
+        repo("tests/data/sample"),
+        "-o",
+        out,
+        "--report",
+        report,
+        "--quiet"
+    ]);
     let records = read_report(&report);
     assert!(matches!(records[0], Record::Run(_)));
     let docs = documents(&records);
@@ -129,14 +141,28 @@ fn sample_is_cleaned_as_documented() {
     let d = by_id("01-lead-repeated.txt");
     assert_eq!(removals(d).len(), 1);
     assert_eq!(d.removed[0].rule.as_deref(), Some("duplicate-paragraph"));
-    assert!(d.removed[0].text.starts_with("Port Halvard, Norland - The harbour"));
-    assert_eq!(d.removed[0].duplicate_of.as_ref().map(|c| (c.id.as_str(), c.paragraph)), Some(("01-lead-repeated.txt", 0)));
+    assert!(
+        d.removed[0]
+            .text
+            .starts_with("Port Halvard, Norland - The harbour")
+    );
+    assert_eq!(
+        d.removed[0]
+            .duplicate_of
+            .as_ref()
+            .map(|c| (c.id.as_str(), c.paragraph)),
+        Some(("01-lead-repeated.txt", 0))
+    );
 
     let d = by_id("02-comment-form.txt");
     assert_eq!(
         removals(d),
         [
-            ("boilerplate".into(), "comment-form".into(), "Leave a Reply".into()),
+            (
+                "boilerplate".into(),
+                "comment-form".into(),
+                "Leave a Reply".into()
+            ),
             (
                 "boilerplate".into(),
                 "comment-form".into(),
@@ -157,7 +183,13 @@ fn sample_is_cleaned_as_documented() {
     let d = by_id("05-pasted-twice.txt");
     let got = removals(d);
     assert_eq!(got[0].1, "bracket-media");
-    assert_eq!((got[1].0.as_str(), got[1].2.as_str()), ("link", " <www.example-news.com/business/rail-talks-mediator-named-2026-03-02/>"));
+    assert_eq!(
+        (got[1].0.as_str(), got[1].2.as_str()),
+        (
+            "link",
+            " <www.example-news.com/business/rail-talks-mediator-named-2026-03-02/>"
+        )
+    );
     // The whole second copy, headings included.
     let copy: Vec<&str> = got[2..10].iter().map(|r| r.1.as_str()).collect();
     assert_eq!(
@@ -188,7 +220,10 @@ fn sample_is_cleaned_as_documented() {
         }
     }
     let s = summary(&records);
-    assert_eq!((s.records_in, s.records_written, s.records_skipped), (5, 5, 0));
+    assert_eq!(
+        (s.records_in, s.records_written, s.records_skipped),
+        (5, 5, 0)
+    );
 }
 
 #[test]
@@ -207,16 +242,26 @@ fn seeds_are_cleaned_as_required() {
     assert_eq!(d.removed[0].kind.as_str(), "duplicate");
     assert_eq!(d.removed[0].duplicate_of.as_ref().unwrap().paragraph, 0);
     let input = fs::read_to_string(seeds.join(&d.id)).unwrap();
-    assert_eq!(d.removed[0].end, input.trim_end().len(), "the last paragraph goes");
+    assert_eq!(
+        d.removed[0].end,
+        input.trim_end().len(),
+        "the last paragraph goes"
+    );
 
     let d = get("001_");
     assert_eq!(
         removals(d).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
-        ["Leave a Reply", "Your email address will not be published. Required fields are marked *"]
+        [
+            "Leave a Reply",
+            "Your email address will not be published. Required fields are marked *"
+        ]
     );
     assert!(get("002_").removed.is_empty());
     assert_eq!(
-        removals(get("003_")).iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+        removals(get("003_"))
+            .iter()
+            .map(|r| r.2.as_str())
+            .collect::<Vec<_>>(),
         ["[Read More: Biden Staffer Admits What We All Knew]"]
     );
 
@@ -228,13 +273,28 @@ fn seeds_are_cleaned_as_required() {
     assert!(got[1].2.starts_with(" <www.reuters.com/") && got[1].2.ends_with('>'));
     assert_eq!(got[2].0, "link");
     assert!(got[2].2.starts_with(" <www.wsj.com/"));
-    let second = input.match_indices("Possible unilateral strikes").nth(1).unwrap().0;
-    let last_copy_end = input.rfind("current and former U.S. officials said.").unwrap() + "current and former U.S. officials said.".len();
-    let dups: Vec<_> = d.removed.iter().filter(|r| r.kind.as_str() == "duplicate").collect();
+    let second = input
+        .match_indices("Possible unilateral strikes")
+        .nth(1)
+        .unwrap()
+        .0;
+    let last_copy_end = input
+        .rfind("current and former U.S. officials said.")
+        .unwrap()
+        + "current and former U.S. officials said.".len();
+    let dups: Vec<_> = d
+        .removed
+        .iter()
+        .filter(|r| r.kind.as_str() == "duplicate")
+        .collect();
     assert_eq!(dups.first().unwrap().start, second);
     assert_eq!(dups.last().unwrap().end, last_copy_end);
     let covered: usize = dups.iter().map(|r| r.end - r.start).sum::<usize>() + dups.len() - 1;
-    assert_eq!(covered, last_copy_end - second, "the duplicate removals cover the whole second copy");
+    assert_eq!(
+        covered,
+        last_copy_end - second,
+        "the duplicate removals cover the whole second copy"
+    );
     let last = got.last().unwrap();
     assert_eq!(last.0, "boilerplate");
     assert!(last.2.starts_with("GO HERE FOR MORE") && last.2.ends_with("wichitahomeless.com/"));
@@ -259,7 +319,14 @@ fn jsonl_output_keeps_every_other_field_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out.jsonl");
     let report = tmp.path().join("report.jsonl");
-    run_ok(args![repo("tests/data/wire.jsonl"), "-o", out, "--report", report, "-q"]);
+    run_ok(args![
+        repo("tests/data/wire.jsonl"),
+        "-o",
+        out,
+        "--report",
+        report,
+        "-q"
+    ]);
     let input = fs::read_to_string(repo("tests/data/wire.jsonl")).unwrap();
     let output = fs::read_to_string(&out).unwrap();
     assert_eq!(input.lines().count(), output.lines().count());
@@ -274,21 +341,37 @@ fn jsonl_output_keeps_every_other_field_as_it_was() {
             }
         }
     }
-    assert!(output.contains(r#""n":1.50"#), "numbers are copied byte for byte");
+    assert!(
+        output.contains(r#""n":1.50"#),
+        "numbers are copied byte for byte"
+    );
     let records = read_report(&report);
     let docs = documents(&records);
     // wire-1 is the first copy; wire-3 repeats it whole; wire-2 repeats one
     // paragraph of it; record 4 has no id and is named by file and line.
     assert!(docs[0].removed.is_empty(), "{:?}", docs[0].removed);
     assert_eq!(docs[2].duplicate_document_of.as_deref(), Some("wire-1"));
-    assert_eq!(docs[1].removed[0].rule.as_deref(), Some("duplicate-paragraph"));
+    assert_eq!(
+        docs[1].removed[0].rule.as_deref(),
+        Some("duplicate-paragraph")
+    );
     assert_eq!(docs[3].id, "wire.jsonl:4");
     assert_eq!(
-        docs[3].removed.iter().map(|r| r.rule.clone().unwrap()).collect::<Vec<_>>(),
+        docs[3]
+            .removed
+            .iter()
+            .map(|r| r.rule.clone().unwrap())
+            .collect::<Vec<_>>(),
         ["share-line", "social-counter", "link"]
     );
     let first: Value = serde_json::from_str(output.lines().next().unwrap()).unwrap();
-    assert!(first["text"].as_str().unwrap().contains("operator <SKT.OL> added"), "entities are decoded");
+    assert!(
+        first["text"]
+            .as_str()
+            .unwrap()
+            .contains("operator <SKT.OL> added"),
+        "entities are decoded"
+    );
     for (doc, line) in docs.iter().zip(input.lines()) {
         let text: Value = serde_json::from_str(line).unwrap();
         check_accounting(doc, text["text"].as_str().unwrap());
@@ -349,7 +432,11 @@ fn bad_corpus(dir: &Path) {
         ),
     )
     .unwrap();
-    fs::write(dir.join("b.txt"), b"Good first line.\nBad \xff byte here.\n").unwrap();
+    fs::write(
+        dir.join("b.txt"),
+        b"Good first line.\nBad \xff byte here.\n",
+    )
+    .unwrap();
 }
 
 #[test]
@@ -362,13 +449,25 @@ fn bad_records_fail_with_file_and_line_and_write_nothing() {
     let report = tmp.path().join("report.jsonl");
     let result = run(args![input, "-o", out, "--report", report]);
     assert_eq!(result.status.code(), Some(1));
-    assert!(stderr(&result).contains("a.jsonl:2: invalid JSON"), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("a.jsonl:2: invalid JSON"),
+        "{}",
+        stderr(&result)
+    );
     assert!(!out.exists() && !report.exists(), "no partial output");
-    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary files left");
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
 
     let txt = run(args![input.join("b.txt"), "-q"]);
     assert_eq!(txt.status.code(), Some(1));
-    assert!(stderr(&txt).contains("b.txt:2: invalid UTF-8 at byte 21"), "{}", stderr(&txt));
+    assert!(
+        stderr(&txt).contains("b.txt:2: invalid UTF-8 at byte 21"),
+        "{}",
+        stderr(&txt)
+    );
 }
 
 #[test]
@@ -379,7 +478,15 @@ fn skipped_records_are_counted_and_reported() {
     bad_corpus(&input);
     let out = tmp.path().join("out.jsonl");
     let report = tmp.path().join("report.jsonl");
-    let result = run_ok(args![input, "-o", out, "--report", report, "--on-error", "skip"]);
+    let result = run_ok(args![
+        input,
+        "-o",
+        out,
+        "--report",
+        report,
+        "--on-error",
+        "skip"
+    ]);
     let err = stderr(&result);
     for expected in [
         "a.jsonl:2: invalid JSON",
@@ -399,7 +506,10 @@ fn skipped_records_are_counted_and_reported() {
         .collect();
     assert_eq!(skipped, ["a.jsonl:2", "a.jsonl:3", "a.jsonl:4", "b.txt:2"]);
     let s = summary(&records);
-    assert_eq!((s.records_in, s.records_written, s.records_skipped), (6, 2, 4));
+    assert_eq!(
+        (s.records_in, s.records_written, s.records_skipped),
+        (6, 2, 4)
+    );
     assert_eq!(s.records_in, s.records_written + s.records_skipped);
     assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
@@ -411,13 +521,22 @@ fn record_length_cap_names_the_line_and_reading_goes_on() {
     let long = "word ".repeat(100);
     fs::write(
         &path,
-        format!("{{\"text\": \"short one\"}}\n{{\"text\": \"{long}\"}}\n{{\"text\": \"short two\"}}\n"),
+        format!(
+            "{{\"text\": \"short one\"}}\n{{\"text\": \"{long}\"}}\n{{\"text\": \"short two\"}}\n"
+        ),
     )
     .unwrap();
     let fail = run(args![path, "--max-record-bytes", "100"]);
     assert_eq!(fail.status.code(), Some(1));
     assert!(stderr(&fail).contains("long.jsonl:2: record is longer than the cap of 100 bytes"));
-    let skip = run_ok(args![path, "--max-record-bytes", "100", "--on-error", "skip", "-q"]);
+    let skip = run_ok(args![
+        path,
+        "--max-record-bytes",
+        "100",
+        "--on-error",
+        "skip",
+        "-q"
+    ]);
     let ids: Vec<Value> = String::from_utf8(skip.stdout)
         .unwrap()
         .lines()
@@ -432,11 +551,19 @@ fn directories_skip_what_is_not_a_regular_file() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     fs::create_dir_all(input.join("x.txt")).unwrap();
-    fs::write(input.join("x.txt/inner.txt"), "An article inside a directory named like a file.\n").unwrap();
+    fs::write(
+        input.join("x.txt/inner.txt"),
+        "An article inside a directory named like a file.\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink(tmp.path().join("missing.txt"), input.join("dangling.txt")).unwrap();
     fs::write(input.join("notes.md"), "not an input").unwrap();
     let result = run_ok(args![input]);
-    assert!(stderr(&result).contains("dangling.txt: skipped, not a regular file"), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("dangling.txt: skipped, not a regular file"),
+        "{}",
+        stderr(&result)
+    );
     let out = String::from_utf8(result.stdout).unwrap();
     assert_eq!(out.lines().count(), 1);
     assert!(out.contains("\"id\":\"x.txt/inner.txt\""));
@@ -452,21 +579,49 @@ fn rules_file_disables_and_adds_rules() {
     )
     .unwrap();
     let report = tmp.path().join("r.jsonl");
-    run_ok(args![repo("tests/data/sample/02-comment-form.txt"), "--rules", rules, "--report", report, "-q"]);
+    run_ok(args![
+        repo("tests/data/sample/02-comment-form.txt"),
+        "--rules",
+        rules,
+        "--report",
+        report,
+        "-q"
+    ]);
     let records = read_report(&report);
-    let used: Vec<String> = documents(&records)[0].removed.iter().filter_map(|r| r.rule.clone()).collect();
+    let used: Vec<String> = documents(&records)[0]
+        .removed
+        .iter()
+        .filter_map(|r| r.rule.clone())
+        .collect();
     assert_eq!(used, ["network-name"]);
 
-    fs::write(&rules, "[[rule]]\nid = \"Bad Id\"\nmatch = \"line\"\npatterns = [\"x\"]\n").unwrap();
-    let bad = run(args![repo("tests/data/sample/02-comment-form.txt"), "--rules", rules]);
+    fs::write(
+        &rules,
+        "[[rule]]\nid = \"Bad Id\"\nmatch = \"line\"\npatterns = [\"x\"]\n",
+    )
+    .unwrap();
+    let bad = run(args![
+        repo("tests/data/sample/02-comment-form.txt"),
+        "--rules",
+        rules
+    ]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("rules.toml: rule id \"Bad Id\" is invalid"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("rules.toml: rule id \"Bad Id\" is invalid"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(args![]).status.code(), Some(2));
-    assert_eq!(run(args![repo("tests/data/wire.jsonl"), "--threads", "0"]).status.code(), Some(2));
+    assert_eq!(
+        run(args![repo("tests/data/wire.jsonl"), "--threads", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
     let unknown = run(args![repo("Cargo.toml")]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("Cargo.toml: unknown input type"));
@@ -474,7 +629,11 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn diff_shows_removed_paragraphs() {
-    let out = run_ok(args![repo("tests/data/sample/04-read-more.txt"), "--diff", "-q"]);
+    let out = run_ok(args![
+        repo("tests/data/sample/04-read-more.txt"),
+        "--diff",
+        "-q"
+    ]);
     let diff = String::from_utf8(out.stdout).unwrap();
     assert!(diff.starts_with("--- 04-read-more.txt\n+++ 04-read-more.txt (cleaned)\n@@"));
     assert!(diff.contains("\n-[Read More: Ten Ways"));
@@ -486,7 +645,11 @@ fn generated_corpus(path: &Path, docs: usize) {
     let mut paragraphs = Vec::new();
     for entry in fs::read_dir(repo("tests/data/sample")).unwrap() {
         let text = fs::read_to_string(entry.unwrap().path()).unwrap();
-        paragraphs.extend(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+        paragraphs.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string),
+        );
     }
     paragraphs.sort();
     let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -499,8 +662,15 @@ fn generated_corpus(path: &Path, docs: usize) {
     let mut out = String::new();
     for i in 0..docs {
         let count = 1 + next(8);
-        let text: Vec<&str> = (0..count).map(|_| paragraphs[next(paragraphs.len())].as_str()).collect();
-        out.push_str(&serde_json::to_string(&serde_json::json!({"id": format!("g{i}"), "text": text.join("\n")})).unwrap());
+        let text: Vec<&str> = (0..count)
+            .map(|_| paragraphs[next(paragraphs.len())].as_str())
+            .collect();
+        out.push_str(
+            &serde_json::to_string(
+                &serde_json::json!({"id": format!("g{i}"), "text": text.join("\n")}),
+            )
+            .unwrap(),
+        );
         out.push('\n');
     }
     fs::write(path, out).unwrap();
@@ -512,7 +682,16 @@ fn outputs_for_threads(input: &Path, dir: &Path, threads: &[&str]) -> Vec<(Vec<u
         .map(|t| {
             let out = dir.join(format!("out-{t}.jsonl"));
             let report = dir.join(format!("report-{t}.jsonl"));
-            run_ok(args![input, "-o", out, "--report", report, "--threads", t, "-q"]);
+            run_ok(args![
+                input,
+                "-o",
+                out,
+                "--report",
+                report,
+                "--threads",
+                t,
+                "-q"
+            ]);
             (fs::read(out).unwrap(), fs::read(report).unwrap())
         })
         .collect()
@@ -529,12 +708,17 @@ fn output_and_report_are_identical_for_any_thread_count() {
     }
     let records = read_report(&tmp.path().join("report-1.jsonl"));
     let s = summary(&records);
-    assert!(s.removed["duplicate"].count > 1000, "the corpus has many repeats: {s:?}");
+    assert!(
+        s.removed["duplicate"].count > 1000,
+        "the corpus has many repeats: {s:?}"
+    );
 }
 
 #[test]
 fn reuters_is_identical_for_any_thread_count() {
-    let Some(reuters) = shared("data/reuters21578.jsonl") else { return };
+    let Some(reuters) = shared("data/reuters21578.jsonl") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let runs = outputs_for_threads(&reuters, tmp.path(), &["1", "2"]);
     assert!(runs[0] == runs[1], "runs differ");

@@ -4,6 +4,7 @@ use newsdedup::normalize::{clean_text, is_ignorable, matching_key};
 use newsdedup::report::{DocumentRecord, Record};
 use newsdedup::{Cleaned, Cleaner, Index};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// Pieces scraped news is made of: prose, headings, links, boilerplate,
 /// entities, invisible characters, other scripts.
@@ -70,7 +71,10 @@ fn check_partition(text: &str, cleaned: &Cleaned) -> Result<(), TestCaseError> {
         pieces.push((r.span.start, r.span.end, "removed"));
     }
     for w in cleaned.removed.windows(2) {
-        prop_assert!(w[0].span.end <= w[1].span.start, "removals sorted and disjoint");
+        prop_assert!(
+            w[0].span.end <= w[1].span.start,
+            "removals sorted and disjoint"
+        );
     }
     for p in &cleaned.paragraphs {
         if !p.kept {
@@ -81,7 +85,11 @@ fn check_partition(text: &str, cleaned: &Cleaned) -> Result<(), TestCaseError> {
             continue;
         }
         let mut at = p.span.start;
-        for r in cleaned.removed.iter().filter(|r| r.span.start >= p.span.start && r.span.end <= p.span.end) {
+        for r in cleaned
+            .removed
+            .iter()
+            .filter(|r| r.span.start >= p.span.start && r.span.end <= p.span.end)
+        {
             pieces.push((at, r.span.start, "kept"));
             at = r.span.end;
         }
@@ -101,7 +109,11 @@ fn check_partition(text: &str, cleaned: &Cleaned) -> Result<(), TestCaseError> {
     for &(start, end, what) in &pieces {
         prop_assert_eq!(start, at, "gap or overlap before a {} piece", what);
         if what == "separator" {
-            prop_assert!(text[start..end].chars().all(is_ignorable), "separator {:?}", &text[start..end]);
+            prop_assert!(
+                text[start..end].chars().all(is_ignorable),
+                "separator {:?}",
+                &text[start..end]
+            );
         }
         at = end;
     }
@@ -110,7 +122,13 @@ fn check_partition(text: &str, cleaned: &Cleaned) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same cases every time. Set PROPTEST_CASES
+    // higher in a session to search further.
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        rng_seed: RngSeed::Fixed(0x6e65_7773),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn spans_partition_the_input(text in any_text()) {

@@ -65,9 +65,13 @@ impl Index {
                     + d.candidates.capacity() * std::mem::size_of::<(u32, u64)>()
             })
             .sum();
-        table(self.first.capacity(), std::mem::size_of::<(u64, ParagraphRef)>())
-            + table(self.documents.capacity(), std::mem::size_of::<(u64, DocId)>())
-            + docs
+        table(
+            self.first.capacity(),
+            std::mem::size_of::<(u64, ParagraphRef)>(),
+        ) + table(
+            self.documents.capacity(),
+            std::mem::size_of::<(u64, DocId)>(),
+        ) + docs
     }
 
     pub(crate) fn add_document(&mut self, name: &str) -> DocId {
@@ -81,6 +85,10 @@ impl Index {
 
     pub(crate) fn set_candidates(&mut self, doc: DocId, candidates: Vec<(u32, u64)>) {
         self.docs[doc.0 as usize].candidates = candidates;
+    }
+
+    pub(crate) fn candidates(&self, doc: DocId) -> &[(u32, u64)] {
+        &self.docs[doc.0 as usize].candidates
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
@@ -106,7 +114,9 @@ impl Index {
     /// negative `step`) paragraph `at` in its document.
     pub(crate) fn neighbour_hash(&self, at: ParagraphRef, step: isize) -> Option<u64> {
         let candidates = &self.docs.get(at.doc.0 as usize)?.candidates;
-        let pos = candidates.binary_search_by_key(&at.paragraph, |c| c.0).ok()?;
+        let pos = candidates
+            .binary_search_by_key(&at.paragraph, |c| c.0)
+            .ok()?;
         let neighbour = pos.checked_add_signed(step)?;
         candidates.get(neighbour).map(|c| c.1)
     }

@@ -32,7 +32,9 @@ mod index;
 pub use index::Index;
 
 use crate::error::{Error, ErrorKind};
-use crate::normalize::{NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable, key_words};
+use crate::normalize::{
+    NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable, key_words,
+};
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::{document_hash, paragraph_hash};
@@ -136,7 +138,9 @@ impl Cleaned {
         for r in &self.removed {
             let Span { start, end } = r.span;
             if start < at || end < start || end > input.len() {
-                return Err(format!("removal {start}..{end} out of order or bounds (previous end {at})"));
+                return Err(format!(
+                    "removal {start}..{end} out of order or bounds (previous end {at})"
+                ));
             }
             if !input.is_char_boundary(start) || !input.is_char_boundary(end) {
                 return Err(format!("removal {start}..{end} not on char boundaries"));
@@ -150,7 +154,10 @@ impl Cleaned {
                 return Err(format!("paragraph {:?} overlaps the previous one", p.span));
             }
             if !input[at..p.span.start].chars().all(is_ignorable) {
-                return Err(format!("separator {at}..{} holds visible text", p.span.start));
+                return Err(format!(
+                    "separator {at}..{} holds visible text",
+                    p.span.start
+                ));
             }
             // Removals before this paragraph would cover separator bytes.
             if let Some(r) = removals.peek() {
@@ -288,21 +295,22 @@ impl Cleaner {
             let hashes: Vec<u64> = candidates.iter().map(|c| c.1).collect();
             duplicate_document_of = index.insert_document(document_hash(&hashes), doc);
         }
-        index.set_candidates(doc, candidates.clone());
         let repeated_document = duplicate_document_of.is_some()
-            && candidates.iter().zip(fates.iter_mut()).all(|(&(_, hash), fate)| {
-                match index.first_copy(hash) {
+            && candidates
+                .iter()
+                .zip(fates.iter_mut())
+                .all(|(&(_, hash), fate)| match index.first_copy(hash) {
                     Some(at) => {
                         *fate = Fate::Duplicate(at, "duplicate-document");
                         true
                     }
                     None => false,
-                }
-            });
+                });
         if !repeated_document {
             duplicate_document_of = None;
             for (fate, &(paragraph, hash)) in fates.iter_mut().zip(&candidates) {
-                let short = key_words(&analysis.paragraphs[paragraph as usize].key) < self.short_words;
+                let short =
+                    key_words(&analysis.paragraphs[paragraph as usize].key) < self.short_words;
                 *fate = match index.first_copy(hash) {
                     Some(at) if short => Fate::ShortRepeat(at),
                     Some(at) => Fate::Duplicate(at, "duplicate-paragraph"),
@@ -312,9 +320,13 @@ impl Cleaner {
                     }
                 };
             }
-            extend_runs(index, &candidates, &mut fates);
         }
-        assemble(doc, analysis, &candidates, &fates, duplicate_document_of)
+        index.set_candidates(doc, candidates);
+        let candidates = index.candidates(doc);
+        if duplicate_document_of.is_none() {
+            extend_runs(index, candidates, &mut fates);
+        }
+        assemble(doc, analysis, candidates, &fates, duplicate_document_of)
     }
 
     /// Analyzes and decides in one call.
@@ -339,7 +351,9 @@ fn extend_runs(index: &Index, candidates: &[(u32, u64)], fates: &mut [Fate]) {
             let aligned = |side: isize| {
                 let neighbour = pos.checked_add_signed(side).and_then(|n| fates.get(n));
                 match neighbour {
-                    Some(Fate::Duplicate(copy, _)) => index.neighbour_hash(*copy, -side) == Some(hash),
+                    Some(Fate::Duplicate(copy, _)) => {
+                        index.neighbour_hash(*copy, -side) == Some(hash)
+                    }
                     _ => false,
                 }
             };
@@ -410,11 +424,17 @@ fn assemble(
 mod tests {
     use super::*;
 
-    const LONG_A: &str = "The harbour authority said on Tuesday that the port would reopen next week.";
-    const LONG_B: &str = "Shipping companies had diverted dozens of vessels to other ports in the region.";
+    const LONG_A: &str =
+        "The harbour authority said on Tuesday that the port would reopen next week.";
+    const LONG_B: &str =
+        "Shipping companies had diverted dozens of vessels to other ports in the region.";
 
     fn removed_rules(cleaned: &Cleaned) -> Vec<&str> {
-        cleaned.removed.iter().map(|r| r.rule.as_deref().unwrap_or("")).collect()
+        cleaned
+            .removed
+            .iter()
+            .map(|r| r.rule.as_deref().unwrap_or(""))
+            .collect()
     }
 
     #[test]
@@ -423,7 +443,13 @@ mod tests {
         let cleaned = Cleaner::new().clean(&mut Index::new(), "a", &text);
         assert_eq!(cleaned.text, format!("Lima \u{2013} {LONG_A}\n{LONG_B}"));
         assert_eq!(removed_rules(&cleaned), ["duplicate-paragraph"]);
-        assert_eq!(cleaned.removed[0].duplicate_of, Some(ParagraphRef { doc: DocId(0), paragraph: 0 }));
+        assert_eq!(
+            cleaned.removed[0].duplicate_of,
+            Some(ParagraphRef {
+                doc: DocId(0),
+                paragraph: 0
+            })
+        );
     }
 
     #[test]
@@ -434,7 +460,12 @@ mod tests {
         assert_eq!(cleaned.text, format!("{}\nWhat next", body.trim_end()));
         assert_eq!(
             removed_rules(&cleaned),
-            ["duplicate-run", "duplicate-paragraph", "duplicate-run", "duplicate-paragraph"]
+            [
+                "duplicate-run",
+                "duplicate-paragraph",
+                "duplicate-run",
+                "duplicate-paragraph"
+            ]
         );
         // The trailing lone heading is not part of a run: it stays.
         assert_eq!(cleaned.paragraphs.last().map(|p| p.kept), Some(true));
@@ -460,13 +491,22 @@ mod tests {
         let repeat = cleaner.clean(&mut index, "c", &format!("HEADLINE\n\n{LONG_A}"));
         assert_eq!(repeat.duplicate_document_of, Some(DocId(0)));
         assert_eq!(repeat.text, "");
-        assert_eq!(removed_rules(&repeat), ["duplicate-document", "duplicate-document"]);
+        assert_eq!(
+            removed_rules(&repeat),
+            ["duplicate-document", "duplicate-document"]
+        );
         assert_eq!(index.name(DocId(1)), "b");
     }
 
     #[test]
     fn builder_rejects_zero_short_words() {
-        let err = Cleaner::builder().short_paragraph_words(0).build().unwrap_err();
-        assert_eq!(err.to_string(), "short_paragraph_words must be at least 1, got 0");
+        let err = Cleaner::builder()
+            .short_paragraph_words(0)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "short_paragraph_words must be at least 1, got 0"
+        );
     }
 }

@@ -85,9 +85,11 @@ impl AtomicDir {
     pub fn write(&self, relative: &str, contents: &[u8]) -> Result<(), String> {
         let path = self.temp.path().join(relative);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| io_context(&self.dest.join(relative), "cannot create directory", e))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| io_context(&self.dest.join(relative), "cannot create directory", e))?;
         }
-        fs::write(&path, contents).map_err(|e| io_context(&self.dest.join(relative), "cannot write", e))
+        fs::write(&path, contents)
+            .map_err(|e| io_context(&self.dest.join(relative), "cannot write", e))
     }
 
     pub fn commit(self) -> Result<(), String> {
@@ -99,11 +101,14 @@ impl AtomicDir {
                 .tempdir_in(parent_of(&dest))
                 .map_err(|e| io_context(&dest, "cannot make room for the new output", e))?;
             let old_path = old.path().join("previous");
-            fs::rename(&dest, &old_path).map_err(|e| io_context(&dest, "cannot move the old output aside", e))?;
-            fs::rename(&built, &dest).map_err(|e| io_context(&dest, "cannot rename into place", e))?;
+            fs::rename(&dest, &old_path)
+                .map_err(|e| io_context(&dest, "cannot move the old output aside", e))?;
+            fs::rename(&built, &dest)
+                .map_err(|e| io_context(&dest, "cannot rename into place", e))?;
             drop(old);
         } else {
-            fs::rename(&built, &dest).map_err(|e| io_context(&dest, "cannot rename into place", e))?;
+            fs::rename(&built, &dest)
+                .map_err(|e| io_context(&dest, "cannot rename into place", e))?;
         }
         Ok(())
     }

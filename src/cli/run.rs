@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use newsdedup::normalize::{RulesConfig, clean_text};
-use newsdedup::report::{DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary};
+use newsdedup::report::{
+    DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary,
+};
 use newsdedup::{Cleaned, Cleaner, Index, Normalizer};
 use rayon::prelude::*;
 
@@ -30,7 +32,8 @@ fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
     let mut normalizer = Normalizer::builder().remove_links(!args.keep_links);
     if let Some(path) = &args.rules {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: RulesConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let config: RulesConfig =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         normalizer = normalizer.config(config);
     }
     Cleaner::builder()
@@ -56,15 +59,23 @@ impl Sink {
         let io_err = |e: io::Error| format!("writing output: {e}");
         match self {
             Sink::Stdout(out) => {
-                write_jsonl_record(out, record.fields.as_ref(), text_field, &record.id, text).map_err(io_err)
-            }
-            Sink::File(file) => {
-                write_jsonl_record(file.writer(), record.fields.as_ref(), text_field, &record.id, text)
+                write_jsonl_record(out, record.fields.as_ref(), text_field, &record.id, text)
                     .map_err(io_err)
             }
+            Sink::File(file) => write_jsonl_record(
+                file.writer(),
+                record.fields.as_ref(),
+                text_field,
+                &record.id,
+                text,
+            )
+            .map_err(io_err),
             Sink::Dir(dir, names) => {
                 if !names.insert(record.id.clone()) {
-                    return Err(format!("{}: two inputs would write the same output file", record.id));
+                    return Err(format!(
+                        "{}: two inputs would write the same output file",
+                        record.id
+                    ));
                 }
                 let mut contents = text.to_string();
                 if !contents.is_empty() {
@@ -95,7 +106,8 @@ impl Reporter {
         if let Some(file) = &mut self.file {
             let out = file.writer();
             serde_json::to_writer(&mut *out, record).map_err(|e| format!("writing report: {e}"))?;
-            out.write_all(b"\n").map_err(|e| format!("writing report: {e}"))?;
+            out.write_all(b"\n")
+                .map_err(|e| format!("writing report: {e}"))?;
         }
         Ok(())
     }
@@ -129,9 +141,10 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         file: args.report.as_deref().map(AtomicFile::create).transpose()?,
     };
     reporter.write(&ReportRecord::Run(RunRecord::new(&cleaner)))?;
-    let threads = args
-        .threads
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -181,7 +194,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                     bytes_seen += record.text.len() as u64;
                     reporter.write(&ReportRecord::Document(doc))?;
                 }
-                (Err(bad), _) => skip_or_fail(args.on_error, bad, &mut reporter, &mut summary, &warn)?,
+                (Err(bad), _) => {
+                    skip_or_fail(args.on_error, bad, &mut reporter, &mut summary, &warn)?
+                }
                 (Ok(_), None) => unreachable!("every good record is analyzed"),
             }
             bar.inc(1);
@@ -199,7 +214,12 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         match std::fs::remove_file(path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("{}: cannot replace the old report: {e}", path.display())),
+            Err(e) => {
+                return Err(format!(
+                    "{}: cannot replace the old report: {e}",
+                    path.display()
+                ));
+            }
         }
     }
     sink.commit()?;
@@ -220,11 +240,15 @@ fn skip_or_fail(
     warn: &impl Fn(String),
 ) -> Result<(), String> {
     match on_error {
-        OnError::Fail => Err(format!("{bad} (use --on-error skip to leave such records out)")),
+        OnError::Fail => Err(format!(
+            "{bad} (use --on-error skip to leave such records out)"
+        )),
         OnError::Skip => {
             warn(format!("{bad}; record skipped"));
             summary.add_skipped();
-            reporter.write(&ReportRecord::Skipped(SkippedRecord::new(bad.source, bad.error)))
+            reporter.write(&ReportRecord::Skipped(SkippedRecord::new(
+                bad.source, bad.error,
+            )))
         }
     }
 }

@@ -239,7 +239,7 @@ impl Normalizer {
         }
         settle_cuts(raw, &mut cuts);
 
-        let mut text = String::new();
+        let mut text = String::with_capacity(raw.len());
         if cuts.is_empty() {
             clean_text_into(raw, &mut text);
         } else {
@@ -251,7 +251,9 @@ impl Normalizer {
                 // without adding a space before punctuation.
                 let before = raw[..cut.span.start].chars().next_back();
                 let after = raw[cut.span.end..].chars().next();
-                if before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric) {
+                if before.is_some_and(char::is_alphanumeric)
+                    && after.is_some_and(char::is_alphanumeric)
+                {
                     scratch.push(' ');
                 }
                 at = cut.span.end;
@@ -271,7 +273,10 @@ impl Normalizer {
         if key.is_empty() {
             // Nothing readable is left: the paragraph goes whole, named for
             // the largest piece cut from it.
-            return match cuts.iter().max_by_key(|c| (c.span.len(), std::cmp::Reverse(c.span.start))) {
+            return match cuts
+                .iter()
+                .max_by_key(|c| (c.span.len(), std::cmp::Reverse(c.span.start)))
+            {
                 Some(cut) => whole(cut.kind, Some(self.rule_name(cut))),
                 None => whole(RemovalKind::Empty, None),
             };
@@ -334,7 +339,10 @@ fn settle_cuts(raw: &str, cuts: &mut Vec<Cut>) {
     cuts.sort_by_key(|c| (c.span.start, std::cmp::Reverse(c.span.end)));
     let mut kept: Vec<Cut> = Vec::with_capacity(cuts.len());
     for cut in cuts.drain(..) {
-        if kept.last().is_some_and(|last| cut.span.start < last.span.end) {
+        if kept
+            .last()
+            .is_some_and(|last| cut.span.start < last.span.end)
+        {
             continue;
         }
         kept.push(cut);
@@ -382,7 +390,8 @@ mod tests {
 
     #[test]
     fn angle_link_leaves_sentence_readable() {
-        let (kept, cut) = kept_and_cut("Ambassador Jones, <www.example.com/a-b/> refused to rule it out.");
+        let (kept, cut) =
+            kept_and_cut("Ambassador Jones, <www.example.com/a-b/> refused to rule it out.");
         assert_eq!(kept, ["Ambassador Jones, refused to rule it out."]);
         assert_eq!(cut, [(" <www.example.com/a-b/>".to_string(), "link")]);
     }
@@ -412,7 +421,10 @@ mod tests {
     fn inline_bracket_promo_is_cut() {
         let (kept, cut) = kept_and_cut("The vote passed. [Related: Another story] Then it rained.");
         assert_eq!(kept, ["The vote passed. Then it rained."]);
-        assert_eq!(cut, [(" [Related: Another story]".to_string(), "boilerplate")]);
+        assert_eq!(
+            cut,
+            [(" [Related: Another story]".to_string(), "boilerplate")]
+        );
     }
 
     #[test]
@@ -438,8 +450,14 @@ mod tests {
         let n = Normalizer::builder().config(config).build().unwrap();
         let doc = n.normalize_document("Leave a Reply\nBy Staff Reporter\n");
         assert!(doc.paragraphs[0].removed.is_none());
-        assert_eq!(doc.paragraphs[1].removed.as_ref().unwrap().rule.as_deref(), Some("byline"));
-        let err = Normalizer::builder().disable_rule("nope").build().unwrap_err();
+        assert_eq!(
+            doc.paragraphs[1].removed.as_ref().unwrap().rule.as_deref(),
+            Some("byline")
+        );
+        let err = Normalizer::builder()
+            .disable_rule("nope")
+            .build()
+            .unwrap_err();
         assert_eq!(err.to_string(), "no rule with id \"nope\" to disable");
     }
 }

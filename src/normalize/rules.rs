@@ -205,9 +205,28 @@ pub fn default_rules() -> Vec<Rule> {
             "social-counter",
             Match::AllWords,
             [
-                "facebook", "twitter", "x", "linkedin", "whatsapp", "pinterest", "reddit",
-                "telegram", "email", "print", "share", "shares", "tweet", "tweets", "comments",
-                "comment", "copy", "link", "pin", "messenger", "flipboard", "k",
+                "facebook",
+                "twitter",
+                "x",
+                "linkedin",
+                "whatsapp",
+                "pinterest",
+                "reddit",
+                "telegram",
+                "email",
+                "print",
+                "share",
+                "shares",
+                "tweet",
+                "tweets",
+                "comments",
+                "comment",
+                "copy",
+                "link",
+                "pin",
+                "messenger",
+                "flipboard",
+                "k",
             ],
         )
         .min_words(2)
@@ -317,7 +336,8 @@ impl RuleSet {
     }
 
     fn words_ok(rule: &Rule, words: usize) -> bool {
-        rule.min_words.is_none_or(|min| words >= min) && rule.max_words.is_none_or(|max| words <= max)
+        rule.min_words.is_none_or(|min| words >= min)
+            && rule.max_words.is_none_or(|max| words <= max)
     }
 
     /// The first rule (in rule order) that removes a whole paragraph with
@@ -425,12 +445,37 @@ mod tests {
         false,
         None
     );
-    t!(cta_with_link, "Please go here to donate! Every gift helps", true, Some("cta-link"));
-    t!(cta_without_link, "Residents were asked to donate blood", false, None);
+    t!(
+        cta_with_link,
+        "Please go here to donate! Every gift helps",
+        true,
+        Some("cta-link")
+    );
+    t!(
+        cta_without_link,
+        "Residents were asked to donate blood",
+        false,
+        None
+    );
     t!(share, "Share this article", false, Some("share-line"));
-    t!(counter, "Facebook Twitter Email 12 shares", false, Some("social-counter"));
-    t!(figures_are_not_counters, "1986    1985       1986     1985", false, None);
-    t!(word_boundary, "The subscriber base grew, linked to www", true, None);
+    t!(
+        counter,
+        "Facebook Twitter Email 12 shares",
+        false,
+        Some("social-counter")
+    );
+    t!(
+        figures_are_not_counters,
+        "1986    1985       1986     1985",
+        false,
+        None
+    );
+    t!(
+        word_boundary,
+        "The subscriber base grew, linked to www",
+        true,
+        None
+    );
 
     #[test]
     fn bracket_labels() {
@@ -448,8 +493,14 @@ mod tests {
         let bad = |rule: Rule| RuleSet::new(vec![rule]).unwrap_err().to_string();
         assert!(bad(Rule::new("Bad Id", Match::Line, ["x"])).contains("\"Bad Id\""));
         assert!(bad(Rule::new("r", Match::Line, ["!!"])).contains("\"!!\""));
-        assert!(bad(Rule::new("r", Match::Line, ["x"]).min_words(3).max_words(2)).contains("min_words 3"));
-        let dup = RuleSet::new(vec![Rule::new("r", Match::Line, ["x"]), Rule::new("r", Match::Line, ["y"])]);
+        assert!(
+            bad(Rule::new("r", Match::Line, ["x"]).min_words(3).max_words(2))
+                .contains("min_words 3")
+        );
+        let dup = RuleSet::new(vec![
+            Rule::new("r", Match::Line, ["x"]),
+            Rule::new("r", Match::Line, ["y"]),
+        ]);
         assert!(dup.unwrap_err().to_string().contains("used twice"));
     }
 }

@@ -9,14 +9,38 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 /// a raw U+0092. `None` for the five code points Windows-1252 leaves
 /// undefined; those are deleted like other controls.
 const C1_AS_WINDOWS_1252: [Option<char>; 32] = [
-    Some('\u{20AC}'), None, Some('\u{201A}'), Some('\u{0192}'),
-    Some('\u{201E}'), Some('\u{2026}'), Some('\u{2020}'), Some('\u{2021}'),
-    Some('\u{02C6}'), Some('\u{2030}'), Some('\u{0160}'), Some('\u{2039}'),
-    Some('\u{0152}'), None, Some('\u{017D}'), None,
-    None, Some('\u{2018}'), Some('\u{2019}'), Some('\u{201C}'),
-    Some('\u{201D}'), Some('\u{2022}'), Some('\u{2013}'), Some('\u{2014}'),
-    Some('\u{02DC}'), Some('\u{2122}'), Some('\u{0161}'), Some('\u{203A}'),
-    Some('\u{0153}'), None, Some('\u{017E}'), Some('\u{0178}'),
+    Some('\u{20AC}'),
+    None,
+    Some('\u{201A}'),
+    Some('\u{0192}'),
+    Some('\u{201E}'),
+    Some('\u{2026}'),
+    Some('\u{2020}'),
+    Some('\u{2021}'),
+    Some('\u{02C6}'),
+    Some('\u{2030}'),
+    Some('\u{0160}'),
+    Some('\u{2039}'),
+    Some('\u{0152}'),
+    None,
+    Some('\u{017D}'),
+    None,
+    None,
+    Some('\u{2018}'),
+    Some('\u{2019}'),
+    Some('\u{201C}'),
+    Some('\u{201D}'),
+    Some('\u{2022}'),
+    Some('\u{2013}'),
+    Some('\u{2014}'),
+    Some('\u{02DC}'),
+    Some('\u{2122}'),
+    Some('\u{0161}'),
+    Some('\u{203A}'),
+    Some('\u{0153}'),
+    None,
+    Some('\u{017E}'),
+    Some('\u{0178}'),
 ];
 
 /// Maps a C1 control character to its Windows-1252 meaning.
@@ -56,8 +80,16 @@ fn is_key_separator(c: char) -> bool {
         || matches!(
             c,
             '-' | '\u{2010}'
-                ..='\u{2015}' | '\u{2212}' | '\u{2043}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
-                    | '/' | '\u{2026}' | '|' | '_'
+                ..='\u{2015}'
+                    | '\u{2212}'
+                    | '\u{2043}'
+                    | '\u{FE58}'
+                    | '\u{FE63}'
+                    | '\u{FF0D}'
+                    | '/'
+                    | '\u{2026}'
+                    | '|'
+                    | '_'
         )
 }
 
@@ -139,7 +171,9 @@ fn strip_control_references(text: &str) -> Cow<'_, str> {
         let end = digits[len..].starts_with(';').then_some(len);
         let code = end.and_then(|len| u32::from_str_radix(&digits[..len], radix).ok());
         match (code, end) {
-            (Some(code), Some(len)) if code < 0x20 && !matches!(code, 0x09 | 0x0A | 0x0D) || code == 0x7F => {
+            (Some(code), Some(len))
+                if code < 0x20 && !matches!(code, 0x09 | 0x0A | 0x0D) || code == 0x7F =>
+            {
                 let consumed = 2 + (after.len() - digits.len()) + len + 1;
                 rest = &rest[at + consumed..];
             }
@@ -174,8 +208,41 @@ pub fn clean_text_into(text: &str, out: &mut String) {
     }
 }
 
+/// [`clean_once`] for ASCII text: runs of visible characters are copied
+/// whole; whitespace (`\t`, `\n`, VT, FF, `\r`, space) becomes one space;
+/// other controls are deleted. ASCII needs no NFC.
+fn clean_ascii(text: &str, out: &mut String) {
+    let base = out.len();
+    let bytes = text.as_bytes();
+    let mut pending_space = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\t'..=b'\r' | b' ' => {
+                pending_space = true;
+                i += 1;
+            }
+            0..=0x1F | 0x7F => i += 1,
+            _ => {
+                let start = i;
+                while i < bytes.len() && bytes[i] > b' ' && bytes[i] != 0x7F {
+                    i += 1;
+                }
+                if pending_space && out.len() > base {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push_str(&text[start..i]);
+            }
+        }
+    }
+}
+
 /// One pass of clean-up over entity-decoded text.
 fn clean_once(decoded: &str, out: &mut String) {
+    if decoded.is_ascii() {
+        return clean_ascii(decoded, out);
+    }
     let base = out.len();
     let mut pending_space = false;
     for c in decoded.chars().map(repair_c1) {
@@ -272,21 +339,71 @@ mod tests {
         };
     }
 
-    t!(clean_entities, clean_text, "A &lt;b&gt; &#8220;c&#8221; &amp;", "A <b> \u{201C}c\u{201D} &");
+    t!(
+        clean_entities,
+        clean_text,
+        "A &lt;b&gt; &#8220;c&#8221; &amp;",
+        "A <b> \u{201C}c\u{201D} &"
+    );
     t!(clean_etx_entity, clean_text, "Reuter\n&#3;", "Reuter");
-    t!(clean_bom_zw, clean_text, "\u{FEFF}co\u{200B}op\u{00AD}er", "cooper");
-    t!(clean_spaces, clean_text, "a\u{2003}\u{00A0} b\t\tc", "a b c");
+    t!(
+        clean_bom_zw,
+        clean_text,
+        "\u{FEFF}co\u{200B}op\u{00AD}er",
+        "cooper"
+    );
+    t!(
+        clean_spaces,
+        clean_text,
+        "a\u{2003}\u{00A0} b\t\tc",
+        "a b c"
+    );
     t!(clean_nfc, clean_text, "Caldero\u{0301}n", "Calder\u{00F3}n");
-    t!(clean_windows_1252, clean_text, "it&#146;s \u{93}ok\u{94} &#150; &#x0; x", "it\u{2019}s \u{201C}ok\u{201D} \u{2013} x");
-    t!(clean_keeps_quotes, clean_text, "\u{201C}Hi\u{201D} \u{2013} yes", "\u{201C}Hi\u{201D} \u{2013} yes");
-    t!(clean_keeps_zwj, clean_text, "\u{1F469}\u{200D}\u{1F4BB}", "\u{1F469}\u{200D}\u{1F4BB}");
+    t!(
+        clean_windows_1252,
+        clean_text,
+        "it&#146;s \u{93}ok\u{94} &#150; &#x0; x",
+        "it\u{2019}s \u{201C}ok\u{201D} \u{2013} x"
+    );
+    t!(
+        clean_keeps_quotes,
+        clean_text,
+        "\u{201C}Hi\u{201D} \u{2013} yes",
+        "\u{201C}Hi\u{201D} \u{2013} yes"
+    );
+    t!(
+        clean_keeps_zwj,
+        clean_text,
+        "\u{1F469}\u{200D}\u{1F4BB}",
+        "\u{1F469}\u{200D}\u{1F4BB}"
+    );
     t!(clean_empty, clean_text, " \u{200B} ", "");
     t!(key_dash, matching_key, "Mexico \u{2013} At", "mexico at");
-    t!(key_emdash_no_space, matching_key, "Venezuela\u{2014}it", "venezuela it");
-    t!(key_quotes, matching_key, "Mexico\u{2019}s \u{201C}kingpin\u{201D}", "mexicos kingpin");
-    t!(key_nfkc_case, matching_key, "\u{FB01}NAL \u{00C9}T\u{00C9}", "final \u{00E9}t\u{00E9}");
+    t!(
+        key_emdash_no_space,
+        matching_key,
+        "Venezuela\u{2014}it",
+        "venezuela it"
+    );
+    t!(
+        key_quotes,
+        matching_key,
+        "Mexico\u{2019}s \u{201C}kingpin\u{201D}",
+        "mexicos kingpin"
+    );
+    t!(
+        key_nfkc_case,
+        matching_key,
+        "\u{FB01}NAL \u{00C9}T\u{00C9}",
+        "final \u{00E9}t\u{00E9}"
+    );
     t!(key_punct_only, matching_key, "* * * \u{2014}", "");
-    t!(key_cjk, matching_key, "\u{4E2D}\u{6587}\u{3002}", "\u{4E2D}\u{6587}");
+    t!(
+        key_cjk,
+        matching_key,
+        "\u{4E2D}\u{6587}\u{3002}",
+        "\u{4E2D}\u{6587}"
+    );
 
     #[test]
     fn clean_is_idempotent_on_samples() {
