@@ -4,12 +4,15 @@
 //! [`Match`] mode and patterns. Patterns are folded to matching keys when the
 //! [`RuleSet`] is built, so `"Leave a Reply"`, `"leave a reply"` and
 //! `"LEAVE A REPLY!"` are one pattern. All line patterns of all rules are
-//! compiled into one Aho-Corasick automaton; a paragraph is scanned once.
+//! looked up in a hash table (line rules) or compiled into Aho-Corasick
+//! automata: one searched only at the start of a paragraph (prefix rules),
+//! one searched anywhere (contains rules), skipped when every contains rule
+//! requires a link and the paragraph has none.
 //!
 //! Rules come from [`default_rules`], from the builder, or from a config file
 //! deserialized into [`RulesConfig`] (see the README for the TOML form).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
@@ -238,21 +241,79 @@ pub fn default_rules() -> Vec<Rule> {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Line, prefix and contains patterns of all rules.
-    automaton: Option<AhoCorasick>,
-    /// Rule index of each automaton pattern.
-    pattern_rule: Vec<usize>,
-    /// Folded pattern length of each automaton pattern.
+    /// Line patterns, each with the rules that have it, in rule order.
+    lines: HashMap<String, Vec<usize>>,
+    /// Prefix patterns, searched anchored at the start of the key.
+    prefixes: Option<Patterns>,
+    /// Contains patterns, searched anywhere.
+    contains: Option<Patterns>,
+    /// Every contains rule requires a link: skip the search without one.
+    contains_needs_link: bool,
     all_words: Vec<(usize, HashSet<String>)>,
     brackets: Vec<(usize, HashSet<String>)>,
+}
+
+/// Patterns of several rules in one automaton.
+#[derive(Clone, Debug)]
+struct Patterns {
+    automaton: AhoCorasick,
+    /// Rule index of each pattern.
+    rule_of: Vec<usize>,
+    /// Length of the longest pattern.
+    longest: usize,
+}
+
+impl Patterns {
+    fn build(patterns: Vec<(String, usize)>) -> Result<Option<Patterns>, Error> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let (keys, rule_of): (Vec<String>, Vec<usize>) = patterns.into_iter().unzip();
+        let longest = keys.iter().map(String::len).max().unwrap_or(0);
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keys)
+            .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))?;
+        Ok(Some(Patterns {
+            automaton,
+            rule_of,
+            longest,
+        }))
+    }
+
+    /// Rules with a pattern at word boundaries of `key`; with `at_start`,
+    /// only patterns that start the key (and only its first bytes are
+    /// searched).
+    fn matches<'a>(&'a self, key: &'a str, at_start: bool) -> impl Iterator<Item = usize> + 'a {
+        let bytes = key.as_bytes();
+        let haystack = if at_start {
+            &bytes[..bytes.len().min(self.longest)]
+        } else {
+            bytes
+        };
+        self.automaton
+            .find_overlapping_iter(haystack)
+            .filter(move |m| {
+                let left = if at_start {
+                    m.start() == 0
+                } else {
+                    m.start() == 0 || bytes[m.start() - 1] == b' '
+                };
+                let right = m.end() == bytes.len() || bytes[m.end()] == b' ';
+                left && right
+            })
+            .map(|m| self.rule_of[m.pattern().as_usize()])
+    }
 }
 
 impl RuleSet {
     /// Validates and compiles `rules`.
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet, Error> {
         let mut seen = HashSet::new();
-        let mut patterns = Vec::new();
-        let mut pattern_rule = Vec::new();
+        let mut lines: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut prefixes = Vec::new();
+        let mut contains = Vec::new();
+        let mut contains_needs_link = true;
         let mut all_words = Vec::new();
         let mut brackets = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
@@ -293,33 +354,29 @@ impl RuleSet {
                 }
                 folded.insert(key);
             }
+            let mut sorted: Vec<String> = folded.iter().cloned().collect();
+            sorted.sort();
             match rule.matcher {
-                Match::Line | Match::Prefix | Match::Contains => {
-                    let mut sorted: Vec<String> = folded.into_iter().collect();
-                    sorted.sort();
+                Match::Line => {
                     for key in sorted {
-                        patterns.push(key);
-                        pattern_rule.push(index);
+                        lines.entry(key).or_default().push(index);
                     }
+                }
+                Match::Prefix => prefixes.extend(sorted.into_iter().map(|k| (k, index))),
+                Match::Contains => {
+                    contains_needs_link &= rule.requires_link;
+                    contains.extend(sorted.into_iter().map(|k| (k, index)));
                 }
                 Match::AllWords => all_words.push((index, folded)),
                 Match::Bracket => brackets.push((index, folded)),
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-                    .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))?,
-            )
-        };
         Ok(RuleSet {
             rules,
-            automaton,
-            pattern_rule,
+            lines,
+            prefixes: Patterns::build(prefixes)?,
+            contains: Patterns::build(contains)?,
+            contains_needs_link,
             all_words,
             brackets,
         })
@@ -352,23 +409,20 @@ impl RuleSet {
             (!rule.requires_link || has_link) && Self::words_ok(rule, words)
         };
         let mut best: Option<usize> = None;
-        if let Some(ac) = &self.automaton {
-            let bytes = key.as_bytes();
-            for m in ac.find_overlapping_iter(key) {
-                let index = self.pattern_rule[m.pattern().as_usize()];
-                if best.is_some_and(|b| b <= index) || !applies(index) {
-                    continue;
-                }
-                let left = m.start() == 0 || bytes[m.start() - 1] == b' ';
-                let right = m.end() == bytes.len() || bytes[m.end()] == b' ';
-                let hit = match self.rules[index].matcher {
-                    Match::Line => m.start() == 0 && m.end() == bytes.len(),
-                    Match::Prefix => m.start() == 0 && right,
-                    _ => left && right,
-                };
-                if hit {
-                    best = Some(index);
-                }
+        let mut consider = |index: usize| {
+            if best.is_none_or(|b| index < b) && applies(index) {
+                best = Some(index);
+            }
+        };
+        if let Some(rules) = self.lines.get(key) {
+            rules.iter().copied().for_each(&mut consider);
+        }
+        if let Some(prefixes) = &self.prefixes {
+            prefixes.matches(key, true).for_each(&mut consider);
+        }
+        if let Some(contains) = &self.contains {
+            if has_link || !self.contains_needs_link {
+                contains.matches(key, false).for_each(&mut consider);
             }
         }
         for (index, vocabulary) in &self.all_words {

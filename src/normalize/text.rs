@@ -197,7 +197,7 @@ pub fn clean_text_into(text: &str, out: &mut String) {
     // Deleting an invisible character can join the pieces of an entity
     // (`&am\u{200B}p;`): clean again until nothing changes. Every pass that
     // changes anything decodes an entity, which makes the text shorter.
-    while memchr::memchr(b'&', out[base..].as_bytes()).is_some() {
+    while memchr::memchr(b'&', &out.as_bytes()[base..]).is_some() {
         match decode_entities(&out[base..]) {
             Cow::Owned(again) if again != out[base..] => {
                 out.truncate(base);
@@ -290,17 +290,19 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     let base = out.len();
     let mut pending_space = false;
     if text.is_ascii() {
+        let mut bytes = std::mem::take(out).into_bytes();
         for &b in text.as_bytes() {
             if b.is_ascii_alphanumeric() {
-                if pending_space && out.len() > base {
-                    out.push(' ');
+                if pending_space && bytes.len() > base {
+                    bytes.push(b' ');
                 }
                 pending_space = false;
-                out.push(b.to_ascii_lowercase() as char);
+                bytes.push(b.to_ascii_lowercase());
             } else if is_key_separator(b as char) {
                 pending_space = true;
             }
         }
+        *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
         return;
     }
     for c in text.nfkc() {
