@@ -28,6 +28,15 @@ pub struct Link {
 }
 
 /// Finds links in paragraphs. Build once; [`Links::find`] takes `&self`.
+///
+/// Finds URLs with a scheme or `www.`, links in angle brackets or
+/// parentheses, markdown links, and bare domains followed by a path.
+/// [`linkify`] parses only candidate tokens (whitespace-separated, with a
+/// dot and a slash or `www.`), each at most [`MAX_TOKEN_BYTES`], and a match
+/// counts only with an `http`, `https` or `ftp` scheme, a `www.` prefix, or a
+/// host with an alphabetic top-level label followed by a `/` path. So "U.S.",
+/// "Node.js", "St.Louis", "Wired.com" and "report.pdf" in prose are never
+/// links.
 #[derive(Debug)]
 pub struct Links {
     finder: LinkFinder,
@@ -89,7 +98,7 @@ fn is_candidate(token: &str) -> bool {
 }
 
 impl Links {
-    /// A finder with the filters described in the [module docs](self).
+    /// A finder with the filters described on [`Links`].
     pub fn new() -> Links {
         let mut finder = LinkFinder::new();
         finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
