@@ -194,6 +194,8 @@ struct Current {
     name: String,
     reader: Box<dyn BufRead>,
     line: u64,
+    /// The line being read, reused from line to line.
+    buf: Vec<u8>,
 }
 
 impl Records {
@@ -223,6 +225,7 @@ impl Records {
                     name,
                     reader: Box::new(BufReader::new(io::stdin())),
                     line: 0,
+                    buf: Vec::new(),
                 });
                 return self.next_line();
             }
@@ -248,6 +251,7 @@ impl Records {
             name,
             reader,
             line: 0,
+            buf: Vec::new(),
         });
         self.next_line()
     }
@@ -290,10 +294,11 @@ impl Records {
             let current = self.current.as_mut()?;
             current.line += 1;
             let line_no = current.line;
-            let mut buf = Vec::new();
+            let buf = &mut current.buf;
+            buf.clear();
             let read = (&mut current.reader)
                 .take(cap as u64 + 1)
-                .read_until(b'\n', &mut buf);
+                .read_until(b'\n', buf);
             let where_ = format!("{}:{line_no}", current.name);
             match read {
                 Err(e) => {
@@ -331,8 +336,7 @@ impl Records {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let name = current.name.clone();
-            return Some(parse_json_record(&buf, &self.options, &name, line_no));
+            return Some(parse_json_record(buf, &self.options, &current.name, line_no));
         }
     }
 }

@@ -243,6 +243,8 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     /// Line patterns, each with the rules that have it, in rule order.
     lines: HashMap<String, Vec<usize>>,
+    /// Length of the longest line pattern.
+    longest_line: usize,
     /// Prefix patterns, searched anchored at the start of the key.
     prefixes: Option<Patterns>,
     /// Contains patterns, searched anywhere.
@@ -261,6 +263,9 @@ struct Patterns {
     rule_of: Vec<usize>,
     /// Length of the longest pattern.
     longest: usize,
+    /// The first word of every pattern: a key whose first word is not one
+    /// of them cannot start with a pattern.
+    first_words: HashSet<String>,
 }
 
 impl Patterns {
@@ -270,6 +275,10 @@ impl Patterns {
         }
         let (keys, rule_of): (Vec<String>, Vec<usize>) = patterns.into_iter().unzip();
         let longest = keys.iter().map(String::len).max().unwrap_or(0);
+        let first_words = keys
+            .iter()
+            .map(|k| k.split(' ').next().unwrap_or("").to_string())
+            .collect();
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&keys)
@@ -278,6 +287,7 @@ impl Patterns {
             automaton,
             rule_of,
             longest,
+            first_words,
         }))
     }
 
@@ -286,10 +296,12 @@ impl Patterns {
     /// searched).
     fn matches<'a>(&'a self, key: &'a str, at_start: bool) -> impl Iterator<Item = usize> + 'a {
         let bytes = key.as_bytes();
-        let haystack = if at_start {
+        let haystack = if !at_start {
+            bytes
+        } else if self.first_words.contains(key.split(' ').next().unwrap_or("")) {
             &bytes[..bytes.len().min(self.longest)]
         } else {
-            bytes
+            &[]
         };
         self.automaton
             .find_overlapping_iter(haystack)
@@ -373,6 +385,7 @@ impl RuleSet {
         }
         Ok(RuleSet {
             rules,
+            longest_line: lines.keys().map(String::len).max().unwrap_or(0),
             lines,
             prefixes: Patterns::build(prefixes)?,
             contains: Patterns::build(contains)?,
@@ -414,8 +427,10 @@ impl RuleSet {
                 best = Some(index);
             }
         };
-        if let Some(rules) = self.lines.get(key) {
-            rules.iter().copied().for_each(&mut consider);
+        if key.len() <= self.longest_line {
+            if let Some(rules) = self.lines.get(key) {
+                rules.iter().copied().for_each(&mut consider);
+            }
         }
         if let Some(prefixes) = &self.prefixes {
             prefixes.matches(key, true).for_each(&mut consider);

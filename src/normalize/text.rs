@@ -263,6 +263,28 @@ fn clean_once(decoded: &str, out: &mut String) {
     }
 }
 
+const DROP: u8 = 0;
+const SEPARATE: u8 = b' ';
+
+/// What each ASCII byte becomes in a matching key: its lowercase form for
+/// letters and digits, [`SEPARATE`] for separators, [`DROP`] otherwise.
+const ASCII_KEY: [u8; 128] = {
+    let mut table = [DROP; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else if c.is_ascii_whitespace() || matches!(c, b'-' | b'/' | b'|' | b'_' | 0x0B) {
+            SEPARATE
+        } else {
+            DROP
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Folds text into its matching key.
 ///
 /// NFKC, lowercase, dashes, slashes and whitespace become single spaces,
@@ -291,15 +313,18 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     let mut pending_space = false;
     if text.is_ascii() {
         let mut bytes = std::mem::take(out).into_bytes();
+        bytes.reserve(text.len());
         for &b in text.as_bytes() {
-            if b.is_ascii_alphanumeric() {
-                if pending_space && bytes.len() > base {
-                    bytes.push(b' ');
+            match ASCII_KEY[usize::from(b)] {
+                DROP => {}
+                SEPARATE => pending_space = true,
+                folded => {
+                    if pending_space && bytes.len() > base {
+                        bytes.push(b' ');
+                    }
+                    pending_space = false;
+                    bytes.push(folded);
                 }
-                pending_space = false;
-                bytes.push(b.to_ascii_lowercase());
-            } else if is_key_separator(b as char) {
-                pending_space = true;
             }
         }
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
@@ -412,6 +437,16 @@ mod tests {
         for s in ["  a  b ", "&amp;amp;", "x\u{0301}\u{0301}", "\r\n\u{85}z"] {
             let once = clean_text(s).into_owned();
             assert_eq!(clean_text(&once), once, "input {s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_key_table_agrees_with_the_unicode_path() {
+        for b in 0u8..128 {
+            let c = b as char;
+            let ascii = matching_key(&format!("x{c}y"));
+            let unicode = matching_key(&format!("x{c}y \u{E9}"));
+            assert_eq!(unicode, format!("{ascii} \u{E9}"), "byte {b:#04x}");
         }
     }
 
