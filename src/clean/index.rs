@@ -1,8 +1,33 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::removal::{DocId, ParagraphRef};
+
+/// A hasher for keys that are already xxh3 hashes: it passes the `u64`
+/// through, since its bits are as well mixed as any hash table needs.
+#[derive(Clone, Copy, Debug, Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `u64` keys; fold anything else in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -13,9 +38,9 @@ use crate::removal::{DocId, ParagraphRef};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Earliest kept copy of each paragraph hash.
-    first: HashMap<u64, ParagraphRef>,
+    first: HashTable<ParagraphRef>,
     /// First document with each document hash.
-    documents: HashMap<u64, DocId>,
+    documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
 }
 
