@@ -336,7 +336,12 @@ impl Records {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            return Some(parse_json_record(buf, &self.options, &current.name, line_no));
+            return Some(parse_json_record(
+                buf,
+                &self.options,
+                &current.name,
+                line_no,
+            ));
         }
     }
 }

@@ -298,7 +298,10 @@ impl Patterns {
         let bytes = key.as_bytes();
         let haystack = if !at_start {
             bytes
-        } else if self.first_words.contains(key.split(' ').next().unwrap_or("")) {
+        } else if self
+            .first_words
+            .contains(key.split(' ').next().unwrap_or(""))
+        {
             &bytes[..bytes.len().min(self.longest)]
         } else {
             &[]
