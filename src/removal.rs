@@ -11,6 +11,9 @@ use crate::span::Span;
 pub enum RemovalKind {
     /// The paragraph's matching key equals that of an earlier kept paragraph.
     Duplicate,
+    /// The paragraph's shingles are close to those of an earlier kept
+    /// paragraph (verified Jaccard similarity or containment).
+    NearDuplicate,
     /// A boilerplate rule matched; the removal names the rule.
     Boilerplate,
     /// A link, cut out of its sentence, or a paragraph that was only links.
@@ -25,6 +28,7 @@ impl RemovalKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RemovalKind::Duplicate => "duplicate",
+            RemovalKind::NearDuplicate => "near_duplicate",
             RemovalKind::Boilerplate => "boilerplate",
             RemovalKind::Link => "link",
             RemovalKind::Empty => "empty",
@@ -47,7 +51,7 @@ pub struct ParagraphRef {
 }
 
 /// One removed piece of a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Removal {
     /// Why it went.
@@ -60,6 +64,12 @@ pub struct Removal {
     pub span: Span,
     /// For duplicates, the earliest kept copy.
     pub duplicate_of: Option<ParagraphRef>,
+    /// For near-duplicates, the similarity to that copy (Jaccard of shingle
+    /// sets; for short paragraphs in a run, normalized Levenshtein).
+    pub similarity: Option<f64>,
+    /// For near-duplicates, the share of this paragraph's shingles found in
+    /// the copy.
+    pub containment: Option<f64>,
 }
 
 impl Removal {
@@ -70,6 +80,8 @@ impl Removal {
             rule: rule.map(str::to_string),
             span,
             duplicate_of: None,
+            similarity: None,
+            containment: None,
         }
     }
 }

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clean::{Cleaned, Cleaner, Index};
+use crate::clean::{Cleaned, Cleaner, Index, LSH_MARGIN, SHORT_SIMILARITY};
 use crate::normalize::{MAX_TOKEN_BYTES, Rule};
 use crate::paragraph::{
     Layout, WRAP_CASE_SAMPLE, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH, WRAP_NARROW_WIDTH,
 };
 use crate::removal::RemovalKind;
-use crate::shingle::{HASH_NAME, SEED};
+use crate::shingle::{BAND_SEED, HASH_NAME, SEED, SHINGLE_SEED};
 
 /// Version of the report format.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -58,8 +58,44 @@ pub struct RunRecord {
     pub max_link_token_bytes: usize,
     /// Hard-wrap detection thresholds.
     pub wrap_detection: WrapDetection,
+    /// The near-duplicate stage, `None` when off.
+    pub near: Option<NearParams>,
+    /// `--drop-duplicate-docs` fraction, if any.
+    pub drop_duplicate_docs: Option<f64>,
     /// The boilerplate rules in force, in order.
     pub rules: Vec<Rule>,
+}
+
+/// Everything near-duplicate signatures and decisions depend on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NearParams {
+    /// Jaccard threshold.
+    pub threshold: f64,
+    /// Containment threshold.
+    pub containment: f64,
+    /// Normalized Levenshtein threshold for short paragraphs in runs.
+    pub short_similarity: f64,
+    /// Words per shingle.
+    pub shingle_words: usize,
+    /// Characters per shingle in unspaced scripts.
+    pub shingle_chars: usize,
+    /// Seed of shingle hashes.
+    pub shingle_seed: u64,
+    /// Signature scheme.
+    pub signature: String,
+    /// Signature length.
+    pub minhash_bins: usize,
+    /// LSH bands (derived from the threshold).
+    pub bands: usize,
+    /// Rows per band (derived from the threshold).
+    pub rows: usize,
+    /// Seed of densification and band keys.
+    pub band_seed: u64,
+    /// The similarity the bands are chosen for (threshold + margin)...
+    pub lsh_target: f64,
+    /// ...and the probability of finding a pair at that similarity.
+    pub lsh_recall_at_target: f64,
 }
 
 /// The thresholds of [`crate::paragraph::split`].
@@ -96,13 +132,32 @@ impl RunRecord {
                 case_sample: WRAP_CASE_SAMPLE,
                 narrow_width: WRAP_NARROW_WIDTH,
             },
+            near: cleaner.near_settings().map(|n| {
+                let target = (n.rule.threshold + LSH_MARGIN).min(1.0);
+                NearParams {
+                    threshold: n.rule.threshold,
+                    containment: n.rule.containment,
+                    short_similarity: SHORT_SIMILARITY,
+                    shingle_words: n.shingler.words(),
+                    shingle_chars: n.shingler.chars(),
+                    shingle_seed: SHINGLE_SEED,
+                    signature: "one-permutation minhash, optimal densification".to_string(),
+                    minhash_bins: n.minhasher.bins(),
+                    bands: n.bands.bands(),
+                    rows: n.bands.rows(),
+                    band_seed: BAND_SEED,
+                    lsh_target: target,
+                    lsh_recall_at_target: n.bands.probability(target),
+                }
+            }),
+            drop_duplicate_docs: cleaner.drop_duplicate_docs(),
             rules: cleaner.normalizer().rule_set().rules().to_vec(),
         }
     }
 }
 
 /// What happened to one document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DocumentRecord {
     /// The document's id.
@@ -125,12 +180,23 @@ pub struct DocumentRecord {
     /// Set when the whole document repeats an earlier one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_document_of: Option<String>,
+    /// Share of the paragraph bytes that repeat earlier documents.
+    pub duplicate_fraction: f64,
+    /// Dropped for `--drop-duplicate-docs`: not written, not indexed.
+    #[serde(default)]
+    pub dropped: bool,
+    /// Near-duplicate candidate pairs verified.
+    #[serde(default)]
+    pub near_pairs_verified: usize,
+    /// Paragraphs that went through near-duplicate search.
+    #[serde(default)]
+    pub near_paragraphs_checked: usize,
     /// Every removal, sorted by `start`, disjoint.
     pub removed: Vec<RemovedEntry>,
 }
 
 /// One removed piece.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RemovedEntry {
     /// Why it went.
@@ -147,6 +213,13 @@ pub struct RemovedEntry {
     /// For duplicates, the earliest kept copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<DuplicateOf>,
+    /// For near-duplicates, the similarity to the kept copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+    /// For near-duplicates, the share of this paragraph's shingles found in
+    /// the kept copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containment: Option<f64>,
 }
 
 /// The kept copy a duplicate repeats.
@@ -194,6 +267,8 @@ pub struct Summary {
     pub records_written: u64,
     /// Records skipped for errors.
     pub records_skipped: u64,
+    /// Records dropped as mostly duplicated (`--drop-duplicate-docs`).
+    pub records_dropped: u64,
     /// Documents that repeat an earlier document.
     pub duplicate_documents: u64,
     /// Paragraphs read.
@@ -208,8 +283,14 @@ pub struct Summary {
     pub removed: BTreeMap<String, Tally>,
     /// Removals by rule id.
     pub rules: BTreeMap<String, Tally>,
+    /// Near-duplicate candidate pairs verified.
+    pub near_pairs_verified: u64,
+    /// Paragraphs that went through near-duplicate search.
+    pub near_paragraphs_checked: u64,
     /// Distinct paragraphs in the cross-article index.
     pub index_paragraphs: u64,
+    /// Of those, paragraphs indexed for near-duplicate search.
+    pub index_near_paragraphs: u64,
     /// Estimated bytes held by the cross-article index.
     pub index_memory_bytes: u64,
 }
@@ -218,6 +299,9 @@ impl Summary {
     /// Adds a document to the totals.
     pub fn add_document(&mut self, doc: &DocumentRecord) {
         self.records_in += 1;
+        self.records_dropped += u64::from(doc.dropped);
+        self.near_pairs_verified += doc.near_pairs_verified as u64;
+        self.near_paragraphs_checked += doc.near_paragraphs_checked as u64;
         self.duplicate_documents += u64::from(doc.duplicate_document_of.is_some());
         self.paragraphs_in += doc.paragraphs_in as u64;
         self.paragraphs_kept += doc.paragraphs_kept as u64;
@@ -247,6 +331,7 @@ impl Summary {
     /// Records the index's size.
     pub fn set_index(&mut self, index: &Index) {
         self.index_paragraphs = index.distinct_paragraphs() as u64;
+        self.index_near_paragraphs = index.near_paragraphs() as u64;
         self.index_memory_bytes = index.memory_bytes() as u64;
     }
 }
@@ -268,6 +353,8 @@ impl DocumentRecord {
                     id: index.name(at.doc).to_string(),
                     paragraph: at.paragraph,
                 }),
+                similarity: r.similarity,
+                containment: r.containment,
             })
             .collect();
         DocumentRecord {
@@ -282,6 +369,10 @@ impl DocumentRecord {
             duplicate_document_of: cleaned
                 .duplicate_document_of
                 .map(|d| index.name(d).to_string()),
+            duplicate_fraction: cleaned.duplicate_fraction,
+            dropped: cleaned.dropped,
+            near_pairs_verified: cleaned.near_pairs_verified,
+            near_paragraphs_checked: cleaned.near_paragraphs_checked,
             removed,
         }
     }

@@ -5,31 +5,51 @@
 //! parallel while the decisions stay those of one thread in input order:
 //!
 //! 1. [`Cleaner::analyze`] (pure, `&self`): normalize every paragraph, hash
-//!    its matching key.
-//! 2. [`Cleaner::decide`] (`&mut Index`, in input order): exact duplicates
-//!    within and across documents, runs of repeated paragraphs, repeated
-//!    documents.
+//!    its matching key, and for near-duplicate search shingle it and compute
+//!    its MinHash band keys.
+//! 2. [`Cleaner::decide`] (`&mut Index`, in input order): exact duplicates,
+//!    near-duplicates, runs, repeated and mostly-duplicated documents.
 //!
 //! [`Cleaner::clean`] does both.
 //!
 //! # Decision rules
 //!
-//! * A paragraph whose hash equals that of an earlier kept paragraph (in this
-//!   document or an earlier one) is a `duplicate` of the earliest kept copy,
-//!   rule `duplicate-paragraph`.
-//! * A *short* paragraph (fewer than [`CleanerBuilder::short_paragraph_words`]
-//!   words in its matching key; a heading such as "Mexico under pressure") is
-//!   never removed merely because it recurs. It is removed, rule
-//!   `duplicate-run`, when it stands next to a removed duplicate and its copy
-//!   stands next to that duplicate's copy in the same way: it is part of a
-//!   repeated run of paragraphs. Runs grow until nothing changes.
-//! * A document whose paragraph hashes all equal, in order, those of an
-//!   earlier document is a repeated document (`duplicate_document_of`): all
-//!   its paragraphs go, rule `duplicate-document`, short ones included.
+//! Paragraphs are ordered by input order: documents in the order they are
+//! decided, paragraphs in document order ([`ParagraphRef`]'s ordering).
+//!
+//! * **Exact.** A paragraph whose hash equals that of an earlier kept
+//!   paragraph (in this document or an earlier one) is a `duplicate` of the
+//!   earliest kept copy, rule `duplicate-paragraph`. Exact duplicates are
+//!   settled first: only distinct paragraphs enter the near-duplicate stage.
+//! * **Near.** A paragraph that is not short is a `near_duplicate` of the
+//!   earliest kept paragraph that passes it (see [`NearRule`]), found by
+//!   MinHash LSH and verified exactly ([`sweep`]), rule `near-duplicate`.
+//! * **Short paragraphs.** A paragraph of fewer than
+//!   [`CleanerBuilder::short_paragraph_words`] words (a heading, "Reuter") is
+//!   never removed merely because it recurs. It goes only inside a repeated
+//!   run: next to a removed (near-)duplicate whose copy has, on the same
+//!   side, a paragraph equal to it (rule `duplicate-run`) or, by
+//!   [`strsim`]'s normalized Levenshtein similarity of the matching keys,
+//!   at least [`SHORT_SIMILARITY`] (rule `near-duplicate-run`). Runs grow
+//!   until nothing changes.
+//! * **Repeated documents.** A document whose paragraph hashes all equal, in
+//!   order, those of an earlier document goes whole (`duplicate_document_of`,
+//!   rule `duplicate-document`).
+//! * **Mostly-duplicated documents.** With
+//!   [`CleanerBuilder::drop_duplicate_docs`], a document at least that
+//!   fraction of whose text (bytes of paragraphs) duplicates earlier documents
+//!   is dropped: [`Cleaned::dropped`], and none of its paragraphs enter the
+//!   index.
 
 mod index;
+mod near;
 
 pub use index::Index;
+pub use near::{NearDecision, NearRule, VerifiedPair, sweep};
+
+use std::collections::HashSet;
+
+use index::{Candidate, HashTable, NearMatch};
 
 use crate::error::{Error, ErrorKind};
 use crate::normalize::{
@@ -37,11 +57,30 @@ use crate::normalize::{
 };
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
-use crate::shingle::{document_hash, paragraph_hash};
+use crate::shingle::{
+    Bands, MinHasher, Shingler, document_hash, jaccard_and_containment, paragraph_hash,
+};
 use crate::span::Span;
 
 /// Default for [`CleanerBuilder::short_paragraph_words`].
 pub const SHORT_PARAGRAPH_WORDS: usize = 8;
+/// Default for [`CleanerBuilder::near_threshold`].
+pub const NEAR_THRESHOLD: f64 = 0.7;
+/// Default for [`CleanerBuilder::containment_threshold`].
+pub const CONTAINMENT_THRESHOLD: f64 = 0.9;
+/// Default for [`CleanerBuilder::shingle_words`].
+pub const SHINGLE_WORDS: usize = 5;
+/// Characters per shingle for scripts written without spaces.
+pub const SHINGLE_CHARS: usize = 3;
+/// Default for [`CleanerBuilder::minhash_bins`].
+pub const MINHASH_BINS: usize = 64;
+/// LSH bands are chosen to find pairs this far above the threshold...
+pub const LSH_MARGIN: f64 = 0.05;
+/// ...with at least this probability.
+pub const LSH_RECALL: f64 = 0.995;
+/// Normalized Levenshtein similarity at or above which two short
+/// paragraphs in aligned runs are near-duplicates.
+pub const SHORT_SIMILARITY: f64 = 0.8;
 
 /// The cleaner: build once, share across threads, pass an [`Index`] per corpus.
 ///
@@ -60,6 +99,21 @@ pub const SHORT_PARAGRAPH_WORDS: usize = 8;
 pub struct Cleaner {
     normalizer: Normalizer,
     short_words: usize,
+    near: Option<NearSettings>,
+    drop_duplicate_docs: Option<f64>,
+}
+
+/// The near-duplicate stage's settings, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NearSettings {
+    /// The decision rule's thresholds.
+    pub rule: NearRule,
+    /// Shingle widths.
+    pub shingler: Shingler,
+    /// Signature length.
+    pub minhasher: MinHasher,
+    /// LSH banding, derived from the threshold.
+    pub bands: Bands,
 }
 
 /// Settings for a [`Cleaner`].
@@ -67,6 +121,22 @@ pub struct Cleaner {
 pub struct CleanerBuilder {
     normalizer: NormalizerBuilder,
     short_words: usize,
+    near: bool,
+    threshold: f64,
+    containment: f64,
+    shingle_words: usize,
+    bins: usize,
+    drop_duplicate_docs: Option<f64>,
+}
+
+/// Shingles and band keys of a paragraph that enters the near-duplicate
+/// stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sketch {
+    /// Sorted, deduplicated shingle hashes.
+    pub shingles: Vec<u64>,
+    /// One LSH key per band.
+    pub band_keys: Vec<u64>,
 }
 
 /// The normalized, hashed paragraphs of one document: the output of
@@ -78,6 +148,8 @@ pub struct Analysis {
     paragraphs: Vec<NormalizedParagraph>,
     /// Hash of each paragraph's key; `None` for paragraphs already removed.
     hashes: Vec<Option<u64>>,
+    /// Sketch of each paragraph that is long enough for the near stage.
+    sketches: Vec<Option<Sketch>>,
 }
 
 impl Analysis {
@@ -89,6 +161,12 @@ impl Analysis {
     /// The normalized paragraphs.
     pub fn paragraphs(&self) -> &[NormalizedParagraph] {
         &self.paragraphs
+    }
+
+    /// The near-duplicate sketch of each paragraph (`None` for removed and
+    /// short ones, or when the near stage is off).
+    pub fn sketches(&self) -> &[Option<Sketch>] {
+        &self.sketches
     }
 }
 
@@ -117,6 +195,17 @@ pub struct Cleaned {
     pub paragraphs: Vec<ParagraphOutcome>,
     /// Set when the whole document repeats an earlier one.
     pub duplicate_document_of: Option<DocId>,
+    /// Share of the document's paragraph bytes that (near-)duplicate
+    /// earlier documents.
+    pub duplicate_fraction: f64,
+    /// Set when the document was dropped by
+    /// [`CleanerBuilder::drop_duplicate_docs`]: it is not to be written, and
+    /// none of its paragraphs entered the index.
+    pub dropped: bool,
+    /// Near-duplicate candidate pairs verified for this document.
+    pub near_pairs_verified: usize,
+    /// Paragraphs of this document that went through near-duplicate search.
+    pub near_paragraphs_checked: usize,
     /// Length of the input in bytes.
     pub bytes_in: usize,
 }
@@ -186,12 +275,24 @@ impl Cleaned {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Fate {
     Keep,
     Duplicate(ParagraphRef, &'static str),
     /// A short paragraph with an earlier copy: kept unless part of a run.
     ShortRepeat(ParagraphRef),
+    Near(NearMatch, &'static str),
+}
+
+impl Fate {
+    /// The paragraph this one repeats, when it is removed as a repeat.
+    fn copy(&self) -> Option<ParagraphRef> {
+        match self {
+            Fate::Duplicate(at, _) => Some(*at),
+            Fate::Near(m, _) => Some(m.of),
+            Fate::Keep | Fate::ShortRepeat(_) => None,
+        }
+    }
 }
 
 impl Default for CleanerBuilder {
@@ -199,7 +300,25 @@ impl Default for CleanerBuilder {
         CleanerBuilder {
             normalizer: Normalizer::builder(),
             short_words: SHORT_PARAGRAPH_WORDS,
+            near: true,
+            threshold: NEAR_THRESHOLD,
+            containment: CONTAINMENT_THRESHOLD,
+            shingle_words: SHINGLE_WORDS,
+            bins: MINHASH_BINS,
+            drop_duplicate_docs: None,
         }
+    }
+}
+
+fn fraction(setting: &'static str, value: f64) -> Result<f64, Error> {
+    if value > 0.0 && value <= 1.0 {
+        Ok(value)
+    } else {
+        Err(Error::new(ErrorKind::OutOfRange {
+            setting,
+            value: value.to_string(),
+            expected: "greater than 0 and at most 1",
+        }))
     }
 }
 
@@ -218,6 +337,46 @@ impl CleanerBuilder {
         self
     }
 
+    /// Whether near-duplicates are removed (default: yes).
+    pub fn near_duplicates(mut self, yes: bool) -> CleanerBuilder {
+        self.near = yes;
+        self
+    }
+
+    /// Jaccard similarity of shingle sets at or above which a paragraph is a
+    /// near-duplicate (default [`NEAR_THRESHOLD`]). The LSH bands are derived
+    /// from it.
+    pub fn near_threshold(mut self, threshold: f64) -> CleanerBuilder {
+        self.threshold = threshold;
+        self
+    }
+
+    /// Containment at or above which a paragraph is a near-duplicate
+    /// (default [`CONTAINMENT_THRESHOLD`]).
+    pub fn containment_threshold(mut self, containment: f64) -> CleanerBuilder {
+        self.containment = containment;
+        self
+    }
+
+    /// Words per shingle (default [`SHINGLE_WORDS`]).
+    pub fn shingle_words(mut self, words: usize) -> CleanerBuilder {
+        self.shingle_words = words;
+        self
+    }
+
+    /// MinHash signature length (default [`MINHASH_BINS`]).
+    pub fn minhash_bins(mut self, bins: usize) -> CleanerBuilder {
+        self.bins = bins;
+        self
+    }
+
+    /// Drop a document when at least this fraction of its text duplicates
+    /// earlier documents (default: never).
+    pub fn drop_duplicate_docs(mut self, fraction: Option<f64>) -> CleanerBuilder {
+        self.drop_duplicate_docs = fraction;
+        self
+    }
+
     /// Validates the settings.
     pub fn build(self) -> Result<Cleaner, Error> {
         if self.short_words == 0 {
@@ -227,9 +386,27 @@ impl CleanerBuilder {
                 expected: "at least 1",
             }));
         }
+        let threshold = fraction("near_threshold", self.threshold)?;
+        let containment = fraction("containment_threshold", self.containment)?;
+        let drop_duplicate_docs = self
+            .drop_duplicate_docs
+            .map(|f| fraction("drop_duplicate_docs", f))
+            .transpose()?;
+        let minhasher = MinHasher::new(self.bins)?;
+        let near = NearSettings {
+            rule: NearRule {
+                threshold,
+                containment,
+            },
+            shingler: Shingler::new(self.shingle_words, SHINGLE_CHARS)?,
+            minhasher,
+            bands: Bands::for_target(self.bins, (threshold + LSH_MARGIN).min(1.0), LSH_RECALL),
+        };
         Ok(Cleaner {
             normalizer: self.normalizer.build()?,
             short_words: self.short_words,
+            near: self.near.then_some(near),
+            drop_duplicate_docs,
         })
     }
 }
@@ -263,6 +440,31 @@ impl Cleaner {
         self.short_words
     }
 
+    /// The near-duplicate settings, `None` when that stage is off.
+    pub fn near_settings(&self) -> Option<&NearSettings> {
+        self.near.as_ref()
+    }
+
+    /// The fraction at which documents are dropped, if any.
+    pub fn drop_duplicate_docs(&self) -> Option<f64> {
+        self.drop_duplicate_docs
+    }
+
+    /// The near-duplicate sketch of a matching key: its shingles and band
+    /// keys. Public and deterministic, so that another process computes the
+    /// same ones; `None` when the near stage is off or the key is empty.
+    pub fn sketch(&self, key: &str) -> Option<Sketch> {
+        let near = self.near.as_ref()?;
+        let shingles = near.shingler.shingles(key);
+        let signature = near.minhasher.signature(&shingles)?;
+        let mut band_keys = Vec::with_capacity(near.bands.bands());
+        near.bands.keys_into(&signature, &mut band_keys);
+        Some(Sketch {
+            shingles,
+            band_keys,
+        })
+    }
+
     /// Step 1: normalize and hash. Needs no index; safe to run in parallel.
     pub fn analyze(&self, text: &str) -> Analysis {
         let doc = self.normalizer.normalize_document(text);
@@ -271,11 +473,20 @@ impl Cleaner {
             .iter()
             .map(|p| p.removed.is_none().then(|| paragraph_hash(&p.key)))
             .collect();
+        let sketches = doc
+            .paragraphs
+            .iter()
+            .map(|p| {
+                let long = p.removed.is_none() && key_words(&p.key) >= self.short_words;
+                if long { self.sketch(&p.key) } else { None }
+            })
+            .collect();
         Analysis {
             layout: doc.layout,
             bytes_in: text.len(),
             paragraphs: doc.paragraphs,
             hashes,
+            sketches,
         }
     }
 
@@ -283,50 +494,162 @@ impl Cleaner {
     /// `id`. Call in input order.
     pub fn decide(&self, index: &mut Index, id: &str, analysis: Analysis) -> Cleaned {
         let doc = index.add_document(id);
-        let candidates: Vec<(u32, u64)> = analysis
+        let candidates: Vec<Candidate> = analysis
             .hashes
             .iter()
             .enumerate()
-            .filter_map(|(i, h)| h.map(|h| (i as u32, h)))
+            .filter_map(|(i, h)| {
+                h.map(|hash| {
+                    let key = &analysis.paragraphs[i].key;
+                    Candidate {
+                        paragraph: i as u32,
+                        hash,
+                        short_key: (key_words(key) < self.short_words).then(|| key.as_str().into()),
+                    }
+                })
+            })
             .collect();
         let mut fates = vec![Fate::Keep; candidates.len()];
-        let mut duplicate_document_of = None;
-        if !candidates.is_empty() {
-            let hashes: Vec<u64> = candidates.iter().map(|c| c.1).collect();
-            duplicate_document_of = index.insert_document(document_hash(&hashes), doc);
-        }
+        let doc_hash = (!candidates.is_empty())
+            .then(|| document_hash(&candidates.iter().map(|c| c.hash).collect::<Vec<_>>()));
+        let mut duplicate_document_of = doc_hash.and_then(|h| index.document(h));
         let repeated_document = duplicate_document_of.is_some()
-            && candidates
-                .iter()
-                .zip(fates.iter_mut())
-                .all(|(&(_, hash), fate)| match index.first_copy(hash) {
-                    Some(at) => {
-                        *fate = Fate::Duplicate(at, "duplicate-document");
-                        true
-                    }
-                    None => false,
-                });
+            && candidates.iter().zip(fates.iter_mut()).all(|(c, fate)| {
+                // Each paragraph of the earlier document was kept, an exact
+                // duplicate of a kept one, or a near-duplicate of one.
+                match (index.first_copy(c.hash), index.alias(c.hash)) {
+                    (Some(at), _) => *fate = Fate::Duplicate(at, "duplicate-document"),
+                    (None, Some(m)) => *fate = Fate::Near(m, "duplicate-document"),
+                    (None, None) => return false,
+                }
+                true
+            });
+        let mut near_counts = (0, 0);
         if !repeated_document {
             duplicate_document_of = None;
-            for (fate, &(paragraph, hash)) in fates.iter_mut().zip(&candidates) {
-                let short =
-                    key_words(&analysis.paragraphs[paragraph as usize].key) < self.short_words;
-                *fate = match index.first_copy(hash) {
-                    Some(at) if short => Fate::ShortRepeat(at),
-                    Some(at) => Fate::Duplicate(at, "duplicate-paragraph"),
-                    None => {
-                        index.insert_paragraph(hash, ParagraphRef { doc, paragraph });
-                        Fate::Keep
-                    }
-                };
+            near_counts = self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates);
+        }
+        // Runs read this document's candidates through the index.
+        index.set_candidates(doc, candidates);
+        if !repeated_document {
+            extend_runs(index, index.candidates(doc), &mut fates);
+        }
+        let candidates = index.take_candidates(doc);
+        let duplicate_fraction = duplicate_fraction(doc, &analysis, &candidates, &fates);
+        let dropped = self
+            .drop_duplicate_docs
+            .is_some_and(|f| !candidates.is_empty() && duplicate_fraction >= f);
+        let mut fate_of = vec![None; analysis.paragraphs.len()];
+        for (c, fate) in candidates.iter().zip(&fates) {
+            fate_of[c.paragraph as usize] = Some(*fate);
+        }
+        if !dropped {
+            commit(index, doc, &analysis, &candidates, &fates, doc_hash);
+            index.set_candidates(doc, candidates);
+        }
+        let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of);
+        cleaned.duplicate_fraction = duplicate_fraction;
+        cleaned.dropped = dropped;
+        (cleaned.near_pairs_verified, cleaned.near_paragraphs_checked) = near_counts;
+        cleaned
+    }
+
+    /// Exact and near-duplicate fates of the candidates of a document that
+    /// does not repeat an earlier one. Nothing enters the index here.
+    fn decide_paragraphs(
+        &self,
+        index: &Index,
+        doc: DocId,
+        analysis: &Analysis,
+        candidates: &[Candidate],
+        fates: &mut [Fate],
+    ) -> (usize, usize) {
+        let mut local_first: HashTable<ParagraphRef> = HashTable::default();
+        let mut local_alias: HashTable<NearMatch> = HashTable::default();
+        // Kept paragraphs of this document in the near stage, so far.
+        let mut local_near: Vec<u32> = Vec::new();
+        let mut ids = Vec::new();
+        let mut pairs = Vec::new();
+        let mut removed = HashSet::new();
+        let mut verified = 0;
+        let mut checked = 0;
+        for (fate, c) in fates.iter_mut().zip(candidates) {
+            let at = ParagraphRef {
+                doc,
+                paragraph: c.paragraph,
+            };
+            let earlier = index
+                .first_copy(c.hash)
+                .or_else(|| local_first.get(&c.hash).copied());
+            let alias = index
+                .alias(c.hash)
+                .or_else(|| local_alias.get(&c.hash).copied());
+            *fate = match (earlier, alias) {
+                (Some(first), _) if c.short_key.is_some() => Fate::ShortRepeat(first),
+                (Some(first), _) => Fate::Duplicate(first, "duplicate-paragraph"),
+                (None, Some(near)) => Fate::Near(near, "near-duplicate"),
+                (None, None) => Fate::Keep,
+            };
+            if *fate != Fate::Keep {
+                continue;
+            }
+            let (Some(near), Some(sketch)) = (&self.near, &analysis.sketches[c.paragraph as usize])
+            else {
+                local_first.insert(c.hash, at);
+                continue;
+            };
+            pairs.clear();
+            checked += 1;
+            index.near_candidates(&sketch.band_keys, &mut ids);
+            for &id in &ids {
+                let (earlier, shingles) = index.near_entry(id);
+                let (similarity, containment) = jaccard_and_containment(&sketch.shingles, shingles);
+                pairs.push(VerifiedPair {
+                    later: at,
+                    earlier,
+                    similarity,
+                    containment,
+                });
+            }
+            for &q in &local_near {
+                let other = analysis.sketches[q as usize]
+                    .as_ref()
+                    .expect("local near paragraphs have sketches");
+                if other
+                    .band_keys
+                    .iter()
+                    .zip(&sketch.band_keys)
+                    .any(|(a, b)| a == b)
+                {
+                    let (similarity, containment) =
+                        jaccard_and_containment(&sketch.shingles, &other.shingles);
+                    pairs.push(VerifiedPair {
+                        later: at,
+                        earlier: ParagraphRef { doc, paragraph: q },
+                        similarity,
+                        containment,
+                    });
+                }
+            }
+            verified += pairs.len();
+            pairs.sort_by_key(|p| p.earlier);
+            match sweep(&pairs, &near.rule, &mut removed).first() {
+                Some(d) => {
+                    let m = NearMatch {
+                        of: d.duplicate_of,
+                        similarity: d.similarity,
+                        containment: Some(d.containment),
+                    };
+                    local_alias.insert(c.hash, m);
+                    *fate = Fate::Near(m, "near-duplicate");
+                }
+                None => {
+                    local_first.insert(c.hash, at);
+                    local_near.push(c.paragraph);
+                }
             }
         }
-        index.set_candidates(doc, candidates);
-        let candidates = index.candidates(doc);
-        if duplicate_document_of.is_none() {
-            extend_runs(index, candidates, &mut fates);
-        }
-        assemble(doc, analysis, candidates, &fates, duplicate_document_of)
+        (verified, checked)
     }
 
     /// Analyzes and decides in one call.
@@ -336,29 +659,45 @@ impl Cleaner {
     }
 }
 
-/// Turns short repeats into `duplicate-run` removals where they continue a
-/// run of duplicates, until nothing changes.
-fn extend_runs(index: &Index, candidates: &[(u32, u64)], fates: &mut [Fate]) {
+/// Turns short paragraphs into run removals where they continue a run of
+/// (near-)duplicates, until nothing changes.
+fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate]) {
     loop {
         let mut changed = false;
         for pos in 0..fates.len() {
-            let Fate::ShortRepeat(first) = fates[pos] else {
+            let candidate = &candidates[pos];
+            let Some(key) = &candidate.short_key else {
                 continue;
             };
-            let hash = candidates[pos].1;
-            // The neighbour on `side` is a duplicate whose copy has, on the
-            // opposite side, a paragraph equal to this one.
+            if !matches!(fates[pos], Fate::Keep | Fate::ShortRepeat(_)) {
+                continue;
+            }
+            // The neighbour on `side` repeats a copy that has, on the same
+            // side of it, a paragraph equal or close to this one.
             let aligned = |side: isize| {
-                let neighbour = pos.checked_add_signed(side).and_then(|n| fates.get(n));
-                match neighbour {
-                    Some(Fate::Duplicate(copy, _)) => {
-                        index.neighbour_hash(*copy, -side) == Some(hash)
-                    }
-                    _ => false,
+                let neighbour = pos.checked_add_signed(side).and_then(|n| fates.get(n))?;
+                let (at, other) = index.neighbour(neighbour.copy()?, -side)?;
+                if other.hash == candidate.hash {
+                    return Some(Fate::Duplicate(at, "duplicate-run"));
                 }
+                let similarity = strsim::normalized_levenshtein(key, other.short_key.as_deref()?);
+                (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
+                    NearMatch {
+                        of: at,
+                        similarity,
+                        containment: None,
+                    },
+                    "near-duplicate-run",
+                ))
             };
-            if aligned(-1) || aligned(1) {
-                fates[pos] = Fate::Duplicate(first, "duplicate-run");
+            if let Some(fate) = aligned(-1).or_else(|| aligned(1)) {
+                // An exact run removal names the earliest kept copy.
+                fates[pos] = match (fate, fates[pos]) {
+                    (Fate::Duplicate(_, rule), Fate::ShortRepeat(first)) => {
+                        Fate::Duplicate(first, rule)
+                    }
+                    (fate, _) => fate,
+                };
                 changed = true;
             }
         }
@@ -368,17 +707,70 @@ fn extend_runs(index: &Index, candidates: &[(u32, u64)], fates: &mut [Fate]) {
     }
 }
 
+/// Share of the candidates' bytes removed as repeats of earlier documents.
+fn duplicate_fraction(
+    doc: DocId,
+    analysis: &Analysis,
+    candidates: &[Candidate],
+    fates: &[Fate],
+) -> f64 {
+    let mut total = 0usize;
+    let mut repeated = 0usize;
+    for (c, fate) in candidates.iter().zip(fates) {
+        let len = analysis.paragraphs[c.paragraph as usize].span.len();
+        total += len;
+        if fate.copy().is_some_and(|at| at.doc != doc) {
+            repeated += len;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        repeated as f64 / total as f64
+    }
+}
+
+/// Records a decided (not dropped) document's kept paragraphs in the index.
+fn commit(
+    index: &mut Index,
+    doc: DocId,
+    analysis: &Analysis,
+    candidates: &[Candidate],
+    fates: &[Fate],
+    doc_hash: Option<u64>,
+) {
+    for (c, fate) in candidates.iter().zip(fates) {
+        let at = ParagraphRef {
+            doc,
+            paragraph: c.paragraph,
+        };
+        match fate {
+            Fate::Keep | Fate::ShortRepeat(_) => {
+                index.insert_paragraph(c.hash, at);
+                if let (Fate::Keep, Some(sketch)) = (fate, &analysis.sketches[c.paragraph as usize])
+                {
+                    if index.first_copy(c.hash) == Some(at) {
+                        index.insert_near(at, &sketch.shingles, &sketch.band_keys);
+                    }
+                }
+            }
+            Fate::Near(m, _) => index.insert_alias(c.hash, *m),
+            Fate::Duplicate(..) => {}
+        }
+    }
+    if let Some(hash) = doc_hash {
+        index.insert_document(hash, doc);
+    }
+}
+
+/// Builds the cleaned document from each paragraph's fate (`None` for
+/// paragraphs the normalizer removed).
 fn assemble(
     doc: DocId,
     analysis: Analysis,
-    candidates: &[(u32, u64)],
-    fates: &[Fate],
+    fate_of: Vec<Option<Fate>>,
     duplicate_document_of: Option<DocId>,
 ) -> Cleaned {
-    let mut fate_of = vec![None; analysis.paragraphs.len()];
-    for (&(paragraph, _), fate) in candidates.iter().zip(fates) {
-        fate_of[paragraph as usize] = Some(*fate);
-    }
     let separator = analysis.layout.separator();
     let mut text = String::new();
     let mut removed = Vec::new();
@@ -392,6 +784,14 @@ fn assemble(
             (None, Some(Fate::Duplicate(at, rule))) => {
                 let mut removal = Removal::new(RemovalKind::Duplicate, Some(rule), para.span);
                 removal.duplicate_of = Some(at);
+                removed.push(removal);
+                false
+            }
+            (None, Some(Fate::Near(m, rule))) => {
+                let mut removal = Removal::new(RemovalKind::NearDuplicate, Some(rule), para.span);
+                removal.duplicate_of = Some(m.of);
+                removal.similarity = Some(m.similarity);
+                removal.containment = m.containment;
                 removed.push(removal);
                 false
             }
@@ -416,6 +816,10 @@ fn assemble(
         removed,
         paragraphs,
         duplicate_document_of,
+        duplicate_fraction: 0.0,
+        dropped: false,
+        near_pairs_verified: 0,
+        near_paragraphs_checked: 0,
         bytes_in: analysis.bytes_in,
     }
 }

@@ -96,6 +96,29 @@ pub struct CleanArgs {
     #[arg(long, default_value_t = newsdedup::clean::SHORT_PARAGRAPH_WORDS, value_name = "WORDS")]
     pub short_words: usize,
 
+    /// Jaccard similarity of shingle sets at or above which a paragraph is
+    /// a near-duplicate of an earlier kept one.
+    #[arg(long, default_value_t = newsdedup::clean::NEAR_THRESHOLD, value_name = "J")]
+    pub near_threshold: f64,
+
+    /// Share of a paragraph's shingles found in an earlier kept one at or
+    /// above which it is a near-duplicate (a truncated copy).
+    #[arg(long, default_value_t = newsdedup::clean::CONTAINMENT_THRESHOLD, value_name = "C")]
+    pub containment: f64,
+
+    /// Words per shingle.
+    #[arg(long, default_value_t = newsdedup::clean::SHINGLE_WORDS, value_name = "WORDS")]
+    pub shingle_words: usize,
+
+    /// Remove exact duplicates only.
+    #[arg(long)]
+    pub no_near: bool,
+
+    /// Drop a whole document (not written, recorded in the report) when at
+    /// least this fraction of its text repeats earlier documents.
+    #[arg(long, value_name = "F")]
+    pub drop_duplicate_docs: Option<f64>,
+
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,

@@ -1,7 +1,7 @@
 //! The `clean` command: read, analyze in parallel, decide in input order,
 //! write output, report and diffs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary,
 };
-use newsdedup::{Cleaned, Cleaner, Index, Normalizer};
+use newsdedup::{Cleaned, Cleaner, Index, Normalizer, ParagraphRef, RemovalKind};
 use rayon::prelude::*;
 
 use super::input::{self, BadRecord, ReadOptions, Record, Records};
@@ -39,6 +39,11 @@ fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
     Cleaner::builder()
         .normalizer(normalizer)
         .short_paragraph_words(args.short_words)
+        .near_duplicates(!args.no_near)
+        .near_threshold(args.near_threshold)
+        .containment_threshold(args.containment)
+        .shingle_words(args.shingle_words)
+        .drop_duplicate_docs(args.drop_duplicate_docs)
         .build()
         .map_err(|e| match &args.rules {
             Some(path) => format!("{}: {e}", path.display()),
@@ -160,6 +165,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let mut summary = Summary::default();
     let mut stdout = io::stdout();
     let mut bytes_seen = 0u64;
+    // With --diff, the kept paragraphs' text, to show how near-duplicates
+    // differ from their copies.
+    let mut kept_texts = HashMap::new();
     while records.peek().is_some() {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
@@ -182,12 +190,17 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                     let cleaned = cleaner.decide(&mut index, &record.id, analysis);
                     let doc = DocumentRecord::new(&cleaned, &record.text, &record.source, &index);
                     summary.add_document(&doc);
-                    sink.write(&record, &cleaned.text, &args.text_field)?;
-                    if !matches!(sink, Sink::Nowhere) {
-                        summary.records_written += 1;
+                    if !cleaned.dropped {
+                        sink.write(&record, &cleaned.text, &args.text_field)?;
+                        if !matches!(sink, Sink::Nowhere) {
+                            summary.records_written += 1;
+                        }
+                    }
+                    if args.diff {
+                        remember_kept(&cleaned, &mut kept_texts);
                     }
                     if args.diff && !doc.removed.is_empty() {
-                        let diff = render_diff(&record, &cleaned);
+                        let diff = render_diff(&record, &cleaned, &doc, &kept_texts);
                         bar.suspend(|| stdout.write_all(diff.as_bytes()))
                             .map_err(|e| format!("writing diff: {e}"))?;
                     }
@@ -254,8 +267,14 @@ fn skip_or_fail(
 }
 
 /// A unified diff with one line per paragraph: every input paragraph
-/// (cleaned of whitespace and entities) against the kept ones.
-fn render_diff(record: &Record, cleaned: &Cleaned) -> String {
+/// (cleaned of whitespace and entities) against the kept ones, then for each
+/// near-duplicate the words where it differs from its kept copy.
+fn render_diff(
+    record: &Record,
+    cleaned: &Cleaned,
+    doc: &DocumentRecord,
+    kept_texts: &HashMap<ParagraphRef, String>,
+) -> String {
     let mut old = String::new();
     for paragraph in &cleaned.paragraphs {
         old.push_str(&clean_text(paragraph.span.slice(&record.text)));
@@ -268,11 +287,70 @@ fn render_diff(record: &Record, cleaned: &Cleaned) -> String {
             new.push('\n');
         }
     }
-    similar::TextDiff::from_lines(&old, &new)
+    let header = if cleaned.dropped {
+        format!(
+            "{} (dropped: {:.0}% repeats earlier documents)",
+            record.id,
+            cleaned.duplicate_fraction * 100.0
+        )
+    } else {
+        format!("{} (cleaned)", record.id)
+    };
+    let mut out = similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(1)
-        .header(&record.id, &format!("{} (cleaned)", record.id))
-        .to_string()
+        .header(&record.id, &header)
+        .to_string();
+    for (removal, entry) in cleaned.removed.iter().zip(&doc.removed) {
+        if removal.kind != RemovalKind::NearDuplicate {
+            continue;
+        }
+        let (Some(kept), Some(copy)) = (
+            removal.duplicate_of.and_then(|at| kept_texts.get(&at)),
+            &entry.duplicate_of,
+        ) else {
+            continue;
+        };
+        let removed_text = clean_text(&entry.text);
+        let words = similar::TextDiff::from_words(kept.as_str(), removed_text.as_ref());
+        let mut line = String::new();
+        for change in words.iter_all_changes() {
+            match change.tag() {
+                similar::ChangeTag::Equal => line.push_str(change.value()),
+                similar::ChangeTag::Delete => line.push_str(&format!("[-{}-]", change.value())),
+                similar::ChangeTag::Insert => line.push_str(&format!("{{+{}+}}", change.value())),
+            }
+        }
+        out.push_str(&format!(
+            "~ near-duplicate at {}..{} of {} paragraph {} (similarity {:.3}): {line}\n",
+            entry.start,
+            entry.end,
+            copy.id,
+            copy.paragraph,
+            entry.similarity.unwrap_or(0.0),
+        ));
+    }
+    out
+}
+
+/// Records the text of every kept paragraph of `cleaned`.
+fn remember_kept(cleaned: &Cleaned, kept_texts: &mut HashMap<ParagraphRef, String>) {
+    if cleaned.dropped {
+        return;
+    }
+    let kept = cleaned
+        .paragraphs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kept)
+        .map(|(i, _)| i);
+    for (paragraph, text) in kept.zip(cleaned.text.split(cleaned.layout.separator())) {
+        let at = ParagraphRef {
+            doc: cleaned.doc,
+            paragraph: paragraph as u32,
+        };
+        kept_texts.insert(at, text.to_string());
+    }
 }
 
 fn summary_line(s: &Summary) -> String {
@@ -287,11 +365,12 @@ fn summary_line(s: &Summary) -> String {
         removed.join(", ")
     };
     format!(
-        "newsdedup: {} records in, {} written, {} skipped, {} repeated documents; \
+        "newsdedup: {} records in, {} written, {} skipped, {} dropped, {} repeated documents; \
          paragraphs {} -> {}; removed {removed}; bytes {} -> {}; index {} paragraphs, {:.1} MB",
         s.records_in,
         s.records_written,
         s.records_skipped,
+        s.records_dropped,
         s.duplicate_documents,
         s.paragraphs_in,
         s.paragraphs_kept,

@@ -54,7 +54,7 @@ pub struct NormalizerBuilder {
 }
 
 /// One paragraph after normalization.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NormalizedParagraph {
     /// The paragraph's span in the document.
     pub span: Span,
@@ -70,7 +70,7 @@ pub struct NormalizedParagraph {
 }
 
 /// A document after normalization.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NormalizedDocument {
     /// How the document lays out paragraphs.
     pub layout: Layout,

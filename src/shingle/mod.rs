@@ -1,9 +1,24 @@
 //! Stage 2: hashing. The only place xxh3 is called.
 //!
-//! Paragraph hashes are xxh3-64 of the paragraph's matching key with seed
-//! [`SEED`]; a document hash is xxh3-64 of the little-endian bytes of its
-//! paragraph hashes in order. Both are deterministic across platforms, runs
-//! and processes, and recorded in the report's parameters.
+//! * Paragraph hashes are xxh3-64 of the paragraph's matching key with seed
+//!   [`SEED`]; a document hash is xxh3-64 of the little-endian bytes of its
+//!   paragraph hashes in order.
+//! * Shingles ([`Shingler`]) are word n-grams of the matching key, each
+//!   hashed with xxh3 straight from the key's bytes (no string is built per
+//!   shingle); text written without spaces between words falls back to
+//!   character n-grams.
+//! * Signatures ([`MinHasher`]) are one-permutation MinHash with optimal
+//!   densification, and [`Bands`] turns them into LSH band keys.
+//!
+//! Everything here is deterministic across platforms, runs and processes;
+//! the seeds and widths are recorded in the report's parameters, so another
+//! process computes the same signatures and band keys.
+
+mod minhash;
+
+pub use minhash::{
+    BAND_SEED, Bands, MinHasher, SHINGLE_SEED, Shingler, Signature, jaccard_and_containment,
+};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
