@@ -63,7 +63,7 @@ use crate::shingle::{
 use crate::span::Span;
 
 /// Default for [`CleanerBuilder::short_paragraph_words`].
-pub const SHORT_PARAGRAPH_WORDS: usize = 8;
+pub const SHORT_PARAGRAPH_WORDS: usize = 10;
 /// Default for [`CleanerBuilder::near_threshold`].
 pub const NEAR_THRESHOLD: f64 = 0.7;
 /// Default for [`CleanerBuilder::containment_threshold`].
@@ -587,6 +587,9 @@ impl Cleaner {
             *fate = match (earlier, alias) {
                 (Some(first), _) if c.short_key.is_some() => Fate::ShortRepeat(first),
                 (Some(first), _) => Fate::Duplicate(first, "duplicate-paragraph"),
+                // A short paragraph is never removed merely because it
+                // recurs, also not when its earlier copy was a near-duplicate.
+                (None, Some(_)) if c.short_key.is_some() => Fate::Keep,
                 (None, Some(near)) => Fate::Near(near, "near-duplicate"),
                 (None, None) => Fate::Keep,
             };
@@ -754,7 +757,10 @@ fn commit(
                     }
                 }
             }
-            Fate::Near(m, _) => index.insert_alias(c.hash, *m),
+            // Only a paragraph the sweep removed stands for its exact copies;
+            // run removals are about position, not content.
+            Fate::Near(m, "near-duplicate") => index.insert_alias(c.hash, *m),
+            Fate::Near(..) => {}
             Fate::Duplicate(..) => {}
         }
     }
