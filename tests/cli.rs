@@ -728,3 +728,130 @@ fn reuters_is_identical_for_any_thread_count() {
     assert_eq!(s.records_written, 19_043);
     assert!(s.duplicate_documents >= 262, "{}", s.duplicate_documents);
 }
+
+#[test]
+fn near_duplicates_are_reported_with_similarity_and_diffed_by_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("r.jsonl");
+    let out = run_ok(args![
+        repo("tests/data/syndicated.jsonl"),
+        "--report",
+        report,
+        "--diff",
+        "-q"
+    ]);
+    let records = read_report(&report);
+    let docs = documents(&records);
+    let syndicated = docs[1];
+    let near: Vec<_> = syndicated
+        .removed
+        .iter()
+        .filter(|r| r.kind.as_str() == "near_duplicate")
+        .collect();
+    assert_eq!(near.len(), 1);
+    let r = near[0];
+    assert_eq!(r.rule.as_deref(), Some("near-duplicate"));
+    assert!(r.text.starts_with("The Crown Prince, who chairs"));
+    let copy = r.duplicate_of.as_ref().unwrap();
+    assert_eq!((copy.id.as_str(), copy.paragraph), ("tyres-original", 2));
+    let (j, c) = (r.similarity.unwrap(), r.containment.unwrap());
+    assert!(j >= 0.7 && j < 1.0 && c >= j, "J={j} C={c}");
+    // "tyres"/"tires" twice in one paragraph is below the default threshold
+    // with 5-word shingles: that paragraph stays (see the README).
+    assert!(
+        syndicated
+            .removed
+            .iter()
+            .all(|r| !r.text.starts_with("The state tire maker"))
+    );
+    assert!(
+        docs[2].removed.is_empty(),
+        "the unrelated article is untouched"
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        diff.contains("of tyres-original paragraph 2 (similarity 0.897): The [-prince,-]{+Crown Prince,+} who chairs"),
+        "{diff}"
+    );
+    let s = summary(&records);
+    assert!(
+        s.near_pairs_verified >= 1 && s.index_near_paragraphs >= 4,
+        "{s:?}"
+    );
+}
+
+#[test]
+fn mostly_duplicated_documents_are_dropped_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.jsonl");
+    let report = tmp.path().join("r.jsonl");
+    run_ok(args![
+        repo("tests/data/syndicated.jsonl"),
+        "-o",
+        out,
+        "--report",
+        report,
+        "--drop-duplicate-docs",
+        "0.5",
+        "-q"
+    ]);
+    let records = read_report(&report);
+    let docs = documents(&records);
+    assert!(docs[1].dropped);
+    assert!(docs[1].duplicate_fraction >= 0.5);
+    assert!(!docs[0].dropped && !docs[2].dropped);
+    let written: Vec<Value> = fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = written.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["tyres-original", "ferry"]);
+    let s = summary(&records);
+    assert_eq!(
+        (
+            s.records_in,
+            s.records_written,
+            s.records_skipped,
+            s.records_dropped
+        ),
+        (3, 2, 0, 1)
+    );
+    assert_eq!(
+        s.records_in,
+        s.records_written + s.records_skipped + s.records_dropped
+    );
+
+    let bad = run(args![
+        repo("tests/data/syndicated.jsonl"),
+        "--drop-duplicate-docs",
+        "1.5"
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("drop_duplicate_docs must be greater than 0 and at most 1, got 1.5")
+    );
+}
+
+#[test]
+fn no_near_removes_exact_duplicates_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("r.jsonl");
+    run_ok(args![
+        repo("tests/data/syndicated.jsonl"),
+        "--report",
+        report,
+        "--no-near",
+        "-q"
+    ]);
+    let records = read_report(&report);
+    let kinds: Vec<&str> = documents(&records)
+        .iter()
+        .flat_map(|d| d.removed.iter().map(|r| r.kind.as_str()))
+        .collect();
+    assert_eq!(kinds, ["duplicate"]);
+    match &records[0] {
+        Record::Run(run) => assert!(run.near.is_none()),
+        other => panic!("{other:?}"),
+    }
+}

@@ -313,14 +313,26 @@ fn render_diff(
         };
         let removed_text = clean_text(&entry.text);
         let words = similar::TextDiff::from_words(kept.as_str(), removed_text.as_ref());
+        // Consecutive changes of one kind are shown as one: [-kept words-]
+        // and {+this paragraph's words+}.
         let mut line = String::new();
+        let mut run: Option<(similar::ChangeTag, String)> = None;
+        let flush = |line: &mut String, run: Option<(similar::ChangeTag, String)>| match run {
+            Some((similar::ChangeTag::Delete, text)) => line.push_str(&format!("[-{text}-]")),
+            Some((similar::ChangeTag::Insert, text)) => line.push_str(&format!("{{+{text}+}}")),
+            Some((similar::ChangeTag::Equal, text)) => line.push_str(&text),
+            None => {}
+        };
         for change in words.iter_all_changes() {
-            match change.tag() {
-                similar::ChangeTag::Equal => line.push_str(change.value()),
-                similar::ChangeTag::Delete => line.push_str(&format!("[-{}-]", change.value())),
-                similar::ChangeTag::Insert => line.push_str(&format!("{{+{}+}}", change.value())),
+            match &mut run {
+                Some((tag, text)) if *tag == change.tag() => text.push_str(change.value()),
+                _ => {
+                    flush(&mut line, run.take());
+                    run = Some((change.tag(), change.value().to_string()));
+                }
             }
         }
+        flush(&mut line, run);
         out.push_str(&format!(
             "~ near-duplicate at {}..{} of {} paragraph {} (similarity {:.3}): {line}\n",
             entry.start,
