@@ -5,7 +5,8 @@
 //! when present, else a corpus generated from the committed sample articles
 //! with exact repeats within and across documents.
 //!
-//! Run: `cargo bench --bench pipeline`. Names read `stage/config/corpus`.
+//! Run: `cargo bench --bench pipeline`. Names read `stage/config/corpus`;
+//! all run on one core.
 
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -14,7 +15,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use newsdedup::normalize::matching_key;
 use newsdedup::shingle::paragraph_hash;
-use newsdedup::{Cleaner, Index, Normalizer};
+use newsdedup::{Cleaner, Index, Normalizer, RemovalKind};
 
 struct Corpus {
     name: &'static str,
@@ -138,27 +139,86 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
+    // Shingling and signatures over the matching keys of every paragraph.
+    let near = cleaner
+        .near_settings()
+        .expect("near stage on by default")
+        .clone();
+    let mut group = c.benchmark_group("shingle");
+    group.throughput(Throughput::Bytes(key_bytes));
+    group.bench_function(
+        format!("words-{}/{}", near.shingler.words(), corpus.name),
+        |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                let mut total = 0;
+                for k in &keys {
+                    near.shingler.shingles_into(black_box(k), &mut out);
+                    total += out.len();
+                }
+                assert!(total >= keys.len() / 2);
+                total
+            })
+        },
+    );
+    let sets: Vec<Vec<u64>> = keys.iter().map(|k| near.shingler.shingles(k)).collect();
+    group.bench_function(
+        format!("signature-{}/{}", near.minhasher.bins(), corpus.name),
+        |b| {
+            let mut band_keys = Vec::new();
+            b.iter(|| {
+                let mut signed = 0;
+                for set in &sets {
+                    if let Some(sig) = near.minhasher.signature(black_box(set)) {
+                        near.bands.keys_into(&sig, &mut band_keys);
+                        signed += 1;
+                    }
+                }
+                assert_eq!(signed, sets.iter().filter(|s| !s.is_empty()).count());
+                signed
+            })
+        },
+    );
+    group.finish();
+
+    let exact_only = Cleaner::builder()
+        .near_duplicates(false)
+        .build()
+        .expect("valid settings");
     let mut group = c.benchmark_group("clean");
     group.throughput(Throughput::Bytes(bytes));
     group.sample_size(10);
-    group.bench_function(format!("exact/{}", corpus.name), |b| {
-        b.iter(|| {
-            let mut index = Index::new();
-            let mut repeated = 0;
-            let mut removed = 0;
-            for (i, text) in corpus.texts.iter().enumerate() {
-                let cleaned = cleaner.clean(&mut index, &i.to_string(), black_box(text));
-                repeated += usize::from(cleaned.duplicate_document_of.is_some());
-                removed += cleaned.removed.len();
-            }
-            assert!(
-                repeated >= identical_repeats,
-                "{repeated} < {identical_repeats}"
-            );
-            assert!(removed > 0);
-            removed
-        })
-    });
+    for (name, cleaner) in [("exact", &exact_only), ("near", &cleaner)] {
+        group.bench_function(format!("{name}/{}", corpus.name), |b| {
+            b.iter(|| {
+                let mut index = Index::new();
+                let mut repeated = 0;
+                let mut near_removed = 0;
+                let mut removed = 0;
+                for (i, text) in corpus.texts.iter().enumerate() {
+                    let cleaned = cleaner.clean(&mut index, &i.to_string(), black_box(text));
+                    repeated += usize::from(cleaned.duplicate_document_of.is_some());
+                    near_removed += cleaned
+                        .removed
+                        .iter()
+                        .filter(|r| r.kind == RemovalKind::NearDuplicate)
+                        .count();
+                    removed += cleaned.removed.len();
+                }
+                assert!(
+                    repeated >= identical_repeats,
+                    "{repeated} < {identical_repeats}"
+                );
+                assert!(removed > 0);
+                assert_eq!(
+                    near_removed > 0,
+                    name == "near",
+                    "near-duplicates found only with the near stage"
+                );
+                removed
+            })
+        });
+    }
     group.finish();
 }
 

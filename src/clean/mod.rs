@@ -532,7 +532,12 @@ impl Cleaner {
         // Runs read this document's candidates through the index.
         index.set_candidates(doc, candidates);
         if !repeated_document {
-            extend_runs(index, index.candidates(doc), &mut fates);
+            extend_runs(
+                index,
+                index.candidates(doc),
+                &mut fates,
+                self.near.is_some(),
+            );
         }
         let candidates = index.take_candidates(doc);
         let duplicate_fraction = duplicate_fraction(doc, &analysis, &candidates, &fates);
@@ -663,8 +668,9 @@ impl Cleaner {
 }
 
 /// Turns short paragraphs into run removals where they continue a run of
-/// (near-)duplicates, until nothing changes.
-fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate]) {
+/// (near-)duplicates, until nothing changes. `near` allows close (not
+/// equal) short paragraphs, when the near-duplicate stage is on.
+fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near: bool) {
     loop {
         let mut changed = false;
         for pos in 0..fates.len() {
@@ -682,6 +688,9 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate]) {
                 let (at, other) = index.neighbour(neighbour.copy()?, -side)?;
                 if other.hash == candidate.hash {
                     return Some(Fate::Duplicate(at, "duplicate-run"));
+                }
+                if !near {
+                    return None;
                 }
                 let similarity = strsim::normalized_levenshtein(key, other.short_key.as_deref()?);
                 (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
