@@ -766,10 +766,9 @@ fn commit(
                     }
                 }
             }
-            // Only a paragraph the sweep removed stands for its exact copies;
-            // run removals are about position, not content.
-            Fate::Near(m, "near-duplicate") => index.insert_alias(c.hash, *m),
-            Fate::Near(..) => {}
+            // A later exact copy of a near-duplicate repeats the same kept
+            // paragraph (short copies are still kept unless in a run).
+            Fate::Near(m, _) => index.insert_alias(c.hash, *m),
             Fate::Duplicate(..) => {}
         }
     }
