@@ -755,7 +755,7 @@ fn near_duplicates_are_reported_with_similarity_and_diffed_by_word() {
     let copy = r.duplicate_of.as_ref().unwrap();
     assert_eq!((copy.id.as_str(), copy.paragraph), ("tyres-original", 2));
     let (j, c) = (r.similarity.unwrap(), r.containment.unwrap());
-    assert!(j >= 0.7 && j < 1.0 && c >= j, "J={j} C={c}");
+    assert!((0.7..1.0).contains(&j) && c >= j, "J={j} C={c}");
     // "tyres"/"tires" twice in one paragraph is below the default threshold
     // with 5-word shingles: that paragraph stays (see the README).
     assert!(
