@@ -73,7 +73,10 @@ pub(crate) struct NearMatch {
 pub(crate) struct Candidate {
     pub(crate) paragraph: u32,
     pub(crate) hash: u64,
-    /// The matching key of a short paragraph, for runs of near-duplicates.
+    /// Fewer words than the short-paragraph bound.
+    pub(crate) short: bool,
+    /// The matching key of a short paragraph, for runs of near-duplicates
+    /// (kept only when the near stage is on).
     pub(crate) short_key: Option<Box<str>>,
 }
 

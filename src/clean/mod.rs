@@ -52,9 +52,7 @@ use std::collections::HashSet;
 use index::{Candidate, HashTable, NearMatch};
 
 use crate::error::{Error, ErrorKind};
-use crate::normalize::{
-    NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable, key_words,
-};
+use crate::normalize::{NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable};
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::{
@@ -477,7 +475,7 @@ impl Cleaner {
             .paragraphs
             .iter()
             .map(|p| {
-                let long = p.removed.is_none() && key_words(&p.key) >= self.short_words;
+                let long = p.removed.is_none() && p.words >= self.short_words;
                 if long { self.sketch(&p.key) } else { None }
             })
             .collect();
@@ -500,11 +498,16 @@ impl Cleaner {
             .enumerate()
             .filter_map(|(i, h)| {
                 h.map(|hash| {
-                    let key = &analysis.paragraphs[i].key;
+                    let para = &analysis.paragraphs[i];
+                    // Short keys are kept for near-duplicate runs only.
+                    let short = para.words < self.short_words;
+                    let short_key =
+                        (short && self.near.is_some()).then(|| para.key.as_str().into());
                     Candidate {
                         paragraph: i as u32,
                         hash,
-                        short_key: (key_words(key) < self.short_words).then(|| key.as_str().into()),
+                        short: para.words < self.short_words,
+                        short_key,
                     }
                 })
             })
@@ -590,11 +593,11 @@ impl Cleaner {
                 .alias(c.hash)
                 .or_else(|| local_alias.get(&c.hash).copied());
             *fate = match (earlier, alias) {
-                (Some(first), _) if c.short_key.is_some() => Fate::ShortRepeat(first),
+                (Some(first), _) if c.short => Fate::ShortRepeat(first),
                 (Some(first), _) => Fate::Duplicate(first, "duplicate-paragraph"),
                 // A short paragraph is never removed merely because it
                 // recurs, also not when its earlier copy was a near-duplicate.
-                (None, Some(_)) if c.short_key.is_some() => Fate::Keep,
+                (None, Some(_)) if c.short => Fate::Keep,
                 (None, Some(near)) => Fate::Near(near, "near-duplicate"),
                 (None, None) => Fate::Keep,
             };
@@ -675,9 +678,9 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
         let mut changed = false;
         for pos in 0..fates.len() {
             let candidate = &candidates[pos];
-            let Some(key) = &candidate.short_key else {
+            if !candidate.short {
                 continue;
-            };
+            }
             if !matches!(fates[pos], Fate::Keep | Fate::ShortRepeat(_)) {
                 continue;
             }
@@ -692,6 +695,7 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
                 if !near {
                     return None;
                 }
+                let key = candidate.short_key.as_deref()?;
                 let similarity = strsim::normalized_levenshtein(key, other.short_key.as_deref()?);
                 (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
                     NearMatch {

@@ -67,6 +67,8 @@ pub struct NormalizedParagraph {
     pub text: String,
     /// Matching key of `text` (empty when removed).
     pub key: String,
+    /// Words in `key`.
+    pub words: usize,
 }
 
 /// A document after normalization.
@@ -262,6 +264,7 @@ impl Normalizer {
             clean_text_into(scratch, &mut text);
         }
         let key = matching_key(&text);
+        let words = key_words(&key);
 
         let whole = |kind, rule: Option<&str>| NormalizedParagraph {
             span,
@@ -269,6 +272,7 @@ impl Normalizer {
             cuts: Vec::new(),
             text: String::new(),
             key: String::new(),
+            words: 0,
         };
         if key.is_empty() {
             // Nothing readable is left: the paragraph goes whole, named for
@@ -281,7 +285,7 @@ impl Normalizer {
                 None => whole(RemovalKind::Empty, None),
             };
         }
-        if let Some(index) = self.rules.match_paragraph(&key, has_link) {
+        if let Some(index) = self.rules.match_words(&key, words, has_link) {
             return whole(RemovalKind::Boilerplate, Some(&self.rules.rule(index).id));
         }
         let cuts = cuts
@@ -294,6 +298,7 @@ impl Normalizer {
             cuts,
             text,
             key,
+            words,
         }
     }
 

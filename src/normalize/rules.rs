@@ -416,10 +416,14 @@ impl RuleSet {
     /// The first rule (in rule order) that removes a whole paragraph with
     /// matching key `key`; `has_link` tells whether the paragraph held a link.
     pub fn match_paragraph(&self, key: &str, has_link: bool) -> Option<usize> {
+        self.match_words(key, key_words(key), has_link)
+    }
+
+    /// [`RuleSet::match_paragraph`] for a key whose word count is known.
+    pub(crate) fn match_words(&self, key: &str, words: usize, has_link: bool) -> Option<usize> {
         if key.is_empty() {
             return None;
         }
-        let words = key_words(key);
         let applies = |index: usize| {
             let rule = &self.rules[index];
             (!rule.requires_link || has_link) && Self::words_ok(rule, words)
