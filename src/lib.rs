@@ -4,6 +4,7 @@
 
 pub mod clean;
 pub mod error;
+pub mod jsonl;
 pub mod normalize;
 pub mod paragraph;
 pub mod removal;

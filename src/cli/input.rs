@@ -5,8 +5,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use newsdedup::jsonl::{self, Fields};
 
 /// The kind of an input file, from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,9 +152,6 @@ pub struct ReadOptions {
     pub id_field: String,
     pub max_record_bytes: usize,
 }
-
-/// The fields of a JSON object in input order, values untouched.
-pub type Fields = Vec<(String, Box<RawValue>)>;
 
 /// One input record.
 #[derive(Debug)]
@@ -367,42 +363,6 @@ impl Iterator for Records {
     }
 }
 
-struct FieldsVisitor;
-
-impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Fields;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
-            fields.push((key, value));
-        }
-        Ok(fields)
-    }
-}
-
-fn parse_fields(line: &str) -> Result<Fields, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(line);
-    let fields = (&mut de).deserialize_map(FieldsVisitor)?;
-    de.end()?;
-    Ok(fields)
-}
-
-fn json_type(raw: &RawValue) -> &'static str {
-    match raw.get().as_bytes().first() {
-        Some(b'"') => "a string",
-        Some(b'{') => "an object",
-        Some(b'[') => "an array",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        _ => "a number",
-    }
-}
-
 fn parse_json_record(
     buf: &[u8],
     options: &ReadOptions,
@@ -410,95 +370,37 @@ fn parse_json_record(
     line: u64,
 ) -> Result<Record, BadRecord> {
     let source = format!("{name}:{line}");
-    let bad = |error: String| BadRecord {
-        source: source.clone(),
-        error,
-    };
-    let text = std::str::from_utf8(buf).map_err(|e| {
-        bad(format!(
-            "invalid UTF-8 at byte {} of the line",
-            e.valid_up_to()
-        ))
-    })?;
-    let fields = parse_fields(text.trim_end()).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let field = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-    let text_field = &options.text_field;
-    let raw_text = field(text_field).ok_or_else(|| bad(format!("missing field `{text_field}`")))?;
-    let text: String = match json_type(raw_text) {
-        "a string" => serde_json::from_str(raw_text.get())
-            .map_err(|e| bad(format!("field `{text_field}`: {e}")))?,
-        other => {
-            return Err(bad(format!(
-                "field `{text_field}` is {other}, expected a string"
-            )));
-        }
-    };
-    let id = match field(&options.id_field) {
-        None => source.clone(),
-        Some(raw) => match json_type(raw) {
-            "a string" => serde_json::from_str(raw.get())
-                .map_err(|e| bad(format!("field `{}`: {e}", options.id_field)))?,
-            "null" => source.clone(),
-            _ => raw.get().to_string(),
-        },
-    };
-    Ok(Record {
-        id,
-        source,
-        text,
-        fields: Some(fields),
-    })
+    match jsonl::parse_record(buf, &options.text_field, &options.id_field) {
+        Ok(record) => Ok(Record {
+            id: record.id.unwrap_or_else(|| source.clone()),
+            source,
+            text: record.text,
+            fields: Some(record.fields),
+        }),
+        Err(e) => Err(BadRecord {
+            source,
+            error: e.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn options() -> ReadOptions {
-        ReadOptions {
+    #[test]
+    fn records_are_named_by_file_and_line() {
+        let options = ReadOptions {
             text_field: "text".into(),
             id_field: "id".into(),
             max_record_bytes: 1 << 20,
-        }
-    }
-
-    fn parse(line: &str) -> Result<Record, BadRecord> {
-        parse_json_record(line.as_bytes(), &options(), "in.jsonl", 7)
-    }
-
-    #[test]
-    fn good_records() {
-        let r = parse(r#"{"id": 12, "text": "Body \u2013 x", "n": 1.50}"#).unwrap();
-        assert_eq!(r.id, "12");
-        assert_eq!(r.text, "Body \u{2013} x");
-        assert_eq!(r.fields.unwrap()[2].1.get(), "1.50");
+        };
+        let parse = |line: &str| parse_json_record(line.as_bytes(), &options, "in.jsonl", 7);
         assert_eq!(parse(r#"{"text": "x"}"#).unwrap().id, "in.jsonl:7");
-    }
-
-    #[test]
-    fn bad_records_name_the_line() {
-        let err = |line: &str| parse(line).unwrap_err().to_string();
-        assert_eq!(err(r#"{"id": "a"}"#), "in.jsonl:7: missing field `text`");
+        assert_eq!(parse(r#"{"id": 3, "text": "x"}"#).unwrap().id, "3");
         assert_eq!(
-            err(r#"{"text": 5}"#),
-            "in.jsonl:7: field `text` is a number, expected a string"
-        );
-        assert!(err("[1, 2]").starts_with(
-            "in.jsonl:7: invalid JSON: invalid type: sequence, expected a JSON object"
-        ));
-        assert!(err(r#"{"text": "x""#).starts_with("in.jsonl:7: invalid JSON"));
-        // Values other than the text are skipped without recursion, so deep
-        // nesting there is passed through; a deep text field is an error.
-        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        let deep = format!("{{\"text\": \"x\", \"d\": {}}}", nest(10_000));
-        assert_eq!(
-            parse(&deep).unwrap().fields.unwrap()[1].1.get(),
-            nest(10_000)
-        );
-        let deep_text = format!("{{\"text\": {}}}", nest(10_000));
-        assert_eq!(
-            err(&deep_text),
-            "in.jsonl:7: field `text` is an array, expected a string"
+            parse(r#"{"id": "a"}"#).unwrap_err().to_string(),
+            "in.jsonl:7: missing field `text`"
         );
     }
 }

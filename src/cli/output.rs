@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::{NamedTempFile, TempDir};
 
-use super::input::Fields;
+use newsdedup::jsonl::{self, Fields};
 
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
@@ -123,29 +123,13 @@ pub fn write_jsonl_record(
     id: &str,
     text: &str,
 ) -> io::Result<()> {
-    let text_json = serde_json::to_string(text).map_err(io::Error::other)?;
     match fields {
-        Some(fields) => {
-            out.write_all(b"{")?;
-            for (i, (key, value)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b",")?;
-                }
-                serde_json::to_writer(&mut *out, key).map_err(io::Error::other)?;
-                out.write_all(b":")?;
-                if key == text_field {
-                    out.write_all(text_json.as_bytes())?;
-                } else {
-                    out.write_all(value.get().as_bytes())?;
-                }
-            }
-            out.write_all(b"}\n")
-        }
+        Some(fields) => jsonl::write_record(out, fields, text_field, text),
         None => {
             out.write_all(b"{\"id\":")?;
             serde_json::to_writer(&mut *out, id).map_err(io::Error::other)?;
             out.write_all(b",\"text\":")?;
-            out.write_all(text_json.as_bytes())?;
+            serde_json::to_writer(&mut *out, text).map_err(io::Error::other)?;
             out.write_all(b"}\n")
         }
     }
