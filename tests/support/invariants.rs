@@ -1,0 +1,232 @@
+//! Invariants of every stage, shared by the fuzz targets (`fuzz/`) and the
+//! stable tests that replay the committed fuzz corpus (`tests/fuzz_corpus.rs`).
+//! Each input type covers the stage's builder settings.
+
+#![allow(dead_code)]
+
+use arbitrary::Arbitrary;
+use newsdedup::jsonl::{parse_record, write_record};
+use newsdedup::normalize::{clean_text, default_rules, is_ignorable, matching_key};
+use newsdedup::paragraph::split;
+use newsdedup::shingle::{Bands, MinHasher, Shingler, jaccard_and_containment};
+use newsdedup::{Cleaner, Index, Normalizer};
+
+/// Normalizer settings and a document.
+#[derive(Debug, Arbitrary)]
+pub struct NormalizeInput {
+    pub text: String,
+    pub remove_links: bool,
+    /// Indices (mod the number of default rules) of rules to disable.
+    pub disable: Vec<u8>,
+}
+
+pub fn check_normalize(input: &NormalizeInput) {
+    let defaults = default_rules();
+    let mut builder = Normalizer::builder().remove_links(input.remove_links);
+    let mut disabled = std::collections::HashSet::new();
+    for &i in &input.disable {
+        let id = &defaults[usize::from(i) % defaults.len()].id;
+        if disabled.insert(id.clone()) {
+            builder = builder.disable_rule(id);
+        }
+    }
+    let normalizer = builder.build().expect("disabling existing rules is valid");
+    let text = &input.text;
+    let doc = normalizer.normalize_document(text);
+    let mut last_end = 0;
+    for p in &doc.paragraphs {
+        assert!(p.span.start >= last_end && p.span.end <= text.len());
+        assert!(text.is_char_boundary(p.span.start) && text.is_char_boundary(p.span.end));
+        last_end = p.span.end;
+        let mut cut_end = p.span.start;
+        for cut in &p.cuts {
+            assert!(
+                cut.span.start >= cut_end && cut.span.end <= p.span.end,
+                "{cut:?} in {:?}",
+                p.span
+            );
+            cut_end = cut.span.end;
+        }
+        assert_eq!(clean_text(&p.text), p.text.as_str(), "output text is clean");
+        assert_eq!(matching_key(&p.text), p.key, "the key is the text's key");
+        assert_eq!(matching_key(&p.key), p.key, "keys are idempotent");
+        assert_eq!(p.removed.is_some(), p.text.is_empty());
+    }
+    let once = clean_text(text).into_owned();
+    assert_eq!(clean_text(&once), once.as_str(), "clean-up is idempotent");
+}
+
+/// A document for the paragraph splitter.
+#[derive(Debug, Arbitrary)]
+pub struct SplitInput {
+    pub text: String,
+}
+
+pub fn check_split(input: &SplitInput) {
+    let text = &input.text;
+    let paragraphs = split(text);
+    let mut at = 0;
+    for span in &paragraphs.spans {
+        assert!(
+            span.start >= at && span.start < span.end && span.end <= text.len(),
+            "{span:?}"
+        );
+        assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        assert!(
+            text[at..span.start].chars().all(is_ignorable),
+            "separators are blank"
+        );
+        let body = span.slice(text);
+        assert!(
+            !body.starts_with(is_ignorable) && !body.ends_with(is_ignorable),
+            "{body:?}"
+        );
+        at = span.end;
+    }
+    assert!(text[at..].chars().all(is_ignorable));
+}
+
+/// Shingler, MinHash and banding settings and two texts.
+#[derive(Debug, Arbitrary)]
+pub struct ShingleInput {
+    pub a: String,
+    pub b: String,
+    pub words: u8,
+    pub chars: u8,
+    pub bins: u16,
+    pub target: u8,
+}
+
+pub fn check_shingle(input: &ShingleInput) {
+    let (Ok(shingler), Ok(minhasher)) = (
+        Shingler::new(usize::from(input.words % 12), usize::from(input.chars % 8)),
+        MinHasher::new(usize::from(input.bins % 300)),
+    ) else {
+        return;
+    };
+    let target = f64::from(input.target) / 255.0;
+    let bands = Bands::for_target(minhasher.bins(), target, 0.99);
+    assert!(bands.bands() * bands.rows() <= minhasher.bins() && bands.bands() >= 1);
+    let (ka, kb) = (matching_key(&input.a), matching_key(&input.b));
+    let (sa, sb) = (shingler.shingles(&ka), shingler.shingles(&kb));
+    for set in [&sa, &sb] {
+        assert!(set.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+    }
+    assert_eq!(
+        sa.is_empty(),
+        ka.is_empty(),
+        "only an empty key has no shingles"
+    );
+    let (j, c) = jaccard_and_containment(&sa, &sb);
+    assert!((0.0..=1.0).contains(&j) && (0.0..=1.0).contains(&c) && c >= j);
+    if !sa.is_empty() {
+        assert_eq!(jaccard_and_containment(&sa, &sa), (1.0, 1.0));
+        let sig = minhasher.signature(&sa).expect("non-empty set");
+        assert_eq!(sig.len(), minhasher.bins());
+        assert!(
+            sig.iter().all(|v| sa.binary_search(v).is_ok()),
+            "every value is a shingle"
+        );
+        assert_eq!(minhasher.signature(&sa), Some(sig.clone()), "deterministic");
+        let mut keys = Vec::new();
+        bands.keys_into(&sig, &mut keys);
+        assert_eq!(keys.len(), bands.bands());
+    } else {
+        assert!(minhasher.signature(&sa).is_none());
+    }
+}
+
+/// Cleaner settings and a small corpus.
+#[derive(Debug, Arbitrary)]
+pub struct CleanInput {
+    pub docs: Vec<String>,
+    pub short_words: u8,
+    pub near: bool,
+    pub threshold: u8,
+    pub containment: u8,
+    pub shingle_words: u8,
+    pub bins: u8,
+    pub drop: Option<u8>,
+}
+
+impl CleanInput {
+    fn cleaner(&self) -> Option<Cleaner> {
+        let fraction = |b: u8| f64::from(b) / 255.0;
+        Cleaner::builder()
+            .short_paragraph_words(usize::from(self.short_words % 16))
+            .near_duplicates(self.near)
+            .near_threshold(fraction(self.threshold))
+            .containment_threshold(fraction(self.containment))
+            .shingle_words(usize::from(self.shingle_words % 8))
+            .minhash_bins(usize::from(self.bins))
+            .drop_duplicate_docs(self.drop.map(fraction))
+            .build()
+            .ok()
+    }
+}
+
+pub fn check_clean(input: &CleanInput) {
+    let Some(cleaner) = input.cleaner() else {
+        return;
+    };
+    let mut index = Index::new();
+    let mut cleaned_corpus = Vec::new();
+    for (i, doc) in input.docs.iter().enumerate() {
+        let cleaned = cleaner.clean(&mut index, &i.to_string(), doc);
+        if let Err(e) = cleaned.verify(doc) {
+            panic!("document {i}: {e}");
+        }
+        let removed: usize = cleaned.removed.iter().map(|r| r.span.len()).sum();
+        assert!(removed <= doc.len());
+        assert!((0.0..=1.0).contains(&cleaned.duplicate_fraction));
+        if !cleaned.dropped {
+            cleaned_corpus.push(cleaned.text.clone());
+        }
+    }
+    // The same corpus in a second index decides the same.
+    let mut again = Index::new();
+    let mut twice = Vec::new();
+    for (i, doc) in input.docs.iter().enumerate() {
+        let cleaned = cleaner.clean(&mut again, &i.to_string(), doc);
+        if !cleaned.dropped {
+            twice.push(cleaned.text);
+        }
+    }
+    assert_eq!(cleaned_corpus, twice, "deterministic");
+}
+
+/// A JSONL line and field names.
+#[derive(Debug, Arbitrary)]
+pub struct JsonlInput {
+    pub line: Vec<u8>,
+    pub text_field: String,
+    pub id_field: String,
+    pub replacement: String,
+}
+
+pub fn check_jsonl(input: &JsonlInput) {
+    let Ok(record) = parse_record(&input.line, &input.text_field, &input.id_field) else {
+        return;
+    };
+    let mut out = Vec::new();
+    write_record(
+        &mut out,
+        &record.fields,
+        &input.text_field,
+        &input.replacement,
+    )
+    .expect("writing to memory");
+    let back =
+        parse_record(&out, &input.text_field, &input.id_field).expect("what was written parses");
+    assert_eq!(back.text, input.replacement);
+    assert_eq!(back.fields.len(), record.fields.len());
+    for ((k1, v1), (k2, v2)) in record.fields.iter().zip(&back.fields) {
+        assert_eq!(k1, k2);
+        if k1 != &input.text_field {
+            assert_eq!(v1.get(), v2.get(), "other values are copied byte for byte");
+        }
+    }
+    if input.id_field != input.text_field {
+        assert_eq!(back.id, record.id);
+    }
+}
