@@ -720,8 +720,8 @@ fn reuters_is_identical_for_any_thread_count() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let runs = outputs_for_threads(&reuters, tmp.path(), &["1", "2"]);
-    assert!(runs[0] == runs[1], "runs differ");
+    let runs = outputs_for_threads(&reuters, tmp.path(), &["1", "2", "8"]);
+    assert!(runs[0] == runs[1] && runs[0] == runs[2], "runs differ");
     let records = read_report(&tmp.path().join("report-1.jsonl"));
     let s = summary(&records);
     assert_eq!(s.records_in, 19_043);

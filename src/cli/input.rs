@@ -311,11 +311,8 @@ impl Records {
                 Ok(_) => {}
             }
             if buf.len() > cap && buf.last() != Some(&b'\n') {
-                // Skip the rest of the over-long line.
-                let mut sink = Vec::new();
-                let rest = current.reader.read_until(b'\n', &mut sink);
-                drop(sink);
-                if let Err(e) = rest {
+                // Skip the rest of the over-long line without holding it.
+                if let Err(e) = skip_line(&mut current.reader) {
                     self.current = None;
                     return Some(Err(BadRecord {
                         source: where_,
@@ -358,6 +355,26 @@ impl Iterator for Records {
             }
             if let Some(item) = self.open_next() {
                 return Some(item);
+            }
+        }
+    }
+}
+
+/// Consumes input up to and including the next newline, a buffer at a time.
+fn skip_line(reader: &mut dyn BufRead) -> io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
             }
         }
     }
