@@ -341,6 +341,14 @@ pub fn matching_key_into(text: &str, out: &mut String) {
             pending_space = true;
         }
     }
+    // Lowercasing can decompose ('\u{130}' becomes "i\u{307}") or leave a
+    // mark to combine with a new neighbour: compose again, so that the key
+    // of a key is the key itself.
+    if is_nfc_quick(out[base..].chars()) != IsNormalized::Yes {
+        let composed: String = out[base..].nfc().collect();
+        out.truncate(base);
+        out.push_str(&composed);
+    }
 }
 
 /// Number of words in a matching key.
