@@ -2,110 +2,18 @@
 //! directory: the committed sample, the shared seeds when present, bad input,
 //! determinism across thread counts, and the report's accounting.
 
-use std::ffi::OsString;
+#[macro_use]
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
-use newsdedup::report::{DocumentRecord, Record, Summary};
+use binary::*;
+use newsdedup::report::{DocumentRecord, Record};
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_newsdedup"))
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn shared(path: &str) -> Option<PathBuf> {
-    let p = repo("../shared").join(path);
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("skipped: {} is absent", p.display());
-        None
-    }
-}
-
-fn run(args: Vec<OsString>) -> Output {
-    bin().args(&args).output().expect("the binary runs")
-}
-
-fn run_ok(args: Vec<OsString>) -> Output {
-    let out = run(args.clone());
-    assert!(
-        out.status.success(),
-        "newsdedup {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Command-line arguments from any mix of `&str` and paths; `clean` first.
-macro_rules! args {
-    ($($a:expr),* $(,)?) => { vec![OsString::from("clean"), $(OsString::from(&$a)),*] };
-}
-
-fn read_report(path: &Path) -> Vec<Record> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad report line {l}: {e}")))
-        .collect()
-}
-
-fn documents(report: &[Record]) -> Vec<&DocumentRecord> {
-    report
-        .iter()
-        .filter_map(|r| match r {
-            Record::Document(d) => Some(d),
-            _ => None,
-        })
-        .collect()
-}
-
-fn summary(report: &[Record]) -> &Summary {
-    match report.last() {
-        Some(Record::Summary(s)) => s,
-        other => panic!("last record is not a summary: {other:?}"),
-    }
-}
-
-/// (kind, rule, text) of each removal.
-fn removals(doc: &DocumentRecord) -> Vec<(String, String, String)> {
-    doc.removed
-        .iter()
-        .map(|r| {
-            (
-                r.kind.as_str().to_string(),
-                r.rule.clone().unwrap_or_default(),
-                r.text.clone(),
-            )
-        })
-        .collect()
-}
-
-/// Checks what every report must satisfy against the inputs: each removal's
-/// text is the input at its offsets, removals are sorted and disjoint, and
-/// the byte counts add up.
-fn check_accounting(doc: &DocumentRecord, input: &str) {
-    let mut last_end = 0;
-    for r in &doc.removed {
-        assert!(
-            r.start >= last_end && r.start <= r.end && r.end <= input.len(),
-            "{doc:?}"
-        );
-        assert_eq!(&input[r.start..r.end], r.text, "removal text of {}", doc.id);
-        last_end = r.end;
-    }
-    assert_eq!(doc.bytes_in, input.len());
-    assert_eq!(
-        doc.bytes_removed,
-        doc.removed.iter().map(|r| r.end - r.start).sum::<usize>()
-    );
-}
 
 /// Input paragraphs that no removal covers, whitespace-collapsed, must be
 /// exactly the output lines: nothing else is lost or changed.
@@ -308,10 +216,6 @@ fn seeds_are_cleaned_as_required() {
             check_kept_paragraphs(d, &input, &output);
         }
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -3,37 +3,18 @@
 //! killed mid-way leaves no partial output and never a new output beside an
 //! old report.
 
-use std::ffi::OsString;
+#[macro_use]
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use binary::*;
 use newsdedup::report::{DocumentRecord, Record};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_newsdedup"))
-}
-
-fn run(args: &[&OsString]) -> Output {
-    let out = bin()
-        .arg("clean")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
-    out
-}
-
-macro_rules! args {
-    ($($a:expr),* $(,)?) => { &[$(&OsString::from(&$a)),*] };
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Cleans `files` (name, bytes) in a temporary directory; returns the
 /// report's document records with each input text, and the output.
@@ -67,16 +48,6 @@ fn clean_files(files: &[(&str, &[u8])]) -> (Vec<(DocumentRecord, String)>, Strin
         }
     }
     (docs, String::from_utf8(out.stdout).unwrap())
-}
-
-fn check_accounting(doc: &DocumentRecord, input: &str) {
-    let mut end = 0;
-    for r in &doc.removed {
-        assert!(r.start >= end && r.end <= input.len());
-        assert_eq!(&input[r.start..r.end], r.text);
-        end = r.end;
-    }
-    assert_eq!(doc.bytes_in, input.len());
 }
 
 fn texts(output: &str) -> Vec<String> {

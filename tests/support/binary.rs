@@ -1,0 +1,117 @@
+//! Helpers for the tests that drive the built binary (`cli.rs`,
+//! `hostile.rs`); included by path, since they need the binary.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use newsdedup::report::{DocumentRecord, Record, Summary};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_newsdedup"))
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn shared(path: &str) -> Option<PathBuf> {
+    let p = repo("../shared").join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+pub fn run(args: Vec<OsString>) -> Output {
+    let out = bin().args(&args).output().expect("the binary runs");
+    assert!(
+        !stderr(&out).contains("panicked"),
+        "a panic: {}",
+        stderr(&out)
+    );
+    out
+}
+
+pub fn run_ok(args: Vec<OsString>) -> Output {
+    let out = run(args.clone());
+    assert!(
+        out.status.success(),
+        "newsdedup {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Command-line arguments from any mix of `&str` and paths; `clean` first.
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { vec![std::ffi::OsString::from("clean"), $(std::ffi::OsString::from(&$a)),*] };
+}
+
+pub fn read_report(path: &Path) -> Vec<Record> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad report line {l}: {e}")))
+        .collect()
+}
+
+pub fn documents(report: &[Record]) -> Vec<&DocumentRecord> {
+    report
+        .iter()
+        .filter_map(|r| match r {
+            Record::Document(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn summary(report: &[Record]) -> &Summary {
+    match report.last() {
+        Some(Record::Summary(s)) => s,
+        other => panic!("last record is not a summary: {other:?}"),
+    }
+}
+
+/// (kind, rule, text) of each removal.
+pub fn removals(doc: &DocumentRecord) -> Vec<(String, String, String)> {
+    doc.removed
+        .iter()
+        .map(|r| {
+            (
+                r.kind.as_str().to_string(),
+                r.rule.clone().unwrap_or_default(),
+                r.text.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Checks what every report must satisfy against the inputs: each removal's
+/// text is the input at its offsets, removals are sorted and disjoint, and
+/// the byte counts add up.
+pub fn check_accounting(doc: &DocumentRecord, input: &str) {
+    let mut last_end = 0;
+    for r in &doc.removed {
+        assert!(
+            r.start >= last_end && r.start <= r.end && r.end <= input.len(),
+            "{doc:?}"
+        );
+        assert_eq!(&input[r.start..r.end], r.text, "removal text of {}", doc.id);
+        last_end = r.end;
+    }
+    assert_eq!(doc.bytes_in, input.len());
+    assert_eq!(
+        doc.bytes_removed,
+        doc.removed.iter().map(|r| r.end - r.start).sum::<usize>()
+    );
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
