@@ -115,3 +115,13 @@ pub fn check_accounting(doc: &DocumentRecord, input: &str) {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Asserts that a run failed with exit status 1 and said `message`.
+pub fn assert_fails_with(out: &Output, message: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert!(
+        stderr(out).contains(message),
+        "{message:?} not in {}",
+        stderr(out)
+    );
+}
