@@ -191,3 +191,29 @@ proptest! {
         prop_assert_eq!(doubled.text, single.text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        rng_seed: RngSeed::Fixed(0x6964_656d),
+        ..ProptestConfig::default()
+    })]
+
+    /// Cleaning an already-cleaned corpus removes nothing more.
+    #[test]
+    fn cleaning_is_idempotent(docs in prop::collection::vec(document(), 1..6)) {
+        let cleaner = Cleaner::new();
+        let mut index = Index::new();
+        let once: Vec<String> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| cleaner.clean(&mut index, &i.to_string(), d).text)
+            .collect();
+        let mut index = Index::new();
+        for (i, d) in once.iter().enumerate() {
+            let again = cleaner.clean(&mut index, &i.to_string(), d);
+            prop_assert!(again.removed.is_empty(), "document {} lost {:?}", i, again.removed);
+            prop_assert_eq!(&again.text, d);
+        }
+    }
+}

@@ -45,6 +45,8 @@ pub struct Index {
     aliases: HashTable<NearMatch>,
     /// First document with each document hash.
     documents: HashTable<DocId>,
+    /// First document with each hash of its kept paragraphs.
+    kept_documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
     /// Kept paragraphs in the near-duplicate stage, by near id.
     near_refs: Vec<ParagraphRef>,
@@ -246,6 +248,15 @@ impl Index {
 
     pub(crate) fn insert_document(&mut self, hash: u64, doc: DocId) {
         self.documents.entry(hash).or_insert(doc);
+    }
+
+    /// The earlier document whose kept paragraphs hash to `hash`.
+    pub(crate) fn kept_document(&self, hash: u64) -> Option<DocId> {
+        self.kept_documents.get(&hash).copied()
+    }
+
+    pub(crate) fn insert_kept_document(&mut self, hash: u64, doc: DocId) {
+        self.kept_documents.entry(hash).or_insert(doc);
     }
 
     /// The candidate `step` places after (or before, for a negative `step`)

@@ -34,7 +34,10 @@
 //!   until nothing changes.
 //! * **Repeated documents.** A document whose paragraph hashes all equal, in
 //!   order, those of an earlier document goes whole (`duplicate_document_of`,
-//!   rule `duplicate-document`).
+//!   rule `duplicate-document`); so does a document whose *kept* paragraphs
+//!   equal, in order, those an earlier document kept (once its repeats are
+//!   gone, what is left repeats that document). This keeps cleaning
+//!   idempotent: a cleaned corpus cleaned again loses nothing more.
 //! * **Mostly-duplicated documents.** With
 //!   [`CleanerBuilder::drop_duplicate_docs`], a document at least that
 //!   fraction of whose text (bytes of paragraphs) duplicates earlier documents
@@ -543,6 +546,14 @@ impl Cleaner {
             );
         }
         let candidates = index.take_candidates(doc);
+        // What is left may repeat what an earlier document kept: then the
+        // document repeats that document once its repeats are gone.
+        let kept_hash = kept_document_hash(&candidates, &fates);
+        if let Some(earlier) = kept_hash.and_then(|h| index.kept_document(h)) {
+            if duplicate_document_of.is_none() && remove_kept(index, &candidates, &mut fates) {
+                duplicate_document_of = Some(earlier);
+            }
+        }
         let duplicate_fraction = duplicate_fraction(doc, &analysis, &candidates, &fates);
         let dropped = self
             .drop_duplicate_docs
@@ -553,6 +564,9 @@ impl Cleaner {
         }
         if !dropped {
             commit(index, doc, &analysis, &candidates, &fates, doc_hash);
+            if let Some(hash) = kept_document_hash(&candidates, &fates) {
+                index.insert_kept_document(hash, doc);
+            }
             index.set_candidates(doc, candidates);
         }
         let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of);
@@ -721,6 +735,35 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
             break;
         }
     }
+}
+
+/// Hash of the sequence of kept paragraphs, `None` when none is kept.
+fn kept_document_hash(candidates: &[Candidate], fates: &[Fate]) -> Option<u64> {
+    let kept: Vec<u64> = candidates
+        .iter()
+        .zip(fates)
+        .filter(|(_, f)| matches!(f, Fate::Keep | Fate::ShortRepeat(_)))
+        .map(|(c, _)| c.hash)
+        .collect();
+    (!kept.is_empty()).then(|| document_hash(&kept))
+}
+
+/// Turns every kept paragraph into a `duplicate-document` removal of its
+/// earliest kept copy; false (and nothing changed) when one has none.
+fn remove_kept(index: &Index, candidates: &[Candidate], fates: &mut [Fate]) -> bool {
+    let mut removals = Vec::new();
+    for (pos, (c, fate)) in candidates.iter().zip(fates.iter()).enumerate() {
+        if matches!(fate, Fate::Keep | Fate::ShortRepeat(_)) {
+            match index.first_copy(c.hash) {
+                Some(at) => removals.push((pos, Fate::Duplicate(at, "duplicate-document"))),
+                None => return false,
+            }
+        }
+    }
+    for (pos, fate) in removals {
+        fates[pos] = fate;
+    }
+    true
 }
 
 /// Share of the candidates' bytes removed as repeats of earlier documents.

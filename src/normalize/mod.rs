@@ -9,6 +9,7 @@
 mod links;
 mod rules;
 mod text;
+mod view;
 
 pub use links::{Link, Links, MAX_TOKEN_BYTES};
 pub use rules::{Match, Rule, RuleSet, RulesConfig, default_rules};
@@ -21,6 +22,7 @@ use crate::error::{Error, ErrorKind};
 use crate::paragraph::{self, Layout};
 use crate::removal::{Removal, RemovalKind};
 use crate::span::Span;
+use view::View;
 
 /// Rule name given to link removals in the report.
 pub const LINK_RULE: &str = "link";
@@ -206,8 +208,15 @@ impl Normalizer {
         scratch: &mut String,
     ) -> NormalizedParagraph {
         let raw = span.slice(doc);
+        // Links and brackets are looked for in the text as it will read
+        // (entities decoded, invisible characters gone) and cut from the raw.
+        let view = View::new(raw);
         let mut links = Vec::new();
-        self.links.find(raw, &mut links);
+        self.links.find(view.text(), &mut links);
+        for link in &mut links {
+            link.span = view.to_raw(link.span);
+            link.keep = link.keep.map(|keep| view.to_raw(keep));
+        }
         let has_link = !links.is_empty();
         let mut cuts = Vec::new();
         if self.remove_links {
@@ -237,7 +246,7 @@ impl Normalizer {
             }
         }
         if self.rules.has_bracket_rules() {
-            self.find_brackets(raw, &mut cuts);
+            self.find_brackets(&view, &mut cuts);
         }
         settle_cuts(raw, &mut cuts);
 
@@ -310,7 +319,8 @@ impl Normalizer {
     }
 
     /// Finds `[label: …]` spans that a bracket rule removes.
-    fn find_brackets(&self, raw: &str, cuts: &mut Vec<Cut>) {
+    fn find_brackets(&self, view: &View<'_>, cuts: &mut Vec<Cut>) {
+        let raw = view.text();
         let bytes = raw.as_bytes();
         for open in memchr::memchr_iter(b'[', bytes) {
             let window_end = (open + 1 + MAX_BRACKET_BYTES).min(bytes.len());
@@ -324,7 +334,7 @@ impl Normalizer {
             let close = open + 1 + close;
             if let Some(rule) = self.rules.match_bracket(&raw[open + 1..close]) {
                 cuts.push(Cut {
-                    span: Span::new(open, close + 1),
+                    span: view.to_raw(Span::new(open, close + 1)),
                     kind: RemovalKind::Boilerplate,
                     rule: Some(rule),
                     with_space: true,

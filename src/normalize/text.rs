@@ -140,7 +140,7 @@ pub fn clean_text(text: &str) -> Cow<'_, str> {
 /// Decodes HTML entities until none is left, so that double-escaped text
 /// (`&amp;lt;`) comes out as it was meant and cleaning stays idempotent. Each
 /// pass that changes anything makes the text shorter, so the loop ends.
-fn decode_entities(text: &str) -> Cow<'_, str> {
+pub(crate) fn decode_entities(text: &str) -> Cow<'_, str> {
     let mut current = strip_control_references(text);
     while memchr::memchr(b'&', current.as_bytes()).is_some() {
         match html_escape::decode_html_entities(current.as_ref()) {

@@ -193,6 +193,17 @@ pub fn check_clean(input: &CleanInput) {
         }
     }
     assert_eq!(cleaned_corpus, twice, "deterministic");
+    // A cleaned corpus cleaned again loses nothing more.
+    let mut third = Index::new();
+    for (i, doc) in cleaned_corpus.iter().enumerate() {
+        let again = cleaner.clean(&mut third, &i.to_string(), doc);
+        assert!(
+            again.removed.is_empty(),
+            "cleaned document {i} lost {:?}",
+            again.removed
+        );
+        assert_eq!(&again.text, doc, "cleaned document {i} changed");
+    }
 }
 
 /// A JSONL line and field names.

@@ -1,0 +1,116 @@
+//! The paragraph as a reader sees it, for finding links and bracketed
+//! spans: HTML entities decoded and invisible characters dropped, with every
+//! byte's source range in the raw paragraph, so that what is found there is
+//! cut from the raw text. Without it, `ht\u{200B}tps://…` or `&#91;image:
+//! …&#93;` would slip through once and be found on a second cleaning.
+
+use std::borrow::Cow;
+
+use super::text::{decode_entities, is_invisible};
+use crate::span::Span;
+
+/// Longest entity looked at, in bytes (`&CounterClockwiseContourIntegral;`).
+const MAX_ENTITY_BYTES: usize = 40;
+
+/// A decoded view of a raw paragraph.
+pub(crate) struct View<'a> {
+    text: Cow<'a, str>,
+    /// For each byte of `text`, where its source starts and ends in the raw
+    /// paragraph; empty when `text` is the raw paragraph itself.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn new(raw: &'a str) -> View<'a> {
+        let plain = memchr::memchr(b'&', raw.as_bytes()).is_none()
+            && (raw.is_ascii()
+                && !raw
+                    .bytes()
+                    .any(|b| b < b' ' && !b.is_ascii_whitespace() || b == 0x7F)
+                || !raw.is_ascii() && !raw.chars().any(is_invisible));
+        if plain {
+            return View {
+                text: Cow::Borrowed(raw),
+                starts: Vec::new(),
+                ends: Vec::new(),
+            };
+        }
+        let mut text = String::with_capacity(raw.len());
+        let mut starts = Vec::with_capacity(raw.len());
+        let mut ends = Vec::with_capacity(raw.len());
+        let mut push = |text: &mut String, c: char, start: usize, end: usize| {
+            if !is_invisible(c) {
+                text.push(c);
+                for _ in 0..c.len_utf8() {
+                    starts.push(start);
+                    ends.push(end);
+                }
+            }
+        };
+        let mut at = 0;
+        while at < raw.len() {
+            let c = raw[at..].chars().next().expect("at is a char boundary");
+            if c == '&' {
+                let window = &raw.as_bytes()[at..raw.len().min(at + MAX_ENTITY_BYTES)];
+                if let Some(semi) = memchr::memchr(b';', window) {
+                    let entity = &raw[at..at + semi + 1];
+                    let decoded = decode_entities(entity);
+                    if decoded != entity {
+                        for d in decoded.chars() {
+                            push(&mut text, d, at, at + semi + 1);
+                        }
+                        at += semi + 1;
+                        continue;
+                    }
+                }
+            }
+            push(&mut text, c, at, at + c.len_utf8());
+            at += c.len_utf8();
+        }
+        View {
+            text: Cow::Owned(text),
+            starts,
+            ends,
+        }
+    }
+
+    /// The decoded text.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The raw span a non-empty span of the view comes from.
+    pub(crate) fn to_raw(&self, span: Span) -> Span {
+        if self.starts.is_empty() || span.is_empty() {
+            return match self.starts.get(span.start) {
+                Some(&start) if !self.starts.is_empty() => Span::new(start, start),
+                _ => span,
+            };
+        }
+        Span::new(self.starts[span.start], self.ends[span.end - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_its_own_view() {
+        let v = View::new("no entities here");
+        assert_eq!(v.text(), "no entities here");
+        assert_eq!(v.to_raw(Span::new(3, 5)), Span::new(3, 5));
+    }
+
+    #[test]
+    fn entities_and_invisibles_map_back() {
+        let raw = "a &#91;b&#93; ht\u{200B}tp";
+        let v = View::new(raw);
+        assert_eq!(v.text(), "a [b] http");
+        let bracket = v.to_raw(Span::new(2, 5));
+        assert_eq!(&raw[bracket.start..bracket.end], "&#91;b&#93;");
+        let word = v.to_raw(Span::new(6, 10));
+        assert_eq!(&raw[word.start..word.end], "ht\u{200B}tp");
+    }
+}
