@@ -92,6 +92,11 @@ fn has_www(bytes: &[u8]) -> bool {
 }
 
 /// Every link this module reports has a dot, and a slash or `www.`.
+pub(crate) fn could_hold_link(text: &str) -> bool {
+    is_candidate(text)
+}
+
+/// Every link this module reports has a dot, and a slash or `www.`.
 fn is_candidate(token: &str) -> bool {
     let b = token.as_bytes();
     memchr::memchr(b'.', b).is_some() && (memchr::memchr(b'/', b).is_some() || has_www(b))

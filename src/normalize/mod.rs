@@ -210,7 +210,11 @@ impl Normalizer {
         let raw = span.slice(doc);
         // Links and brackets are looked for in the text as it will read
         // (entities decoded, invisible characters gone) and cut from the raw.
-        let view = View::new(raw);
+        let brackets = self.rules.has_bracket_rules();
+        let view = View::new(raw, |text| {
+            links::could_hold_link(text)
+                || (brackets && memchr::memchr(b'[', text.as_bytes()).is_some())
+        });
         let mut links = Vec::new();
         self.links.find(view.text(), &mut links);
         for link in &mut links {

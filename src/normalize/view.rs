@@ -15,14 +15,17 @@ const MAX_ENTITY_BYTES: usize = 40;
 /// A decoded view of a raw paragraph.
 pub(crate) struct View<'a> {
     text: Cow<'a, str>,
-    /// For each byte of `text`, where its source starts and ends in the raw
+    /// For each byte of `text`, where its source starts in the raw
     /// paragraph; empty when `text` is the raw paragraph itself.
     starts: Vec<usize>,
-    ends: Vec<usize>,
+    /// Length of the raw paragraph.
+    raw_len: usize,
 }
 
 impl<'a> View<'a> {
-    pub(crate) fn new(raw: &'a str) -> View<'a> {
+    /// The view of `raw`. The byte map is built only when `wanted` says the
+    /// decoded text holds something to find (else nothing is ever mapped).
+    pub(crate) fn new(raw: &'a str, wanted: impl Fn(&str) -> bool) -> View<'a> {
         let plain = memchr::memchr(b'&', raw.as_bytes()).is_none()
             && (raw.is_ascii()
                 && !raw
@@ -33,45 +36,22 @@ impl<'a> View<'a> {
             return View {
                 text: Cow::Borrowed(raw),
                 starts: Vec::new(),
-                ends: Vec::new(),
+                raw_len: raw.len(),
             };
         }
-        let mut text = String::with_capacity(raw.len());
-        let mut starts = Vec::with_capacity(raw.len());
-        let mut ends = Vec::with_capacity(raw.len());
-        let mut push = |text: &mut String, c: char, start: usize, end: usize| {
-            if !is_invisible(c) {
-                text.push(c);
-                for _ in 0..c.len_utf8() {
-                    starts.push(start);
-                    ends.push(end);
-                }
-            }
-        };
-        let mut at = 0;
-        while at < raw.len() {
-            let c = raw[at..].chars().next().expect("at is a char boundary");
-            if c == '&' {
-                let window = &raw.as_bytes()[at..raw.len().min(at + MAX_ENTITY_BYTES)];
-                if let Some(semi) = memchr::memchr(b';', window) {
-                    let entity = &raw[at..at + semi + 1];
-                    let decoded = decode_entities(entity);
-                    if decoded != entity {
-                        for d in decoded.chars() {
-                            push(&mut text, d, at, at + semi + 1);
-                        }
-                        at += semi + 1;
-                        continue;
-                    }
-                }
-            }
-            push(&mut text, c, at, at + c.len_utf8());
-            at += c.len_utf8();
+        let (text, _) = decode(raw, false);
+        if !wanted(&text) {
+            return View {
+                text: Cow::Owned(text),
+                starts: Vec::new(),
+                raw_len: raw.len(),
+            };
         }
+        let (text, starts) = decode(raw, true);
         View {
             text: Cow::Owned(text),
             starts,
-            ends,
+            raw_len: raw.len(),
         }
     }
 
@@ -80,16 +60,61 @@ impl<'a> View<'a> {
         &self.text
     }
 
-    /// The raw span a non-empty span of the view comes from.
+    /// The raw span a non-empty span of the view comes from: from the
+    /// source of its first byte to the source of the next byte that has
+    /// another source (or the end of the paragraph).
     pub(crate) fn to_raw(&self, span: Span) -> Span {
-        if self.starts.is_empty() || span.is_empty() {
-            return match self.starts.get(span.start) {
-                Some(&start) if !self.starts.is_empty() => Span::new(start, start),
-                _ => span,
-            };
+        if self.starts.is_empty() {
+            return span;
         }
-        Span::new(self.starts[span.start], self.ends[span.end - 1])
+        let at = |i: usize| self.starts.get(i).copied().unwrap_or(self.raw_len);
+        let start = at(span.start);
+        if span.is_empty() {
+            return Span::new(start, start);
+        }
+        let last = at(span.end - 1);
+        let end = (span.end..=self.starts.len())
+            .map(at)
+            .find(|&s| s > last)
+            .unwrap_or(self.raw_len);
+        Span::new(start, end)
     }
+}
+
+/// `raw` with entities decoded and invisible characters dropped, and, when
+/// `map` is set, the raw start of each output byte's source.
+fn decode(raw: &str, map: bool) -> (String, Vec<usize>) {
+    let mut text = String::with_capacity(raw.len());
+    let mut starts = Vec::with_capacity(if map { raw.len() } else { 0 });
+    let mut push = |text: &mut String, c: char, start: usize| {
+        if !is_invisible(c) {
+            text.push(c);
+            if map {
+                starts.extend(std::iter::repeat_n(start, c.len_utf8()));
+            }
+        }
+    };
+    let mut at = 0;
+    while at < raw.len() {
+        let c = raw[at..].chars().next().expect("at is a char boundary");
+        if c == '&' {
+            let window = &raw.as_bytes()[at..raw.len().min(at + MAX_ENTITY_BYTES)];
+            if let Some(semi) = memchr::memchr(b';', window) {
+                let entity = &raw[at..at + semi + 1];
+                let decoded = decode_entities(entity);
+                if decoded != entity {
+                    for d in decoded.chars() {
+                        push(&mut text, d, at);
+                    }
+                    at += semi + 1;
+                    continue;
+                }
+            }
+        }
+        push(&mut text, c, at);
+        at += c.len_utf8();
+    }
+    (text, starts)
 }
 
 #[cfg(test)]
@@ -98,7 +123,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_its_own_view() {
-        let v = View::new("no entities here");
+        let v = View::new("no entities here", |_| true);
         assert_eq!(v.text(), "no entities here");
         assert_eq!(v.to_raw(Span::new(3, 5)), Span::new(3, 5));
     }
@@ -106,11 +131,14 @@ mod tests {
     #[test]
     fn entities_and_invisibles_map_back() {
         let raw = "a &#91;b&#93; ht\u{200B}tp";
-        let v = View::new(raw);
+        let v = View::new(raw, |_| true);
         assert_eq!(v.text(), "a [b] http");
         let bracket = v.to_raw(Span::new(2, 5));
         assert_eq!(&raw[bracket.start..bracket.end], "&#91;b&#93;");
         let word = v.to_raw(Span::new(6, 10));
         assert_eq!(&raw[word.start..word.end], "ht\u{200B}tp");
+        let two = View::new("&nbsp;&amp; x", |_| true);
+        assert_eq!(two.text(), "\u{A0}& x");
+        assert_eq!(two.to_raw(Span::new(0, 2)), Span::new(0, 6));
     }
 }
