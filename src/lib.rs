@@ -4,6 +4,7 @@
 
 pub mod clean;
 pub mod error;
+pub mod eval;
 pub mod jsonl;
 pub mod normalize;
 pub mod paragraph;
@@ -14,7 +15,7 @@ pub mod span;
 
 pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, Index, ParagraphOutcome};
 pub use error::{Error, ErrorKind};
-pub use normalize::{Normalizer, NormalizerBuilder};
+pub use normalize::{Mode, Normalizer, NormalizerBuilder};
 pub use paragraph::Layout;
 pub use removal::{DocId, ParagraphRef, Removal, RemovalKind};
 pub use span::Span;

@@ -1,5 +1,6 @@
 //! Argument parsing and the `clean` command.
 
+mod eval;
 mod input;
 mod output;
 mod run;
@@ -28,6 +29,28 @@ pub enum Command {
     /// Remove repeated paragraphs, boilerplate and links; write the cleaned
     /// text and a report of every removal.
     Clean(CleanArgs),
+    /// Score article and page mode against gold article text (precision,
+    /// recall and F1 of 4-gram shingles, as the article-extraction
+    /// benchmark computes them), and how much of the gold each mode keeps.
+    Eval(EvalArgs),
+}
+
+/// What kind of text the inputs hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Article text already extracted: remove only clear junk.
+    Article,
+    /// A whole page's text: keep only the article.
+    Page,
+}
+
+impl From<ModeArg> for newsdedup::Mode {
+    fn from(mode: ModeArg) -> newsdedup::Mode {
+        match mode {
+            ModeArg::Article => newsdedup::Mode::Article,
+            ModeArg::Page => newsdedup::Mode::Page,
+        }
+    }
 }
 
 /// What to do with a record that cannot be read.
@@ -66,6 +89,31 @@ pub struct CleanArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 
+    /// Article text already extracted (remove only clear junk), or whole
+    /// pages' text (keep only the article).
+    #[arg(long, value_enum, default_value_t = ModeArg::Article)]
+    pub mode: ModeArg,
+
+    #[command(flatten)]
+    pub options: CleanOptions,
+
+    /// What to do with a record that cannot be read.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+
+    /// Drop a whole document (not written, recorded in the report) when at
+    /// least this fraction of its text repeats earlier documents.
+    #[arg(long, value_name = "F")]
+    pub drop_duplicate_docs: Option<f64>,
+
+    /// No progress bar and no summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Settings shared by `clean` and `eval`: how records are read and cleaned.
+#[derive(Debug, clap::Args)]
+pub struct CleanOptions {
     /// JSON field holding the article text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     pub text_field: String,
@@ -73,10 +121,6 @@ pub struct CleanArgs {
     /// JSON field holding the record id (default id: file:line).
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
-
-    /// What to do with a record that cannot be read.
-    #[arg(long, value_enum, default_value_t = OnError::Fail)]
-    pub on_error: OnError,
 
     /// Longest record (JSONL line or .txt file) accepted, in bytes.
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
@@ -110,16 +154,55 @@ pub struct CleanArgs {
     #[arg(long, default_value_t = newsdedup::clean::SHINGLE_WORDS, value_name = "WORDS")]
     pub shingle_words: usize,
 
+    /// In page mode, keep the headline above the article.
+    #[arg(long)]
+    pub keep_headline: bool,
+
     /// Remove exact duplicates only.
     #[arg(long)]
     pub no_near: bool,
+}
 
-    /// Drop a whole document (not written, recorded in the report) when at
-    /// least this fraction of its text repeats earlier documents.
-    #[arg(long, value_name = "F")]
-    pub drop_duplicate_docs: Option<f64>,
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// JSONL (.jsonl, .jsonl.gz, .jsonl.zst) with the page text and the
+    /// gold article text in each record.
+    #[arg(value_name = "DATA")]
+    pub input: PathBuf,
 
-    /// No progress bar and no summary line.
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// JSON field holding the gold article text.
+    #[arg(long, default_value = "gold", value_name = "NAME")]
+    pub gold_field: String,
+
+    /// Mode to evaluate; repeat for several (default: article and page).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Vec<ModeArg>,
+
+    /// Print each page's scores.
+    #[arg(long)]
+    pub per_page: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Fail (exit 1) when a mode's F1 is below this.
+    #[arg(long, value_name = "F1")]
+    pub min_f1: Option<f64>,
+
+    /// Fail when a mode's precision is below this.
+    #[arg(long, value_name = "P")]
+    pub min_precision: Option<f64>,
+
+    /// Fail when a mode's recall is below this.
+    #[arg(long, value_name = "R")]
+    pub min_recall: Option<f64>,
+
+    /// Fail when a mode, given the gold text as input, keeps less than this
+    /// share of its shingles (mean over pages).
+    #[arg(long, value_name = "SHARE")]
+    pub min_gold_kept: Option<f64>,
+
+    #[command(flatten)]
+    pub clean: CleanOptions,
 }

@@ -10,12 +10,12 @@ use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary,
 };
-use newsdedup::{Cleaned, Cleaner, Index, Normalizer, ParagraphRef, RemovalKind};
+use newsdedup::{Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind};
 use rayon::prelude::*;
 
 use super::input::{self, BadRecord, ReadOptions, Record, Records};
 use super::output::{AtomicDir, AtomicFile, write_jsonl_record};
-use super::{Args, CleanArgs, Command, OnError};
+use super::{Args, CleanArgs, CleanOptions, Command, ModeArg, OnError};
 
 /// Records analyzed together in parallel.
 const BATCH_RECORDS: usize = 512;
@@ -25,27 +25,40 @@ const BATCH_BYTES: usize = 32 << 20;
 pub fn run(args: Args) -> Result<(), String> {
     match args.command {
         Command::Clean(args) => clean(&args),
+        Command::Eval(args) => super::eval::eval(&args),
     }
 }
 
-fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
-    let mut normalizer = Normalizer::builder().remove_links(!args.keep_links);
+/// The cleaner settings of the shared options, in `mode`; a rules file is
+/// read and parsed here.
+pub(super) fn cleaner_builder(
+    args: &CleanOptions,
+    mode: ModeArg,
+) -> Result<CleanerBuilder, String> {
+    let mut normalizer = Normalizer::builder()
+        .remove_links(!args.keep_links)
+        .mode(mode.into())
+        .keep_headline(args.keep_headline);
     if let Some(path) = &args.rules {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let config: RulesConfig =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         normalizer = normalizer.config(config);
     }
-    Cleaner::builder()
+    Ok(Cleaner::builder()
         .normalizer(normalizer)
         .short_paragraph_words(args.short_words)
         .near_duplicates(!args.no_near)
         .near_threshold(args.near_threshold)
         .containment_threshold(args.containment)
-        .shingle_words(args.shingle_words)
+        .shingle_words(args.shingle_words))
+}
+
+fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
+    cleaner_builder(&args.options, args.mode)?
         .drop_duplicate_docs(args.drop_duplicate_docs)
         .build()
-        .map_err(|e| match &args.rules {
+        .map_err(|e| match &args.options.rules {
             Some(path) => format!("{}: {e}", path.display()),
             None => e.to_string(),
         })
@@ -156,9 +169,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
 
     let options = ReadOptions {
-        text_field: args.text_field.clone(),
-        id_field: args.id_field.clone(),
-        max_record_bytes: args.max_record_bytes,
+        text_field: args.options.text_field.clone(),
+        id_field: args.options.id_field.clone(),
+        max_record_bytes: args.options.max_record_bytes,
     };
     let mut records = Records::new(sources, options).peekable();
     let mut index = Index::new();
@@ -191,7 +204,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                     let doc = DocumentRecord::new(&cleaned, &record.text, &record.source, &index);
                     summary.add_document(&doc);
                     if !cleaned.dropped {
-                        sink.write(&record, &cleaned.text, &args.text_field)?;
+                        sink.write(&record, &cleaned.text, &args.options.text_field)?;
                         if !matches!(sink, Sink::Nowhere) {
                             summary.records_written += 1;
                         }

@@ -7,7 +7,9 @@
 //! key, and the spans cut out of them.
 
 mod links;
+pub mod page;
 mod rules;
+pub mod stopwords;
 mod text;
 mod view;
 
@@ -17,6 +19,8 @@ pub use text::{
     clean_text, clean_text_into, is_ignorable, is_invisible, key_words, matching_key,
     matching_key_into,
 };
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 use crate::paragraph::{self, Layout};
@@ -45,6 +49,34 @@ pub struct Normalizer {
     rules: RuleSet,
     links: Links,
     remove_links: bool,
+    mode: Mode,
+    keep_headline: bool,
+    stop_words: Option<page::StopWords>,
+}
+
+/// What kind of text the normalizer is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// Article text already extracted from its page (the body, perhaps with
+    /// pasted junk): only clear junk goes, by rules that are not
+    /// [`page_only`](Rule::page_only).
+    #[default]
+    Article,
+    /// A whole page's text: every paragraph is classified and only the
+    /// article is kept (see [`page`]).
+    Page,
+}
+
+impl Mode {
+    /// The name used on the command line and in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Article => "article",
+            Mode::Page => "page",
+        }
+    }
 }
 
 /// Settings for a [`Normalizer`].
@@ -53,6 +85,8 @@ pub struct NormalizerBuilder {
     rules: Vec<Rule>,
     disabled: Vec<String>,
     remove_links: bool,
+    mode: Mode,
+    keep_headline: bool,
 }
 
 /// One paragraph after normalization.
@@ -94,6 +128,8 @@ impl Default for NormalizerBuilder {
             rules: default_rules(),
             disabled: Vec::new(),
             remove_links: true,
+            mode: Mode::Article,
+            keep_headline: false,
         }
     }
 }
@@ -134,6 +170,19 @@ impl NormalizerBuilder {
         self
     }
 
+    /// Article or page text (default: article).
+    pub fn mode(mut self, mode: Mode) -> NormalizerBuilder {
+        self.mode = mode;
+        self
+    }
+
+    /// In page mode, keep the page's headline above the article (default:
+    /// no; it is removed as `page-headline`).
+    pub fn keep_headline(mut self, yes: bool) -> NormalizerBuilder {
+        self.keep_headline = yes;
+        self
+    }
+
     /// Validates the settings and compiles the rules.
     pub fn build(self) -> Result<Normalizer, Error> {
         let mut rules = self.rules;
@@ -144,10 +193,18 @@ impl NormalizerBuilder {
                 return Err(Error::new(ErrorKind::UnknownRule(id.clone())));
             }
         }
+        // Validate every rule, then keep the ones of this mode.
+        RuleSet::new(rules.clone())?;
+        if self.mode == Mode::Article {
+            rules.retain(|r| !r.page_only);
+        }
         Ok(Normalizer {
             rules: RuleSet::new(rules)?,
             links: Links::new(),
             remove_links: self.remove_links,
+            mode: self.mode,
+            keep_headline: self.keep_headline,
+            stop_words: (self.mode == Mode::Page).then(page::StopWords::new),
         })
     }
 }
@@ -184,15 +241,29 @@ impl Normalizer {
         self.remove_links
     }
 
-    /// Splits `doc` into paragraphs and normalizes each.
+    /// Article or page text.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether page mode keeps the headline.
+    pub fn keeps_headline(&self) -> bool {
+        self.keep_headline
+    }
+
+    /// Splits `doc` into paragraphs and normalizes each; in page mode, keeps
+    /// only the article's paragraphs.
     pub fn normalize_document(&self, doc: &str) -> NormalizedDocument {
         let split = paragraph::split(doc);
         let mut scratch = String::new();
-        let paragraphs = split
+        let mut paragraphs: Vec<NormalizedParagraph> = split
             .spans
             .iter()
             .map(|&span| self.normalize_paragraph(doc, span, &mut scratch))
             .collect();
+        if let Some(stop_words) = &self.stop_words {
+            page::classify(&mut paragraphs, &self.rules, stop_words, self.keep_headline);
+        }
         NormalizedDocument {
             layout: split.layout,
             paragraphs,

@@ -61,6 +61,14 @@ pub struct Rule {
     /// Match only paragraphs of at most this many words.
     #[serde(default)]
     pub max_words: Option<usize>,
+    /// Apply only in page mode ([`Mode::Page`](crate::normalize::Mode)),
+    /// where a whole page's text is cleaned; article mode leaves such lines.
+    #[serde(default)]
+    pub page_only: bool,
+    /// In page mode, a match after the article's start ends the article:
+    /// the paragraph and everything after it go (comment sections).
+    #[serde(default)]
+    pub ends_article: bool,
 }
 
 impl Rule {
@@ -77,7 +85,21 @@ impl Rule {
             requires_link: false,
             min_words: None,
             max_words: None,
+            page_only: false,
+            ends_article: false,
         }
+    }
+
+    /// Apply only in page mode.
+    pub fn page_only(mut self, yes: bool) -> Rule {
+        self.page_only = yes;
+        self
+    }
+
+    /// In page mode, end the article at a match.
+    pub fn ends_article(mut self, yes: bool) -> Rule {
+        self.ends_article = yes;
+        self
     }
 
     /// Match only paragraphs that contain a link.

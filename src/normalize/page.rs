@@ -1,0 +1,317 @@
+//! Page mode: finding the article in a whole page's text.
+//!
+//! A scraper that keeps a page's text hands over the article with menus,
+//! bylines, share bars, "Most read" lists, newsletter boxes, comments and
+//! footers around it. Page mode classifies every paragraph (in page text,
+//! every line) in four steps:
+//!
+//! 1. **Prose or not.** Each kept paragraph is measured: length in
+//!    characters, share of stop words (the page's language is the
+//!    [stop-word list](super::stopwords) that covers most of its words),
+//!    whether it ends like a sentence, share of its bytes that were links,
+//!    and share of capitals and digits among its letters. The classes are
+//!    those of jusText (Pomikálek, 2011), with its default thresholds:
+//!    *good* (long, dense in stop words, ending like a sentence), *near-good*,
+//!    *short* and *bad*. Lines a boilerplate rule removed are *bad*.
+//! 2. **Context.** A short paragraph between good ones stays (subheads,
+//!    bylines and datelines inside the article, one-line quotes); near-good
+//!    ones stay unless both neighbours are bad; at the edges they go.
+//! 3. **End of article.** A rule marked `ends_article` (a comment form, "N
+//!    comments") matched after the article has started ends it: that
+//!    paragraph and all after it go.
+//! 4. **The article block.** The article is the stretch of paragraphs with
+//!    the most prose: the maximum-sum run where a good paragraph counts its
+//!    length and any other counts minus its length and a fixed
+//!    [`LINE_PENALTY`]. Good paragraphs outside it (teasers of other
+//!    stories, comments) go as `page-outside-article`; bad ones everywhere
+//!    as `page-not-prose`.
+//!
+//! The page's headline (the last paragraph before the article that its
+//! first line, the page title, contains) goes as `page-headline`, unless
+//! the normalizer keeps headlines.
+
+use std::collections::HashSet;
+
+use crate::normalize::NormalizedParagraph;
+use crate::normalize::rules::RuleSet;
+use crate::normalize::stopwords::LANGUAGES;
+use crate::removal::{Removal, RemovalKind};
+
+/// Rule named for paragraphs that are not prose.
+pub const NOT_PROSE_RULE: &str = "page-not-prose";
+/// Rule named for prose outside the article block.
+pub const OUTSIDE_RULE: &str = "page-outside-article";
+/// Rule named for the page's headline, when headlines are not kept.
+pub const HEADLINE_RULE: &str = "page-headline";
+
+/// Paragraphs shorter than this, in characters, are *short*.
+pub const LENGTH_LOW: usize = 70;
+/// Paragraphs longer than this are *good* when dense in stop words, even
+/// without sentence-final punctuation.
+pub const LENGTH_HIGH: usize = 200;
+/// Stop-word share below which a paragraph is *bad*.
+pub const STOP_LOW: f64 = 0.30;
+/// Stop-word share at or above which a long paragraph is *good*.
+pub const STOP_HIGH: f64 = 0.32;
+/// Share of a paragraph's bytes in links above which it is *bad*.
+pub const MAX_LINK_DENSITY: f64 = 0.2;
+/// Share of a page's words that its best stop-word list must cover for the
+/// page to be judged with it.
+pub const MIN_LANGUAGE_COVER: f64 = 0.08;
+/// Characters of good paragraphs needed before a rule can end the article.
+pub const ARTICLE_STARTED_CHARS: usize = 300;
+/// Cost of a non-prose paragraph inside the article block, on top of its
+/// length: a run of menu lines splits the page, one stray line does not.
+pub const LINE_PENALTY: i64 = 40;
+
+/// A paragraph's class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Good,
+    NearGood,
+    Short,
+    Bad,
+}
+
+/// Stop-word lists, built once per normalizer.
+#[derive(Clone, Debug)]
+pub(crate) struct StopWords {
+    lists: Vec<HashSet<&'static str>>,
+}
+
+impl StopWords {
+    pub(crate) fn new() -> StopWords {
+        StopWords {
+            lists: LANGUAGES
+                .iter()
+                .map(|l| l.words.iter().copied().collect())
+                .collect(),
+        }
+    }
+
+    /// The list that covers most of the page's words, if it covers enough.
+    fn for_page(&self, paragraphs: &[NormalizedParagraph]) -> Option<&HashSet<&'static str>> {
+        let mut hits = vec![0usize; self.lists.len()];
+        let mut words = 0usize;
+        for p in paragraphs.iter().filter(|p| p.removed.is_none()) {
+            for word in p.key.split(' ') {
+                words += 1;
+                for (list, hit) in self.lists.iter().zip(&mut hits) {
+                    *hit += usize::from(list.contains(word));
+                }
+            }
+        }
+        let (best, &count) = hits
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &h)| (h, usize::MAX - i))?;
+        (words > 0 && count as f64 >= MIN_LANGUAGE_COVER * words as f64).then(|| &self.lists[best])
+    }
+}
+
+/// Classifies the paragraphs of a page and removes all but the article.
+pub(crate) fn classify(
+    paragraphs: &mut [NormalizedParagraph],
+    rules: &RuleSet,
+    stop_words: &StopWords,
+    keep_headline: bool,
+) {
+    if paragraphs.is_empty() {
+        return;
+    }
+    let stops = stop_words.for_page(paragraphs);
+    let mut classes: Vec<Class> = paragraphs.iter().map(|p| initial(p, stops)).collect();
+    revise(&mut classes);
+
+    // A rule that ends the article, once the article has started.
+    let mut end = paragraphs.len();
+    let mut good_chars = 0usize;
+    for (i, p) in paragraphs.iter().enumerate() {
+        if classes[i] == Class::Good {
+            good_chars += p.text.chars().count();
+        }
+        let ends = p
+            .removed
+            .as_ref()
+            .and_then(|r| r.rule.as_deref())
+            .is_some_and(|id| {
+                rules
+                    .rules()
+                    .iter()
+                    .any(|rule| rule.id == id && rule.ends_article)
+            });
+        if ends && good_chars >= ARTICLE_STARTED_CHARS {
+            end = i;
+            break;
+        }
+    }
+    if end < paragraphs.len() {
+        let rule = paragraphs[end]
+            .removed
+            .as_ref()
+            .and_then(|r| r.rule.clone())
+            .expect("the end was found by its rule");
+        for p in &mut paragraphs[end + 1..] {
+            if p.removed.is_none() {
+                remove(p, &rule);
+            }
+        }
+    }
+
+    let (start, stop) = article_block(&paragraphs[..end], &classes[..end]);
+    let title = paragraphs
+        .iter()
+        .find(|p| p.removed.is_none())
+        .map(|p| p.key.clone())
+        .unwrap_or_default();
+    let headline = (0..start).rev().find(|&i| {
+        let p = &paragraphs[i];
+        p.removed.is_none() && p.words >= 2 && title.contains(p.key.as_str())
+    });
+    for (i, p) in paragraphs[..end].iter_mut().enumerate() {
+        if p.removed.is_some() {
+            continue;
+        }
+        if Some(i) == headline {
+            if !keep_headline {
+                remove(p, HEADLINE_RULE);
+            }
+        } else if classes[i] == Class::Bad {
+            remove(p, NOT_PROSE_RULE);
+        } else if i < start || i >= stop {
+            remove(p, OUTSIDE_RULE);
+        }
+    }
+}
+
+fn remove(p: &mut NormalizedParagraph, rule: &str) {
+    p.removed = Some(Removal::new(RemovalKind::Boilerplate, Some(rule), p.span));
+    p.cuts.clear();
+    p.text.clear();
+    p.key.clear();
+    p.words = 0;
+}
+
+/// Step 1: the class of one paragraph on its own.
+fn initial(p: &NormalizedParagraph, stops: Option<&HashSet<&'static str>>) -> Class {
+    if p.removed.is_some() {
+        return Class::Bad;
+    }
+    let link_bytes: usize = p
+        .cuts
+        .iter()
+        .filter(|c| c.kind == RemovalKind::Link)
+        .map(|c| c.span.len())
+        .sum();
+    let link_density = link_bytes as f64 / p.span.len().max(1) as f64;
+    let chars = p.text.chars().count();
+    if link_density > MAX_LINK_DENSITY {
+        return Class::Bad;
+    }
+    if chars < LENGTH_LOW {
+        return if link_bytes > 0 {
+            Class::Bad
+        } else {
+            Class::Short
+        };
+    }
+    let sentence = ends_like_sentence(&p.text);
+    match stops {
+        Some(stops) => {
+            let hits = p.key.split(' ').filter(|w| stops.contains(w)).count();
+            let density = hits as f64 / p.words.max(1) as f64;
+            if density >= STOP_HIGH {
+                if chars > LENGTH_HIGH || sentence {
+                    Class::Good
+                } else {
+                    Class::NearGood
+                }
+            } else if density >= STOP_LOW {
+                Class::NearGood
+            } else {
+                Class::Bad
+            }
+        }
+        None if sentence => Class::Good,
+        None if chars > LENGTH_HIGH => Class::NearGood,
+        None => Class::Bad,
+    }
+}
+
+/// Whether `text` ends as a sentence does (closing quotes and brackets
+/// aside).
+fn ends_like_sentence(text: &str) -> bool {
+    let trimmed = text.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', '*']);
+    trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ':', ';'])
+}
+
+/// Step 2: short and near-good paragraphs take their class from context.
+fn revise(classes: &mut [Class]) {
+    // The nearest class before or after `i` other than short (and, with
+    // `skip_near_good`, near-good); the page's edges count as bad.
+    fn neighbour(classes: &[Class], i: usize, forward: bool, skip_near_good: bool) -> Class {
+        let skip = |c: &Class| *c == Class::Short || (skip_near_good && *c == Class::NearGood);
+        let found = if forward {
+            classes[i + 1..].iter().find(|c| !skip(c))
+        } else {
+            classes[..i].iter().rev().find(|c| !skip(c))
+        };
+        found.copied().unwrap_or(Class::Bad)
+    }
+    let original = classes.to_vec();
+    for i in 0..classes.len() {
+        if original[i] != Class::Short {
+            continue;
+        }
+        let prev = neighbour(&original, i, false, true);
+        let next = neighbour(&original, i, true, true);
+        classes[i] = match (prev, next) {
+            (Class::Good, Class::Good) => Class::Good,
+            (Class::Bad, Class::Bad) => Class::Bad,
+            _ if (prev == Class::Bad
+                && neighbour(&original, i, false, false) == Class::NearGood)
+                || (next == Class::Bad
+                    && neighbour(&original, i, true, false) == Class::NearGood) =>
+            {
+                Class::Good
+            }
+            _ => Class::Bad,
+        };
+    }
+    let settled = classes.to_vec();
+    for i in 0..classes.len() {
+        if settled[i] != Class::NearGood {
+            continue;
+        }
+        let prev = neighbour(&settled, i, false, true);
+        let next = neighbour(&settled, i, true, true);
+        classes[i] = if prev == Class::Bad && next == Class::Bad {
+            Class::Bad
+        } else {
+            Class::Good
+        };
+    }
+}
+
+/// Step 4: the maximum-sum run of paragraphs, as `start..stop`.
+fn article_block(paragraphs: &[NormalizedParagraph], classes: &[Class]) -> (usize, usize) {
+    let mut best = (0i64, 0usize, 0usize);
+    let mut sum = 0i64;
+    let mut from = 0usize;
+    for (i, (p, class)) in paragraphs.iter().zip(classes).enumerate() {
+        let weight = if *class == Class::Good && p.removed.is_none() {
+            p.text.chars().count() as i64
+        } else {
+            -(p.span.len() as i64 + LINE_PENALTY)
+        };
+        if sum <= 0 {
+            sum = 0;
+            from = i;
+        }
+        sum += weight;
+        if sum > best.0 {
+            best = (sum, from, i + 1);
+        }
+    }
+    (best.1, best.2)
+}
