@@ -33,7 +33,7 @@
 use std::collections::HashSet;
 
 use crate::normalize::NormalizedParagraph;
-use crate::normalize::rules::RuleSet;
+use crate::normalize::rules::{Match, Rule, RuleSet};
 use crate::normalize::stopwords::LANGUAGES;
 use crate::removal::{Removal, RemovalKind};
 
@@ -49,15 +49,26 @@ pub const LENGTH_LOW: usize = 70;
 /// Paragraphs longer than this are *good* when dense in stop words, even
 /// without sentence-final punctuation.
 pub const LENGTH_HIGH: usize = 200;
-/// Stop-word share below which a paragraph is *bad*.
-pub const STOP_LOW: f64 = 0.30;
-/// Stop-word share at or above which a long paragraph is *good*.
-pub const STOP_HIGH: f64 = 0.32;
+/// Stop-word share, relative to the page's prose, below which a paragraph
+/// is *bad*.
+pub const STOP_LOW: f64 = 0.55;
+/// Stop-word share, relative to the page's prose, at or above which a long
+/// paragraph is *good*.
+pub const STOP_HIGH: f64 = 0.65;
+/// Stop-word share of prose assumed for a page with no paragraph long
+/// enough to measure its own (about that of English news with the English
+/// list).
+pub const DEFAULT_PROSE_DENSITY: f64 = 0.40;
 /// Share of a paragraph's bytes in links above which it is *bad*.
 pub const MAX_LINK_DENSITY: f64 = 0.2;
 /// Share of a page's words that its best stop-word list must cover for the
 /// page to be judged with it.
 pub const MIN_LANGUAGE_COVER: f64 = 0.08;
+/// Fewest words of a short paragraph ending like a sentence for it to be
+/// near-good rather than short.
+pub const SENTENCE_MIN_WORDS: usize = 4;
+/// Longest list introduced by a line ending in a colon, in paragraphs.
+pub const MAX_LIST_ITEMS: usize = 60;
 /// Characters of good paragraphs needed before a rule can end the article.
 pub const ARTICLE_STARTED_CHARS: usize = 300;
 /// Cost of a non-prose paragraph inside the article block, on top of its
@@ -119,28 +130,41 @@ pub(crate) fn classify(
     if paragraphs.is_empty() {
         return;
     }
-    let stops = stop_words.for_page(paragraphs);
-    let mut classes: Vec<Class> = paragraphs.iter().map(|p| initial(p, stops)).collect();
+    let stops = stop_words
+        .for_page(paragraphs)
+        .map(|list| (list, prose_density(paragraphs, list)));
+    let initial_classes: Vec<Class> = paragraphs.iter().map(|p| initial(p, stops)).collect();
+    let mut classes = initial_classes.clone();
     revise(&mut classes);
+    let listed = keep_lists(paragraphs, &mut classes);
 
-    // A rule that ends the article, once the article has started.
+    // A rule that ends the article, once the article has started. A suffix
+    // rule (comment bylines: "joe says") is a weak sign alone: it ends the
+    // article only when it matches again further on.
+    let ending_rule = |p: &NormalizedParagraph| -> Option<&Rule> {
+        let id = p.removed.as_ref()?.rule.as_deref()?;
+        rules
+            .rules()
+            .iter()
+            .find(|rule| rule.id == id && rule.ends_article)
+    };
     let mut end = paragraphs.len();
     let mut good_chars = 0usize;
     for (i, p) in paragraphs.iter().enumerate() {
         if classes[i] == Class::Good {
             good_chars += p.text.chars().count();
         }
-        let ends = p
-            .removed
-            .as_ref()
-            .and_then(|r| r.rule.as_deref())
-            .is_some_and(|id| {
-                rules
-                    .rules()
-                    .iter()
-                    .any(|rule| rule.id == id && rule.ends_article)
-            });
-        if ends && good_chars >= ARTICLE_STARTED_CHARS {
+        if good_chars < ARTICLE_STARTED_CHARS {
+            continue;
+        }
+        let Some(rule) = ending_rule(p) else {
+            continue;
+        };
+        let confirmed = rule.matcher != Match::Suffix
+            || paragraphs[i + 1..]
+                .iter()
+                .any(|later| ending_rule(later).is_some_and(|r| r.id == rule.id));
+        if confirmed {
             end = i;
             break;
         }
@@ -158,15 +182,21 @@ pub(crate) fn classify(
         }
     }
 
-    let (start, stop) = article_block(&paragraphs[..end], &classes[..end]);
+    let (start, stop) = article_block(
+        &paragraphs[..end],
+        &initial_classes[..end],
+        &classes[..end],
+        &listed[..end],
+    );
     let title = paragraphs
         .iter()
         .find(|p| p.removed.is_none())
         .map(|p| p.key.clone())
         .unwrap_or_default();
+    let first = paragraphs.iter().position(|p| p.removed.is_none());
     let headline = (0..start).rev().find(|&i| {
         let p = &paragraphs[i];
-        p.removed.is_none() && p.words >= 2 && title.contains(p.key.as_str())
+        Some(i) != first && p.removed.is_none() && p.words >= 2 && title.contains(p.key.as_str())
     });
     for (i, p) in paragraphs[..end].iter_mut().enumerate() {
         if p.removed.is_some() {
@@ -192,8 +222,33 @@ fn remove(p: &mut NormalizedParagraph, rule: &str) {
     p.words = 0;
 }
 
+/// Share of `p`'s words in `list`.
+fn density(p: &NormalizedParagraph, list: &HashSet<&'static str>) -> f64 {
+    let hits = p.key.split(' ').filter(|w| list.contains(w)).count();
+    hits as f64 / p.words.max(1) as f64
+}
+
+/// The page's own stop-word share of prose: the median over its long
+/// paragraphs that end like sentences. Lists differ in size and languages
+/// in how many function words they use (Russian has no articles), so the
+/// bars are set relative to this.
+fn prose_density(paragraphs: &[NormalizedParagraph], list: &HashSet<&'static str>) -> f64 {
+    let mut densities: Vec<f64> = paragraphs
+        .iter()
+        .filter(|p| {
+            p.removed.is_none() && p.text.len() >= LENGTH_HIGH && ends_like_sentence(&p.text)
+        })
+        .map(|p| density(p, list))
+        .collect();
+    if densities.is_empty() {
+        return DEFAULT_PROSE_DENSITY;
+    }
+    densities.sort_by(f64::total_cmp);
+    densities[densities.len() / 2]
+}
+
 /// Step 1: the class of one paragraph on its own.
-fn initial(p: &NormalizedParagraph, stops: Option<&HashSet<&'static str>>) -> Class {
+fn initial(p: &NormalizedParagraph, stops: Option<(&HashSet<&'static str>, f64)>) -> Class {
     if p.removed.is_some() {
         return Class::Bad;
     }
@@ -208,25 +263,30 @@ fn initial(p: &NormalizedParagraph, stops: Option<&HashSet<&'static str>>) -> Cl
     if link_density > MAX_LINK_DENSITY {
         return Class::Bad;
     }
+    let sentence = ends_like_sentence(&p.text);
     if chars < LENGTH_LOW {
         return if link_bytes > 0 {
             Class::Bad
+        } else if sentence && p.words >= SENTENCE_MIN_WORDS {
+            // A short sentence ("The vote is on Tuesday.") is near-good,
+            // not a menu entry.
+            Class::NearGood
         } else {
             Class::Short
         };
     }
-    let sentence = ends_like_sentence(&p.text);
     match stops {
-        Some(stops) => {
-            let hits = p.key.split(' ').filter(|w| stops.contains(w)).count();
-            let density = hits as f64 / p.words.max(1) as f64;
-            if density >= STOP_HIGH {
+        Some((list, prose)) => {
+            let density = density(p, list);
+            if density >= STOP_HIGH * prose {
                 if chars > LENGTH_HIGH || sentence {
                     Class::Good
                 } else {
                     Class::NearGood
                 }
-            } else if density >= STOP_LOW {
+            } else if density >= STOP_LOW * prose || sentence {
+                // A sentence thin in stop words (names, results, figures)
+                // is still a sentence: context decides.
                 Class::NearGood
             } else {
                 Class::Bad
@@ -293,16 +353,60 @@ fn revise(classes: &mut [Class]) {
     }
 }
 
-/// Step 4: the maximum-sum run of paragraphs, as `start..stop`.
-fn article_block(paragraphs: &[NormalizedParagraph], classes: &[Class]) -> (usize, usize) {
+/// Items of a list that a kept paragraph ending in a colon introduces
+/// ("Tour dates:", "Ingredients:") are kept: the short paragraphs after it,
+/// up to the first paragraph that is not short or was removed by a rule.
+/// Returns which paragraphs are such items.
+fn keep_lists(paragraphs: &[NormalizedParagraph], classes: &mut [Class]) -> Vec<bool> {
+    let mut listed = vec![false; paragraphs.len()];
+    let mut i = 0;
+    while i < paragraphs.len() {
+        let p = &paragraphs[i];
+        let intro = p.removed.is_none()
+            && classes[i] != Class::Bad
+            && p.text.trim_end().ends_with([':', '：']);
+        i += 1;
+        if !intro {
+            continue;
+        }
+        let mut items = 0;
+        while i < paragraphs.len() && items < MAX_LIST_ITEMS {
+            let item = &paragraphs[i];
+            if item.removed.is_some() || item.text.chars().count() >= LENGTH_LOW {
+                break;
+            }
+            classes[i] = Class::Good;
+            listed[i] = true;
+            items += 1;
+            i += 1;
+        }
+    }
+    listed
+}
+
+/// Step 4: the maximum-sum run of paragraphs, as `start..stop`. Good
+/// paragraphs count their length; paragraphs that context made good count
+/// half their length when they end like a sentence or are list items, else
+/// nothing (they join a block but do not make one); bad ones count minus
+/// their length and [`LINE_PENALTY`].
+fn article_block(
+    paragraphs: &[NormalizedParagraph],
+    initial: &[Class],
+    revised: &[Class],
+    listed: &[bool],
+) -> (usize, usize) {
     let mut best = (0i64, 0usize, 0usize);
     let mut sum = 0i64;
     let mut from = 0usize;
-    for (i, (p, class)) in paragraphs.iter().zip(classes).enumerate() {
-        let weight = if *class == Class::Good && p.removed.is_none() {
-            p.text.chars().count() as i64
-        } else {
+    for (i, p) in paragraphs.iter().enumerate() {
+        let weight = if p.removed.is_some() || revised[i] == Class::Bad {
             -(p.span.len() as i64 + LINE_PENALTY)
+        } else if initial[i] == Class::Good {
+            p.text.chars().count() as i64
+        } else if listed[i] || ends_like_sentence(&p.text) {
+            p.text.chars().count() as i64 / 2
+        } else {
+            0
         };
         if sum <= 0 {
             sum = 0;

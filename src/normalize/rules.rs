@@ -29,6 +29,9 @@ pub enum Match {
     Line,
     /// The paragraph starts with a pattern (at a word boundary).
     Prefix,
+    /// The paragraph ends with a pattern (at a word boundary): "joe
+    /// says:" under a comment.
+    Suffix,
     /// The paragraph contains a pattern (at word boundaries).
     Contains,
     /// Every word of the paragraph is a pattern or a number (share bars:
@@ -164,7 +167,57 @@ pub fn default_rules() -> Vec<Rule> {
                 "you must be logged in to post a comment",
             ],
         )
-        .max_words(16),
+        .max_words(16)
+        .ends_article(true),
+        Rule::new(
+            "comment-section",
+            Match::Line,
+            [
+                "comments",
+                "comment",
+                "view comments",
+                "show comments",
+                "load comments",
+                "see comments",
+                "read comments",
+                "reader comments",
+                "add a comment",
+                "add comment",
+                "post comment",
+                "join the conversation",
+                "join the discussion",
+                "comentários",
+                "comentarios",
+                "commenti",
+                "commentaires",
+                "kommentare",
+                "комментарии",
+            ],
+        )
+        .page_only(true)
+        .ends_article(true),
+        Rule::new(
+            "comment-byline",
+            Match::Suffix,
+            [
+                "says",
+                "said",
+                "wrote",
+                "writes",
+                "replied",
+                "commented",
+                "disse",
+                "dice",
+                "escribió",
+                "écrit",
+                "schreibt",
+                "пишет",
+                "написал",
+            ],
+        )
+        .max_words(6)
+        .page_only(true)
+        .ends_article(true),
         Rule::new(
             "bracket-promo",
             Match::Bracket,
@@ -256,6 +309,198 @@ pub fn default_rules() -> Vec<Rule> {
         )
         .min_words(2)
         .max_words(12),
+        Rule::new(
+            "ad-label",
+            Match::Line,
+            [
+                "advertisement",
+                "advertising",
+                "sponsored",
+                "sponsored content",
+                "paid content",
+                "ad",
+                "story continues below advertisement",
+                "article continues below advertisement",
+                "continue reading below",
+                "scroll to continue with content",
+                "skip advertisement",
+                "publicidade",
+                "publicidad",
+                "pubblicità",
+                "anzeige",
+                "реклама",
+            ],
+        ),
+        Rule::new(
+            "cookie-notice",
+            Match::Contains,
+            [
+                "we use cookies",
+                "this site uses cookies",
+                "this website uses cookies",
+                "uses cookies to",
+                "use of cookies",
+                "accept cookies",
+                "accept all cookies",
+                "cookie settings",
+                "cookie preferences",
+                "by continuing to use this site",
+                "by continuing to browse",
+                "by using this site you agree",
+                "utilizamos cookies",
+                "usamos cookies",
+                "utilizziamo i cookie",
+                "wir verwenden cookies",
+                "nous utilisons des cookies",
+                "использует cookie",
+                "файлы cookie",
+            ],
+        )
+        .max_words(60),
+        Rule::new(
+            "policy-links",
+            Match::Contains,
+            [
+                "privacy policy",
+                "cookie policy",
+                "terms of use",
+                "terms of service",
+                "terms and conditions",
+                "terms conditions",
+                "all rights reserved",
+                "do not sell my personal information",
+                "do not sell my info",
+                "privacy notice",
+                "your privacy choices",
+                "política de privacidade",
+                "política de privacidad",
+                "termos de uso",
+                "tutti i diritti riservati",
+                "alle rechte vorbehalten",
+                "все права защищены",
+            ],
+        )
+        .max_words(14)
+        .page_only(true),
+        Rule::new(
+            "newsletter-box",
+            Match::Contains,
+            [
+                "sign up for our newsletter",
+                "sign up for our newsletters",
+                "sign up to our newsletter",
+                "subscribe to our newsletter",
+                "subscribe to our newsletters",
+                "sign up for the newsletter",
+                "get our newsletter",
+                "newsletter sign up",
+                "newsletter signup",
+                "delivered to your inbox",
+                "straight to your inbox",
+                "directly to your inbox",
+                "in your inbox",
+                "enter your email",
+                "enter your e mail",
+                "your email address",
+                "thanks for signing up",
+                "thank you for signing up",
+                "subscribe now",
+                "subscribe today",
+                "sign up now",
+                "already a subscriber",
+                "become a subscriber",
+                "subscribers only",
+                "assine a newsletter",
+                "iscriviti alla newsletter",
+                "подпишитесь на",
+            ],
+        )
+        .max_words(30)
+        .page_only(true),
+        Rule::new(
+            "related-links",
+            Match::Line,
+            [
+                "read more",
+                "read next",
+                "read also",
+                "also read",
+                "see also",
+                "related",
+                "related articles",
+                "related stories",
+                "related posts",
+                "related content",
+                "related coverage",
+                "related news",
+                "more stories",
+                "more news",
+                "more on this story",
+                "more on this topic",
+                "most read",
+                "most popular",
+                "most viewed",
+                "most shared",
+                "trending",
+                "trending now",
+                "trending stories",
+                "recommended",
+                "recommended for you",
+                "recommended stories",
+                "you may also like",
+                "you might also like",
+                "you may be interested in",
+                "editor's picks",
+                "editors picks",
+                "top stories",
+                "latest news",
+                "latest stories",
+                "popular posts",
+                "recent posts",
+                "leia mais",
+                "leia também",
+                "veja também",
+                "leggi anche",
+                "lee también",
+                "lire aussi",
+                "mehr zum thema",
+                "читайте также",
+            ],
+        )
+        .page_only(true),
+        Rule::new(
+            "related-prefix",
+            Match::Prefix,
+            [
+                "read more",
+                "read also",
+                "also read",
+                "see also",
+                "related",
+                "more from",
+                "more in",
+                "leia mais",
+                "leia também",
+                "leggi anche",
+                "читайте также",
+            ],
+        )
+        .max_words(20)
+        .page_only(true),
+        Rule::new(
+            "social-follow",
+            Match::Prefix,
+            [
+                "follow us",
+                "follow us on",
+                "like us on facebook",
+                "find us on facebook",
+                "connect with us",
+                "siga nos",
+                "seguici su",
+            ],
+        )
+        .max_words(12),
     ]
 }
 
@@ -269,6 +514,10 @@ pub struct RuleSet {
     longest_line: usize,
     /// Prefix patterns, searched anchored at the start of the key.
     prefixes: Option<Patterns>,
+    /// Suffix patterns, each with the rules that have it.
+    suffixes: HashMap<String, Vec<usize>>,
+    /// Word counts of the suffix patterns.
+    suffix_words: Vec<usize>,
     /// Contains patterns, searched anywhere.
     contains: Option<Patterns>,
     /// Every contains rule requires a link: skip the search without one.
@@ -349,6 +598,7 @@ impl RuleSet {
         let mut seen = HashSet::new();
         let mut lines: HashMap<String, Vec<usize>> = HashMap::new();
         let mut prefixes = Vec::new();
+        let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
         let mut contains = Vec::new();
         let mut contains_needs_link = true;
         let mut all_words = Vec::new();
@@ -400,6 +650,11 @@ impl RuleSet {
                     }
                 }
                 Match::Prefix => prefixes.extend(sorted.into_iter().map(|k| (k, index))),
+                Match::Suffix => {
+                    for key in sorted {
+                        suffixes.entry(key).or_default().push(index);
+                    }
+                }
                 Match::Contains => {
                     contains_needs_link &= rule.requires_link;
                     contains.extend(sorted.into_iter().map(|k| (k, index)));
@@ -408,8 +663,13 @@ impl RuleSet {
                 Match::Bracket => brackets.push((index, folded)),
             }
         }
+        let mut suffix_words: Vec<usize> = suffixes.keys().map(|k| key_words(k)).collect();
+        suffix_words.sort_unstable();
+        suffix_words.dedup();
         Ok(RuleSet {
             rules,
+            suffixes,
+            suffix_words,
             longest_line: lines.keys().map(String::len).max().unwrap_or(0),
             lines,
             prefixes: Patterns::build(prefixes)?,
@@ -463,6 +723,22 @@ impl RuleSet {
         }
         if let Some(prefixes) = &self.prefixes {
             prefixes.matches(key, true).for_each(&mut consider);
+        }
+        for &n in &self.suffix_words {
+            if n > words {
+                break;
+            }
+            // The byte where the last `n` words start.
+            let start = if n == words {
+                0
+            } else {
+                key.rmatch_indices(' ')
+                    .nth(n - 1)
+                    .map_or(0, |(at, _)| at + 1)
+            };
+            if let Some(rules) = self.suffixes.get(&key[start..]) {
+                rules.iter().copied().for_each(&mut consider);
+            }
         }
         if let Some(contains) = &self.contains {
             if has_link || !self.contains_needs_link {
