@@ -67,6 +67,8 @@ pub const MIN_LANGUAGE_COVER: f64 = 0.08;
 /// Fewest words of a short paragraph ending like a sentence for it to be
 /// near-good rather than short.
 pub const SENTENCE_MIN_WORDS: usize = 4;
+/// Most short paragraphs in a row that prose on both sides keeps.
+pub const MAX_SHORT_RUN: usize = 4;
 /// Longest list introduced by a line ending in a colon, in paragraphs.
 pub const MAX_LIST_ITEMS: usize = 60;
 /// Characters of good paragraphs needed before a rule can end the article.
@@ -305,33 +307,29 @@ fn ends_like_sentence(text: &str) -> bool {
     trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ':', ';'])
 }
 
-/// Step 2: short and near-good paragraphs take their class from context.
+/// Step 2: short and near-good paragraphs take their class from context
+/// (jusText's rules, plus a cap on runs of short paragraphs: more than
+/// [`MAX_SHORT_RUN`] in a row between prose are a list of links, not
+/// subheads and bylines).
 fn revise(classes: &mut [Class]) {
-    // The nearest class before or after `i` other than short (and, with
-    // `skip_near_good`, near-good); the page's edges count as bad.
-    fn neighbour(classes: &[Class], i: usize, forward: bool, skip_near_good: bool) -> Class {
-        let skip = |c: &Class| *c == Class::Short || (skip_near_good && *c == Class::NearGood);
-        let found = if forward {
-            classes[i + 1..].iter().find(|c| !skip(c))
-        } else {
-            classes[..i].iter().rev().find(|c| !skip(c))
-        };
-        found.copied().unwrap_or(Class::Bad)
-    }
     let original = classes.to_vec();
+    let short = |c: Class| c == Class::Short;
+    let short_or_near = |c: Class| c == Class::Short || c == Class::NearGood;
+    let prev_any = nearest(&original, false, short);
+    let next_any = nearest(&original, true, short);
+    let prev_firm = nearest(&original, false, short_or_near);
+    let next_firm = nearest(&original, true, short_or_near);
+    let runs = run_lengths(&original, short);
     for i in 0..classes.len() {
         if original[i] != Class::Short {
             continue;
         }
-        let prev = neighbour(&original, i, false, true);
-        let next = neighbour(&original, i, true, true);
+        let (prev, next) = (prev_firm[i], next_firm[i]);
         classes[i] = match (prev, next) {
-            (Class::Good, Class::Good) => Class::Good,
+            (Class::Good, Class::Good) if runs[i] <= MAX_SHORT_RUN => Class::Good,
             (Class::Bad, Class::Bad) => Class::Bad,
-            _ if (prev == Class::Bad
-                && neighbour(&original, i, false, false) == Class::NearGood)
-                || (next == Class::Bad
-                    && neighbour(&original, i, true, false) == Class::NearGood) =>
+            _ if (prev == Class::Bad && prev_any[i] == Class::NearGood)
+                || (next == Class::Bad && next_any[i] == Class::NearGood) =>
             {
                 Class::Good
             }
@@ -339,18 +337,55 @@ fn revise(classes: &mut [Class]) {
         };
     }
     let settled = classes.to_vec();
+    let near = |c: Class| c == Class::NearGood;
+    let prev = nearest(&settled, false, near);
+    let next = nearest(&settled, true, near);
     for i in 0..classes.len() {
-        if settled[i] != Class::NearGood {
+        if settled[i] == Class::NearGood {
+            classes[i] = if prev[i] == Class::Bad && next[i] == Class::Bad {
+                Class::Bad
+            } else {
+                Class::Good
+            };
+        }
+    }
+}
+
+/// For each paragraph, the class of the nearest paragraph before it (or
+/// after it, `forward`) that `skip` does not pass over; the page's edges
+/// count as bad. Linear time.
+fn nearest(classes: &[Class], forward: bool, skip: impl Fn(Class) -> bool) -> Vec<Class> {
+    let mut out = vec![Class::Bad; classes.len()];
+    let mut seen = Class::Bad;
+    let mut visit = |i: usize| {
+        out[i] = seen;
+        if !skip(classes[i]) {
+            seen = classes[i];
+        }
+    };
+    if forward {
+        (0..classes.len()).rev().for_each(&mut visit);
+    } else {
+        (0..classes.len()).for_each(&mut visit);
+    }
+    out
+}
+
+/// For each paragraph in a run of paragraphs that `member` accepts, the
+/// length of that run (0 outside runs).
+fn run_lengths(classes: &[Class], member: impl Fn(Class) -> bool) -> Vec<usize> {
+    let mut out = vec![0; classes.len()];
+    let mut start = 0;
+    for i in 0..=classes.len() {
+        if i < classes.len() && member(classes[i]) {
             continue;
         }
-        let prev = neighbour(&settled, i, false, true);
-        let next = neighbour(&settled, i, true, true);
-        classes[i] = if prev == Class::Bad && next == Class::Bad {
-            Class::Bad
-        } else {
-            Class::Good
-        };
+        for slot in &mut out[start..i] {
+            *slot = i - start;
+        }
+        start = i + 1;
     }
+    out
 }
 
 /// Items of a list that a kept paragraph ending in a colon introduces
