@@ -26,6 +26,10 @@
 //!    stories, comments) go as `page-outside-article`; bad ones everywhere
 //!    as `page-not-prose`.
 //!
+//! A text with fewer than [`MIN_FURNITURE`] paragraphs of furniture (menu
+//! entries of at most [`MENU_MAX_WORDS`] words, rule matches) is not a page
+//! but an article: page mode leaves it to the rules, as article mode does.
+//!
 //! The page's headline (the last paragraph before the article that its
 //! first line, the page title, contains) goes as `page-headline`, unless
 //! the normalizer keeps headlines.
@@ -67,6 +71,12 @@ pub const MIN_LANGUAGE_COVER: f64 = 0.08;
 /// Fewest words of a short paragraph ending like a sentence for it to be
 /// near-good rather than short.
 pub const SENTENCE_MIN_WORDS: usize = 4;
+/// Most words of a menu entry.
+pub const MENU_MAX_WORDS: usize = 3;
+/// Fewest paragraphs of page furniture (menu entries, rule matches) for a
+/// text to be treated as a page. A news page's menus, section lists and
+/// footer run to dozens of entries; an article has a handful of subheads.
+pub const MIN_FURNITURE: usize = 20;
 /// Most short paragraphs in a row that prose on both sides keeps.
 pub const MAX_SHORT_RUN: usize = 4;
 /// Longest list introduced by a line ending in a colon, in paragraphs.
@@ -129,7 +139,8 @@ pub(crate) fn classify(
     stop_words: &StopWords,
     keep_headline: bool,
 ) {
-    if paragraphs.is_empty() {
+    if paragraphs.iter().filter(|p| furniture(p)).count() < MIN_FURNITURE {
+        // Not a page: article text, where page mode would only do harm.
         return;
     }
     let stops = stop_words
@@ -154,7 +165,7 @@ pub(crate) fn classify(
     let mut good_chars = 0usize;
     for (i, p) in paragraphs.iter().enumerate() {
         if classes[i] == Class::Good {
-            good_chars += p.text.chars().count();
+            good_chars += width(&p.text);
         }
         if good_chars < ARTICLE_STARTED_CHARS {
             continue;
@@ -216,6 +227,38 @@ pub(crate) fn classify(
     }
 }
 
+/// Length of `text` in characters, East Asian wide characters (Han, kana,
+/// Hangul, full-width forms) counted twice: a line of 35 Japanese characters
+/// says as much as a line of 70 Latin ones.
+fn width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA960..=0xA97F
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Whether `p` is page furniture on its face: removed by a boilerplate
+/// rule, or a menu entry (one to [`MENU_MAX_WORDS`] words, not ending like
+/// a sentence).
+fn furniture(p: &NormalizedParagraph) -> bool {
+    match &p.removed {
+        Some(removal) => removal.kind == RemovalKind::Boilerplate,
+        None => (1..=MENU_MAX_WORDS).contains(&p.words) && !ends_like_sentence(&p.text),
+    }
+}
+
 fn remove(p: &mut NormalizedParagraph, rule: &str) {
     p.removed = Some(Removal::new(RemovalKind::Boilerplate, Some(rule), p.span));
     p.cuts.clear();
@@ -261,7 +304,7 @@ fn initial(p: &NormalizedParagraph, stops: Option<(&HashSet<&'static str>, f64)>
         .map(|c| c.span.len())
         .sum();
     let link_density = link_bytes as f64 / p.span.len().max(1) as f64;
-    let chars = p.text.chars().count();
+    let chars = width(&p.text);
     if link_density > MAX_LINK_DENSITY {
         return Class::Bad;
     }
@@ -407,7 +450,7 @@ fn keep_lists(paragraphs: &[NormalizedParagraph], classes: &mut [Class]) -> Vec<
         let mut items = 0;
         while i < paragraphs.len() && items < MAX_LIST_ITEMS {
             let item = &paragraphs[i];
-            if item.removed.is_some() || item.text.chars().count() >= LENGTH_LOW {
+            if item.removed.is_some() || width(&item.text) >= LENGTH_LOW {
                 break;
             }
             classes[i] = Class::Good;
@@ -437,9 +480,9 @@ fn article_block(
         let weight = if p.removed.is_some() || revised[i] == Class::Bad {
             -(p.span.len() as i64 + LINE_PENALTY)
         } else if initial[i] == Class::Good {
-            p.text.chars().count() as i64
+            width(&p.text) as i64
         } else if listed[i] || ends_like_sentence(&p.text) {
-            p.text.chars().count() as i64 / 2
+            width(&p.text) as i64 / 2
         } else {
             0
         };
