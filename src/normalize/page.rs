@@ -26,8 +26,9 @@
 //!    stories, comments) go as `page-outside-article`; bad ones everywhere
 //!    as `page-not-prose`.
 //!
-//! A text with fewer than [`MIN_FURNITURE`] paragraphs of furniture (menu
-//! entries of at most [`MENU_MAX_WORDS`] words, rule matches) is not a page
+//! A text with fewer than [`MIN_FURNITURE`] paragraphs of furniture (rule
+//! matches, and menus: runs of [`MENU_RUN`] or more entries of at most
+//! [`MENU_MAX_WORDS`] words) is not a page
 //! but an article: page mode leaves it to the rules, as article mode does.
 //!
 //! The page's headline (the last paragraph before the article that its
@@ -73,10 +74,13 @@ pub const MIN_LANGUAGE_COVER: f64 = 0.08;
 pub const SENTENCE_MIN_WORDS: usize = 4;
 /// Most words of a menu entry.
 pub const MENU_MAX_WORDS: usize = 3;
-/// Fewest paragraphs of page furniture (menu entries, rule matches) for a
-/// text to be treated as a page. A news page's menus, section lists and
-/// footer run to dozens of entries; an article has a handful of subheads.
-pub const MIN_FURNITURE: usize = 20;
+/// Fewest menu entries in a row that make a menu.
+pub const MENU_RUN: usize = 3;
+/// Fewest paragraphs of page furniture (rule matches, entries of menus) for
+/// a text to be treated as a page. A news page's menus, section lists and
+/// footer run to dozens of entries; an article has at most a few short
+/// lists.
+pub const MIN_FURNITURE: usize = 10;
 /// Most short paragraphs in a row that prose on both sides keeps.
 pub const MAX_SHORT_RUN: usize = 4;
 /// Longest list introduced by a line ending in a colon, in paragraphs.
@@ -139,7 +143,7 @@ pub(crate) fn classify(
     stop_words: &StopWords,
     keep_headline: bool,
 ) {
-    if paragraphs.iter().filter(|p| furniture(p)).count() < MIN_FURNITURE {
+    if furniture(paragraphs) < MIN_FURNITURE {
         // Not a page: article text, where page mode would only do harm.
         return;
     }
@@ -249,14 +253,37 @@ fn width(text: &str) -> usize {
         .sum()
 }
 
-/// Whether `p` is page furniture on its face: removed by a boilerplate
-/// rule, or a menu entry (one to [`MENU_MAX_WORDS`] words, not ending like
-/// a sentence).
-fn furniture(p: &NormalizedParagraph) -> bool {
-    match &p.removed {
-        Some(removal) => removal.kind == RemovalKind::Boilerplate,
-        None => (1..=MENU_MAX_WORDS).contains(&p.words) && !ends_like_sentence(&p.text),
+/// Whether `p` is a menu entry: one to [`MENU_MAX_WORDS`] words, not
+/// ending like a sentence.
+fn menu_entry(p: &NormalizedParagraph) -> bool {
+    p.removed.is_none() && (1..=MENU_MAX_WORDS).contains(&p.words) && !ends_like_sentence(&p.text)
+}
+
+/// Paragraphs of page furniture: those a boilerplate rule removed, and menu
+/// entries in runs of at least [`MENU_RUN`] (a menu; a lone subhead or
+/// "Meal 1" over its paragraph is not one).
+fn furniture(paragraphs: &[NormalizedParagraph]) -> usize {
+    let ruled = paragraphs
+        .iter()
+        .filter(|p| {
+            p.removed
+                .as_ref()
+                .is_some_and(|r| r.kind == RemovalKind::Boilerplate)
+        })
+        .count();
+    let mut in_menus = 0;
+    let mut run = 0;
+    for p in paragraphs.iter().map(Some).chain([None]) {
+        if p.is_some_and(menu_entry) {
+            run += 1;
+            continue;
+        }
+        if run >= MENU_RUN {
+            in_menus += run;
+        }
+        run = 0;
     }
+    ruled + in_menus
 }
 
 fn remove(p: &mut NormalizedParagraph, rule: &str) {
