@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clean::site::{self, SiteBoilerplate};
 use crate::clean::{Cleaned, Cleaner, Index, LSH_MARGIN, SHORT_SIMILARITY};
-use crate::normalize::{MAX_TOKEN_BYTES, Rule};
+use crate::normalize::{MAX_TOKEN_BYTES, Mode, Rule, page};
 use crate::paragraph::{
     Layout, WRAP_CASE_SAMPLE, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH, WRAP_NARROW_WIDTH,
 };
@@ -64,6 +65,73 @@ pub struct RunRecord {
     pub drop_duplicate_docs: Option<f64>,
     /// The boilerplate rules in force, in order.
     pub rules: Vec<Rule>,
+    /// Article or page text.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Whether page mode keeps the headline.
+    #[serde(default)]
+    pub keep_headline: bool,
+    /// The page classifier's thresholds, in page mode.
+    #[serde(default)]
+    pub page: Option<PageParams>,
+    /// Site boilerplate, when it was learnt (a first pass over the input).
+    #[serde(default)]
+    pub site_boilerplate: Option<SiteParams>,
+}
+
+/// The thresholds of page mode (see [`crate::normalize::page`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PageParams {
+    /// [`page::LENGTH_LOW`].
+    pub length_low: usize,
+    /// [`page::LENGTH_HIGH`].
+    pub length_high: usize,
+    /// [`page::STOP_LOW`].
+    pub stop_low: f64,
+    /// [`page::STOP_HIGH`].
+    pub stop_high: f64,
+    /// [`page::DEFAULT_PROSE_DENSITY`].
+    pub default_prose_density: f64,
+    /// [`page::MAX_LINK_DENSITY`].
+    pub max_link_density: f64,
+    /// [`page::MIN_FURNITURE`].
+    pub min_furniture: usize,
+    /// [`page::MENU_RUN`].
+    pub menu_run: usize,
+    /// [`page::MENU_MAX_WORDS`].
+    pub menu_max_words: usize,
+    /// [`page::MAX_SHORT_RUN`].
+    pub max_short_run: usize,
+    /// [`page::LINE_PENALTY`].
+    pub line_penalty: i64,
+}
+
+/// The thresholds of site boilerplate (see [`crate::clean::site`]) and
+/// what was found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SiteParams {
+    /// [`site::SITE_MIN_SHARE`].
+    pub min_share: f64,
+    /// [`site::SITE_MIN_DOCS`].
+    pub min_documents: u32,
+    /// [`site::SITE_MIN_SITE_DOCS`].
+    pub min_site_documents: u32,
+    /// Lines found to be boilerplate, over all sites.
+    pub lines: usize,
+}
+
+impl SiteParams {
+    /// The thresholds, and the lines `found`.
+    pub fn new(found: &SiteBoilerplate) -> SiteParams {
+        SiteParams {
+            min_share: site::SITE_MIN_SHARE,
+            min_documents: site::SITE_MIN_DOCS,
+            min_site_documents: site::SITE_MIN_SITE_DOCS,
+            lines: found.len(),
+        }
+    }
 }
 
 /// Everything near-duplicate signatures and decisions depend on.
@@ -152,6 +220,22 @@ impl RunRecord {
             }),
             drop_duplicate_docs: cleaner.drop_duplicate_docs(),
             rules: cleaner.normalizer().rule_set().rules().to_vec(),
+            mode: cleaner.normalizer().mode(),
+            keep_headline: cleaner.normalizer().keeps_headline(),
+            page: (cleaner.normalizer().mode() == Mode::Page).then(|| PageParams {
+                length_low: page::LENGTH_LOW,
+                length_high: page::LENGTH_HIGH,
+                stop_low: page::STOP_LOW,
+                stop_high: page::STOP_HIGH,
+                default_prose_density: page::DEFAULT_PROSE_DENSITY,
+                max_link_density: page::MAX_LINK_DENSITY,
+                min_furniture: page::MIN_FURNITURE,
+                menu_run: page::MENU_RUN,
+                menu_max_words: page::MENU_MAX_WORDS,
+                max_short_run: page::MAX_SHORT_RUN,
+                line_penalty: page::LINE_PENALTY,
+            }),
+            site_boilerplate: None,
         }
     }
 }

@@ -46,6 +46,7 @@
 
 mod index;
 mod near;
+pub mod site;
 
 pub use index::Index;
 pub use near::{NearDecision, NearRule, VerifiedPair, sweep};
@@ -168,6 +169,37 @@ impl Analysis {
     /// short ones, or when the near stage is off).
     pub fn sketches(&self) -> &[Option<Sketch>] {
         &self.sketches
+    }
+
+    /// Removes the paragraphs that are boilerplate of `site` (rule
+    /// [`site::SITE_RULE`]) before [`Cleaner::decide`] sees them; returns
+    /// how many went.
+    pub fn remove_site_boilerplate(
+        &mut self,
+        site: &str,
+        boilerplate: &site::SiteBoilerplate,
+    ) -> usize {
+        let mut removed = 0;
+        for (i, hash) in self.hashes.iter_mut().enumerate() {
+            let Some(key) = *hash else { continue };
+            if boilerplate.documents_with(site, key).is_none() {
+                continue;
+            }
+            let p = &mut self.paragraphs[i];
+            p.removed = Some(Removal::new(
+                RemovalKind::Boilerplate,
+                Some(site::SITE_RULE),
+                p.span,
+            ));
+            p.cuts.clear();
+            p.text.clear();
+            p.key.clear();
+            p.words = 0;
+            *hash = None;
+            self.sketches[i] = None;
+            removed += 1;
+        }
+        removed
     }
 }
 

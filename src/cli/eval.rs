@@ -238,6 +238,8 @@ fn read_pages(args: &EvalArgs) -> Result<Vec<Page>, String> {
         text_field: args.clean.text_field.clone(),
         id_field: args.clean.id_field.clone(),
         max_record_bytes: args.clean.max_record_bytes,
+        site_field: None,
+        file_is_site: false,
     };
     let mut pages = Vec::new();
     for record in Records::new(sources, options) {

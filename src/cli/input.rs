@@ -58,6 +58,10 @@ impl Source {
         }
     }
 
+    pub fn is_stdin(&self) -> bool {
+        matches!(self, Source::Stdin)
+    }
+
     pub fn is_txt(&self) -> bool {
         matches!(
             self,
@@ -151,6 +155,10 @@ pub struct ReadOptions {
     pub text_field: String,
     pub id_field: String,
     pub max_record_bytes: usize,
+    /// JSON field naming a record's site; without it, the host of `url`.
+    pub site_field: Option<String>,
+    /// A JSONL record with no site of its own belongs to its file's site.
+    pub file_is_site: bool,
 }
 
 /// One input record.
@@ -162,6 +170,10 @@ pub struct Record {
     pub text: String,
     /// For JSONL, the original fields (to write back with the text replaced).
     pub fields: Option<Fields>,
+    /// The site the record comes from, for site boilerplate: the site field
+    /// or the host of the `url` field (without `www.`) of a JSONL record,
+    /// else (with `file_is_site`) its file; the directory of a `.txt` file.
+    pub site: Option<String>,
 }
 
 /// A record that could not be read.
@@ -276,11 +288,17 @@ impl Records {
                 error: format!("invalid UTF-8 at byte {valid}"),
             }
         })?;
+        let site = Path::new(name)
+            .parent()
+            .map(|dir| dir.display().to_string())
+            .filter(|dir| !dir.is_empty())
+            .unwrap_or_else(|| ".".to_string());
         Ok(Record {
             id: name.to_string(),
             source: name.to_string(),
             text,
             fields: None,
+            site: Some(site),
         })
     }
 
@@ -392,12 +410,31 @@ fn parse_json_record(
             id: record.id.unwrap_or_else(|| source.clone()),
             source,
             text: record.text,
+            site: site_of(&record.fields, options.site_field.as_deref())
+                .or_else(|| options.file_is_site.then(|| name.to_string())),
             fields: Some(record.fields),
         }),
         Err(e) => Err(BadRecord {
             source,
             error: e.to_string(),
         }),
+    }
+}
+
+/// The site of a JSONL record: the string in `site_field`, or the host of
+/// the `url` field without a leading `www.`.
+fn site_of(fields: &Fields, site_field: Option<&str>) -> Option<String> {
+    let string = |name: &str| {
+        let (_, raw) = fields.iter().find(|(field, _)| field == name)?;
+        serde_json::from_str::<String>(raw.get()).ok()
+    };
+    match site_field {
+        Some(field) => string(field),
+        None => {
+            let url = url::Url::parse(&string("url")?).ok()?;
+            let host = url.host_str()?.to_ascii_lowercase();
+            Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
+        }
     }
 }
 
@@ -411,6 +448,8 @@ mod tests {
             text_field: "text".into(),
             id_field: "id".into(),
             max_record_bytes: 1 << 20,
+            site_field: None,
+            file_is_site: false,
         };
         let parse = |line: &str| parse_json_record(line.as_bytes(), &options, "in.jsonl", 7);
         assert_eq!(parse(r#"{"text": "x"}"#).unwrap().id, "in.jsonl:7");
@@ -419,5 +458,30 @@ mod tests {
             parse(r#"{"id": "a"}"#).unwrap_err().to_string(),
             "in.jsonl:7: missing field `text`"
         );
+    }
+
+    #[test]
+    fn sites_come_from_the_url_or_a_field() {
+        let mut options = ReadOptions {
+            text_field: "text".into(),
+            id_field: "id".into(),
+            max_record_bytes: 1 << 20,
+            site_field: None,
+            file_is_site: false,
+        };
+        let site = |options: &ReadOptions, line: &str| {
+            parse_json_record(line.as_bytes(), options, "in.jsonl", 1)
+                .unwrap()
+                .site
+        };
+        let line = r#"{"text": "x", "url": "https://WWW.Example.com:8080/a?b", "outlet": "ex"}"#;
+        assert_eq!(site(&options, line).as_deref(), Some("example.com"));
+        assert_eq!(site(&options, r#"{"text": "x", "url": "not a url"}"#), None);
+        assert_eq!(site(&options, r#"{"text": "x"}"#), None);
+        options.file_is_site = true;
+        let file = Some("in.jsonl".to_string());
+        assert_eq!(site(&options, r#"{"text": "x"}"#), file);
+        options.site_field = Some("outlet".into());
+        assert_eq!(site(&options, line).as_deref(), Some("ex"));
     }
 }

@@ -101,6 +101,21 @@ pub struct CleanArgs {
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
 
+    /// JSON field naming each record's site, for site boilerplate (default:
+    /// the host of the `url` field; for .txt files, their directory).
+    #[arg(long, value_name = "NAME")]
+    pub site_field: Option<String>,
+
+    /// Each JSONL input file is one site: records with no site field and no
+    /// `url` belong to their file's site (a corpus of one outlet).
+    #[arg(long)]
+    pub one_site: bool,
+
+    /// Do not learn and remove lines a site repeats on many of its pages
+    /// (which takes a first pass over the input).
+    #[arg(long)]
+    pub no_site_boilerplate: bool,
+
     /// Drop a whole document (not written, recorded in the report) when at
     /// least this fraction of its text repeats earlier documents.
     #[arg(long, value_name = "F")]

@@ -6,9 +6,10 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use newsdedup::clean::site::{SiteBoilerplate, SiteCounter};
 use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
-    DocumentRecord, Record as ReportRecord, RunRecord, SkippedRecord, Summary,
+    DocumentRecord, Record as ReportRecord, RunRecord, SiteParams, SkippedRecord, Summary,
 };
 use newsdedup::{Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind};
 use rayon::prelude::*;
@@ -143,6 +144,48 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
+/// The first pass for site boilerplate: counts every readable record's
+/// kept paragraphs per site. Unreadable records are left to the second
+/// pass, which reports them.
+fn learn_sites(
+    cleaner: &Cleaner,
+    sources: &[input::Source],
+    options: &ReadOptions,
+    pool: &rayon::ThreadPool,
+    bar: &ProgressBar,
+) -> SiteBoilerplate {
+    bar.set_message("learning site boilerplate");
+    let mut counter = SiteCounter::new();
+    let mut records = Records::new(sources.to_vec(), options.clone()).peekable();
+    while records.peek().is_some() {
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+            let Some(item) = records.next() else { break };
+            if let Ok(record) = item {
+                if record.site.is_some() {
+                    batch_bytes += record.text.len();
+                    batch.push(record);
+                }
+            }
+        }
+        let normalized: Vec<_> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|r| cleaner.normalizer().normalize_document(&r.text))
+                .collect()
+        });
+        for (record, doc) in batch.iter().zip(normalized) {
+            let site = record
+                .site
+                .as_deref()
+                .expect("records without a site are left out");
+            counter.observe(site, &doc.paragraphs);
+        }
+    }
+    counter.finish()
+}
+
 fn clean(args: &CleanArgs) -> Result<(), String> {
     let cleaner = build_cleaner(args)?;
     let bar = progress_bar(args.quiet);
@@ -158,7 +201,6 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let mut reporter = Reporter {
         file: args.report.as_deref().map(AtomicFile::create).transpose()?,
     };
-    reporter.write(&ReportRecord::Run(RunRecord::new(&cleaner)))?;
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
@@ -172,7 +214,20 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         text_field: args.options.text_field.clone(),
         id_field: args.options.id_field.clone(),
         max_record_bytes: args.options.max_record_bytes,
+        site_field: args.site_field.clone(),
+        file_is_site: args.one_site,
     };
+    let site_boilerplate = if args.no_site_boilerplate {
+        None
+    } else if sources.iter().any(input::Source::is_stdin) {
+        warn("site boilerplate takes two passes over the input and standard input can be read once: it is off".to_string());
+        None
+    } else {
+        Some(learn_sites(&cleaner, &sources, &options, &pool, &bar))
+    };
+    let mut run = RunRecord::new(&cleaner);
+    run.site_boilerplate = site_boilerplate.as_ref().map(SiteParams::new);
+    reporter.write(&ReportRecord::Run(run))?;
     let mut records = Records::new(sources, options).peekable();
     let mut index = Index::new();
     let mut summary = Summary::default();
@@ -194,7 +249,14 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         let analyses: Vec<_> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|item| item.as_ref().ok().map(|r| cleaner.analyze(&r.text)))
+                .map(|item| {
+                    let record = item.as_ref().ok()?;
+                    let mut analysis = cleaner.analyze(&record.text);
+                    if let (Some(found), Some(site)) = (&site_boilerplate, &record.site) {
+                        analysis.remove_site_boilerplate(site, found);
+                    }
+                    Some(analysis)
+                })
                 .collect()
         });
         for (item, analysis) in batch.into_iter().zip(analyses) {
