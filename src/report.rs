@@ -28,7 +28,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[non_exhaustive]
 pub enum Record {
     /// First line: everything the results depend on.
-    Run(RunRecord),
+    Run(Box<RunRecord>),
     /// One cleaned input record.
     Document(DocumentRecord),
     /// One input record that could not be read and was skipped.
@@ -222,7 +222,7 @@ impl RunRecord {
             rules: cleaner.normalizer().rule_set().rules().to_vec(),
             mode: cleaner.normalizer().mode(),
             keep_headline: cleaner.normalizer().keeps_headline(),
-            page: (cleaner.normalizer().mode() == Mode::Page).then(|| PageParams {
+            page: (cleaner.normalizer().mode() == Mode::Page).then_some(PageParams {
                 length_low: page::LENGTH_LOW,
                 length_high: page::LENGTH_HIGH,
                 stop_low: page::STOP_LOW,

@@ -227,7 +227,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     };
     let mut run = RunRecord::new(&cleaner);
     run.site_boilerplate = site_boilerplate.as_ref().map(SiteParams::new);
-    reporter.write(&ReportRecord::Run(run))?;
+    reporter.write(&ReportRecord::Run(Box::new(run)))?;
     let mut records = Records::new(sources, options).peekable();
     let mut index = Index::new();
     let mut summary = Summary::default();
