@@ -744,3 +744,211 @@ fn no_near_removes_exact_duplicates_only() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A corpus of three sites: `a.example` prints a footer under every story,
+/// `b.example` has a line in four of its stories (too few), and one wire
+/// paragraph appears once on each site.
+fn sites_corpus(path: &Path) {
+    const FOOTER: &str = "Got a tip for the Harbour Courier newsroom? Write to us at any hour";
+    const RARE: &str = "This story was updated with comment from the port authority";
+    const WIRE: &str = "The central bank raised its main rate by a quarter point on Thursday, citing stubborn inflation in services.";
+    let mut out = String::new();
+    for site in ["a.example", "b.example", "c.example"] {
+        for i in 0..30 {
+            let mut text = format!(
+                "Story {i} from {site} is about ferry number {i} and its {} passengers, who waited on the quay for hours.",
+                i * 7 + 3
+            );
+            if i == 0 {
+                text.push('\n');
+                text.push_str(WIRE);
+            }
+            if site == "a.example" {
+                text.push('\n');
+                text.push_str(FOOTER);
+            }
+            if site == "b.example" && i < 4 {
+                text.push('\n');
+                text.push_str(RARE);
+            }
+            let record = serde_json::json!({
+                "id": format!("{site}-{i}"),
+                "url": format!("https://www.{site}/news/{i}"),
+                "text": text,
+            });
+            out.push_str(&record.to_string());
+            out.push('\n');
+        }
+    }
+    fs::write(path, out).unwrap();
+}
+
+#[test]
+fn site_boilerplate_goes_everywhere_on_its_site_and_wire_copy_stays_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("sites.jsonl");
+    sites_corpus(&corpus);
+    let out = tmp.path().join("out.jsonl");
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![corpus, "-o", out, "--report", report, "-q"]);
+    let records = read_report(&report);
+    let Record::Run(run) = &records[0] else {
+        panic!("the report starts with the run");
+    };
+    assert_eq!(run.site_boilerplate.as_ref().map(|s| s.lines), Some(1));
+    let mut footers = 0;
+    let mut wire_removed = 0;
+    for doc in documents(&records) {
+        for r in &doc.removed {
+            match r.rule.as_deref() {
+                Some("site-boilerplate") => {
+                    assert!(doc.id.starts_with("a.example"), "{}", doc.id);
+                    assert!(r.text.starts_with("Got a tip"));
+                    footers += 1;
+                }
+                _ if r.text.starts_with("The central bank") => {
+                    assert_eq!(r.kind, newsdedup::RemovalKind::Duplicate);
+                    wire_removed += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(footers, 30, "every copy of the footer goes, the first too");
+    assert_eq!(wire_removed, 2, "wire copy is kept once, on its first site");
+    let output = fs::read_to_string(&out).unwrap();
+    assert_eq!(output.matches("comment from the port authority").count(), 1);
+    assert_eq!(output.matches("Got a tip").count(), 0);
+
+    // Off, the footer is an ordinary duplicate: kept once.
+    run_ok(args![corpus, "-o", out, "--no-site-boilerplate", "-q"]);
+    assert_eq!(
+        fs::read_to_string(&out)
+            .unwrap()
+            .matches("Got a tip")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn reuters_trailer_is_site_boilerplate_of_one_site() {
+    let Some(reuters) = shared("data/reuters21578.jsonl") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![
+        reuters,
+        "--one-site",
+        "--no-near",
+        "-o",
+        tmp.path().join("out.jsonl"),
+        "--report",
+        report,
+        "-q"
+    ]);
+    let records = read_report(&report);
+    let mut trailers = 0;
+    for doc in documents(&records) {
+        for r in doc
+            .removed
+            .iter()
+            .filter(|r| r.rule.as_deref() == Some("site-boilerplate"))
+        {
+            let words: Vec<String> = r.text.split_whitespace().map(str::to_lowercase).collect();
+            assert!(words[0].starts_with("reuter"), "{:?} in {}", r.text, doc.id);
+            trailers += 1;
+        }
+    }
+    println!("Reuters: {trailers} trailers removed as site boilerplate");
+    assert!(trailers > 17_000, "{trailers}");
+}
+
+/// A page as a naive scraper returns it, written for this test: menus, a
+/// headline, the article, share bar, related links, comments, footer.
+const PAGE: &str = "The Harbour Courier - Ferry strike ends after talks\n\
+Home\nNews\nSport\nBusiness\nCulture\nWeather\nSubscribe\nSign in\nSearch\n\
+Ferry strike ends after talks\n\
+By Ana Lund\n\
+The ferry strike that stranded thousands of travellers on the islands for a week ended on Monday, after the union and the operator agreed on a new pay deal late on Sunday night.\n\
+Under the agreement, crews will get a raise of four percent this year and another three percent next year, and the operator will hire twenty more deckhands before the summer season.\n\
+New timetable\n\
+The first boats left the harbour at six in the morning, and the operator said that the full timetable would be back by Wednesday, once the ships had been checked and refuelled.\n\
+Share this article\n\
+Facebook\nTwitter\nEmail\n\
+Related stories\n\
+Bridge plan wins backing from council\n\
+Port cranes to run on electricity by next year\n\
+12 Comments\n\
+Marta says:\n\
+About time. My mother was stuck on the island for the whole week and missed two appointments.\n\
+Jon says:\n\
+The operator should have settled this a month ago, and everyone on the island knows it.\n\
+About us\nContact\nAdvertise\nPrivacy Policy\nTerms of Use\n\
+© 2025 The Harbour Courier. All rights reserved.\n";
+
+#[test]
+fn page_mode_keeps_the_article_and_names_a_rule_for_every_removal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("page.txt");
+    fs::write(&input, PAGE).unwrap();
+    let out = tmp.path().join("out");
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![
+        input, "--mode", "page", "-o", out, "--report", report, "-q"
+    ]);
+    let cleaned = fs::read_to_string(out.join("page.txt")).unwrap();
+    let kept: Vec<&str> = cleaned.lines().collect();
+    assert_eq!(kept.len(), 4, "{cleaned}");
+    assert!(kept[0].starts_with("The ferry strike that stranded"));
+    assert!(kept[1].starts_with("Under the agreement"));
+    assert_eq!(
+        kept[2], "New timetable",
+        "a subhead inside the article stays"
+    );
+    assert!(kept[3].starts_with("The first boats left"));
+    let records = read_report(&report);
+    let doc = documents(&records)[0];
+    for r in &doc.removed {
+        assert!(r.rule.is_some(), "{r:?} names no rule");
+    }
+    let rule_of = |text: &str| {
+        doc.removed
+            .iter()
+            .find(|r| r.text == text)
+            .and_then(|r| r.rule.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(rule_of("Ferry strike ends after talks"), "page-headline");
+    assert_eq!(rule_of("12 Comments"), "social-counter");
+    assert_eq!(rule_of("Marta says:"), "comment-byline");
+    assert_eq!(rule_of("Home"), "page-not-prose");
+    assert_eq!(rule_of("By Ana Lund"), "page-not-prose");
+    assert_eq!(rule_of("Related stories"), "related-links");
+    assert_eq!(rule_of("Terms of Use"), "policy-links");
+    // What follows the comments' start goes with the rule that ended the
+    // article.
+    assert_eq!(rule_of("Contact"), "comment-byline");
+
+    // With the headline kept, it heads the article.
+    run_ok(args![
+        input,
+        "--mode",
+        "page",
+        "--keep-headline",
+        "-o",
+        out,
+        "-q"
+    ]);
+    let cleaned = fs::read_to_string(out.join("page.txt")).unwrap();
+    assert!(
+        cleaned.starts_with("Ferry strike ends after talks\n"),
+        "{cleaned}"
+    );
+
+    // Article mode removes only clear junk: the share bar, not the menus.
+    run_ok(args![input, "-o", out, "-q"]);
+    let cleaned = fs::read_to_string(out.join("page.txt")).unwrap();
+    assert!(cleaned.contains("\nHome\n") && !cleaned.contains("Share this article"));
+}
