@@ -3,7 +3,9 @@
 //! Corpus: the Reuters-21578 bodies in `../shared/data/reuters21578.jsonl`
 //! (19,043 real 1987 newswire articles, 16 MB; see `../shared/data/README.md`)
 //! when present, else a corpus generated from the committed sample articles
-//! with exact repeats within and across documents.
+//! with exact repeats within and across documents. The normalizer is also
+//! measured on the 91 whole news pages of `../shared/data/aeb-dev.jsonl`
+//! (0.8 MB), in article and in page mode, when present.
 //!
 //! Run: `cargo bench --bench pipeline`. Names read `stage/config/corpus`;
 //! all run on one core.
@@ -15,7 +17,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use newsdedup::normalize::matching_key;
 use newsdedup::shingle::paragraph_hash;
-use newsdedup::{Cleaner, Index, Normalizer, RemovalKind};
+use newsdedup::{Cleaner, Index, Mode, Normalizer, RemovalKind};
 
 struct Corpus {
     name: &'static str,
@@ -26,6 +28,27 @@ impl Corpus {
     fn bytes(&self) -> u64 {
         self.texts.iter().map(|t| t.len() as u64).sum()
     }
+}
+
+/// The whole pages of the boilerplate benchmark, if present.
+fn load_pages() -> Option<Corpus> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("../shared/data/aeb-dev.jsonl");
+    let Ok(data) = std::fs::read_to_string(&path) else {
+        println!("{} is absent: no page benchmarks", path.display());
+        return None;
+    };
+    let texts = data
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("valid JSONL");
+            v["text"].as_str().expect("a text field").to_string()
+        })
+        .collect();
+    Some(Corpus {
+        name: "aeb-pages",
+        texts,
+    })
 }
 
 fn load() -> Corpus {
@@ -93,7 +116,6 @@ fn load() -> Corpus {
 fn benches(c: &mut Criterion) {
     let corpus = load();
     let bytes = corpus.bytes();
-    let normalizer = Normalizer::new();
     let cleaner = Cleaner::new();
 
     // Known results, computed independently: the byte-identical repeated
@@ -106,21 +128,33 @@ fn benches(c: &mut Criterion) {
         .count();
 
     let mut group = c.benchmark_group("normalize");
-    group.throughput(Throughput::Bytes(bytes));
     group.sample_size(10);
-    group.bench_function(format!("default/{}", corpus.name), |b| {
-        b.iter(|| {
-            let mut paragraphs = 0;
-            for text in &corpus.texts {
-                paragraphs += normalizer
-                    .normalize_document(black_box(text))
-                    .paragraphs
-                    .len();
-            }
-            assert!(paragraphs >= corpus.texts.len() / 2);
-            paragraphs
-        })
-    });
+    let pages = load_pages();
+    for corpus in std::iter::once(&corpus).chain(pages.as_ref()) {
+        group.throughput(Throughput::Bytes(corpus.bytes()));
+        for mode in [Mode::Article, Mode::Page] {
+            let normalizer = Normalizer::builder()
+                .mode(mode)
+                .build()
+                .expect("valid settings");
+            let name = format!("{}/{}", mode.as_str(), corpus.name);
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut kept = 0;
+                    for text in &corpus.texts {
+                        kept += normalizer
+                            .normalize_document(black_box(text))
+                            .paragraphs
+                            .iter()
+                            .filter(|p| p.removed.is_none())
+                            .count();
+                    }
+                    assert!(kept >= corpus.texts.len() / 2);
+                    kept
+                })
+            });
+        }
+    }
     group.finish();
 
     let keys: Vec<String> = corpus
