@@ -1,34 +1,7 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::removal::{DocId, ParagraphRef};
-
-/// A hasher for keys that are already xxh3 hashes: it passes the `u64`
-/// through, since its bits are as well mixed as any hash table needs.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `u64` keys; fold anything else in.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A hash table keyed by xxh3 hashes.
-pub(crate) type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+pub(crate) use crate::shingle::HashTable;
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input

@@ -35,12 +35,14 @@
 //! first line, the page title, contains) goes as `page-headline`, unless
 //! the normalizer keeps headlines.
 
-use std::collections::HashSet;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::NormalizedParagraph;
+use crate::normalize::matching_key;
 use crate::normalize::rules::{Match, Rule, RuleSet};
 use crate::normalize::stopwords::LANGUAGES;
 use crate::removal::{Removal, RemovalKind};
+use crate::shingle::HashTable;
 
 /// Rule named for paragraphs that are not prose.
 pub const NOT_PROSE_RULE: &str = "page-not-prose";
@@ -72,6 +74,8 @@ pub const MIN_LANGUAGE_COVER: f64 = 0.08;
 /// Fewest words of a short paragraph ending like a sentence for it to be
 /// near-good rather than short.
 pub const SENTENCE_MIN_WORDS: usize = 4;
+/// Paragraphs above the article searched for the headline.
+pub const HEADLINE_WINDOW: usize = 8;
 /// Most words of a menu entry.
 pub const MENU_MAX_WORDS: usize = 3;
 /// Fewest menu entries in a row that make a menu.
@@ -100,40 +104,94 @@ enum Class {
     Bad,
 }
 
-/// Stop-word lists, built once per normalizer.
+/// Languages with a stop-word list, at most: a word's languages are a bit
+/// mask.
+const MAX_LANGUAGES: usize = 16;
+
+/// Stop-word lists, built once per normalizer: each word's hash maps to the
+/// languages whose list has it, so a word is looked up once for all.
 #[derive(Clone, Debug)]
 pub(crate) struct StopWords {
-    lists: Vec<HashSet<&'static str>>,
+    table: HashTable<u16>,
 }
 
 impl StopWords {
     pub(crate) fn new() -> StopWords {
-        StopWords {
-            lists: LANGUAGES
-                .iter()
-                .map(|l| l.words.iter().copied().collect())
-                .collect(),
+        assert!(LANGUAGES.len() <= MAX_LANGUAGES, "a u16 mask per word");
+        let mut table = HashTable::default();
+        for (bit, language) in LANGUAGES.iter().enumerate() {
+            for word in language.words {
+                *table.entry(word_hash(&matching_key(word))).or_insert(0) |= 1 << bit;
+            }
         }
+        StopWords { table }
     }
 
-    /// The list that covers most of the page's words, if it covers enough.
-    fn for_page(&self, paragraphs: &[NormalizedParagraph]) -> Option<&HashSet<&'static str>> {
-        let mut hits = vec![0usize; self.lists.len()];
-        let mut words = 0usize;
-        for p in paragraphs.iter().filter(|p| p.removed.is_none()) {
-            for word in p.key.split(' ') {
-                words += 1;
-                for (list, hit) in self.lists.iter().zip(&mut hits) {
-                    *hit += usize::from(list.contains(word));
+    /// Counts the stop words of each language in `key`.
+    fn count(&self, key: &str) -> [u16; MAX_LANGUAGES] {
+        let mut hits = [0u16; MAX_LANGUAGES];
+        if key.is_empty() {
+            return hits;
+        }
+        for word in key.split(' ') {
+            let Some(&mask) = self.table.get(&word_hash(word)) else {
+                continue;
+            };
+            for (bit, hit) in hits.iter_mut().enumerate().take(LANGUAGES.len()) {
+                if mask & (1 << bit) != 0 {
+                    *hit = hit.saturating_add(1);
                 }
             }
         }
-        let (best, &count) = hits
-            .iter()
-            .enumerate()
-            .max_by_key(|&(i, &h)| (h, usize::MAX - i))?;
-        (words > 0 && count as f64 >= MIN_LANGUAGE_COVER * words as f64).then(|| &self.lists[best])
+        hits
     }
+}
+
+fn word_hash(word: &str) -> u64 {
+    xxh3_64(word.as_bytes())
+}
+
+/// What the classifier needs of a paragraph, measured once.
+struct Measure {
+    /// [`width`] of the text.
+    width: usize,
+    /// The text ends like a sentence.
+    sentence: bool,
+    /// Stop words of each language.
+    hits: [u16; MAX_LANGUAGES],
+}
+
+impl Measure {
+    fn new(p: &NormalizedParagraph, stop_words: &StopWords) -> Measure {
+        Measure {
+            width: width(&p.text),
+            sentence: ends_like_sentence(&p.text),
+            hits: stop_words.count(&p.key),
+        }
+    }
+
+    /// Share of the paragraph's words in the list of `language`.
+    fn density(&self, p: &NormalizedParagraph, language: usize) -> f64 {
+        f64::from(self.hits[language]) / p.words.max(1) as f64
+    }
+}
+
+/// The language whose list covers most of the page's words, if it covers
+/// [`MIN_LANGUAGE_COVER`] of them.
+fn page_language(paragraphs: &[NormalizedParagraph], measures: &[Measure]) -> Option<usize> {
+    let mut hits = [0usize; MAX_LANGUAGES];
+    let mut words = 0usize;
+    for (p, m) in paragraphs.iter().zip(measures) {
+        words += p.words;
+        for (total, &hit) in hits.iter_mut().zip(&m.hits) {
+            *total += usize::from(hit);
+        }
+    }
+    let (best, &count) = hits[..LANGUAGES.len()]
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, &h)| (h, usize::MAX - i))?;
+    (words > 0 && count as f64 >= MIN_LANGUAGE_COVER * words as f64).then_some(best)
 }
 
 /// Classifies the paragraphs of a page and removes all but the article.
@@ -147,40 +205,49 @@ pub(crate) fn classify(
         // Not a page: article text, where page mode would only do harm.
         return;
     }
-    let stops = stop_words
-        .for_page(paragraphs)
-        .map(|list| (list, prose_density(paragraphs, list)));
-    let initial_classes: Vec<Class> = paragraphs.iter().map(|p| initial(p, stops)).collect();
+    let measures: Vec<Measure> = paragraphs
+        .iter()
+        .map(|p| Measure::new(p, stop_words))
+        .collect();
+    let stops = page_language(paragraphs, &measures)
+        .map(|language| (language, prose_density(paragraphs, &measures, language)));
+    let initial_classes: Vec<Class> = paragraphs
+        .iter()
+        .zip(&measures)
+        .map(|(p, m)| initial(p, m, stops))
+        .collect();
     let mut classes = initial_classes.clone();
     revise(&mut classes);
-    let listed = keep_lists(paragraphs, &mut classes);
+    let listed = keep_lists(paragraphs, &measures, &mut classes);
 
     // A rule that ends the article, once the article has started. A suffix
     // rule (comment bylines: "joe says") is a weak sign alone: it ends the
     // article only when it matches again further on.
-    let ending_rule = |p: &NormalizedParagraph| -> Option<&Rule> {
-        let id = p.removed.as_ref()?.rule.as_deref()?;
-        rules
-            .rules()
-            .iter()
-            .find(|rule| rule.id == id && rule.ends_article)
-    };
+    let ending: Vec<Option<&Rule>> = paragraphs
+        .iter()
+        .map(|p| {
+            let id = p.removed.as_ref()?.rule.as_deref()?;
+            rules
+                .rules()
+                .iter()
+                .find(|rule| rule.ends_article && rule.id == id)
+        })
+        .collect();
     let mut end = paragraphs.len();
     let mut good_chars = 0usize;
-    for (i, p) in paragraphs.iter().enumerate() {
+    for (i, rule) in ending.iter().enumerate() {
         if classes[i] == Class::Good {
-            good_chars += width(&p.text);
+            good_chars += measures[i].width;
         }
+        let Some(rule) = rule else { continue };
         if good_chars < ARTICLE_STARTED_CHARS {
             continue;
         }
-        let Some(rule) = ending_rule(p) else {
-            continue;
-        };
         let confirmed = rule.matcher != Match::Suffix
-            || paragraphs[i + 1..]
+            || ending[i + 1..]
                 .iter()
-                .any(|later| ending_rule(later).is_some_and(|r| r.id == rule.id));
+                .flatten()
+                .any(|later| later.id == rule.id);
         if confirmed {
             end = i;
             break;
@@ -201,6 +268,7 @@ pub(crate) fn classify(
 
     let (start, stop) = article_block(
         &paragraphs[..end],
+        &measures[..end],
         &initial_classes[..end],
         &classes[..end],
         &listed[..end],
@@ -211,10 +279,16 @@ pub(crate) fn classify(
         .map(|p| p.key.clone())
         .unwrap_or_default();
     let first = paragraphs.iter().position(|p| p.removed.is_none());
-    let headline = (0..start).rev().find(|&i| {
-        let p = &paragraphs[i];
-        Some(i) != first && p.removed.is_none() && p.words >= 2 && title.contains(p.key.as_str())
-    });
+    // The headline sits just above the article.
+    let headline = (start.saturating_sub(HEADLINE_WINDOW)..start)
+        .rev()
+        .find(|&i| {
+            let p = &paragraphs[i];
+            Some(i) != first
+                && p.removed.is_none()
+                && p.words >= 2
+                && title.contains(p.key.as_str())
+        });
     for (i, p) in paragraphs[..end].iter_mut().enumerate() {
         if p.removed.is_some() {
             continue;
@@ -294,23 +368,16 @@ fn remove(p: &mut NormalizedParagraph, rule: &str) {
     p.words = 0;
 }
 
-/// Share of `p`'s words in `list`.
-fn density(p: &NormalizedParagraph, list: &HashSet<&'static str>) -> f64 {
-    let hits = p.key.split(' ').filter(|w| list.contains(w)).count();
-    hits as f64 / p.words.max(1) as f64
-}
-
 /// The page's own stop-word share of prose: the median over its long
 /// paragraphs that end like sentences. Lists differ in size and languages
 /// in how many function words they use (Russian has no articles), so the
 /// bars are set relative to this.
-fn prose_density(paragraphs: &[NormalizedParagraph], list: &HashSet<&'static str>) -> f64 {
+fn prose_density(paragraphs: &[NormalizedParagraph], measures: &[Measure], language: usize) -> f64 {
     let mut densities: Vec<f64> = paragraphs
         .iter()
-        .filter(|p| {
-            p.removed.is_none() && p.text.len() >= LENGTH_HIGH && ends_like_sentence(&p.text)
-        })
-        .map(|p| density(p, list))
+        .zip(measures)
+        .filter(|(p, m)| p.removed.is_none() && m.width >= LENGTH_HIGH && m.sentence)
+        .map(|(p, m)| m.density(p, language))
         .collect();
     if densities.is_empty() {
         return DEFAULT_PROSE_DENSITY;
@@ -320,7 +387,7 @@ fn prose_density(paragraphs: &[NormalizedParagraph], list: &HashSet<&'static str
 }
 
 /// Step 1: the class of one paragraph on its own.
-fn initial(p: &NormalizedParagraph, stops: Option<(&HashSet<&'static str>, f64)>) -> Class {
+fn initial(p: &NormalizedParagraph, m: &Measure, stops: Option<(usize, f64)>) -> Class {
     if p.removed.is_some() {
         return Class::Bad;
     }
@@ -331,11 +398,10 @@ fn initial(p: &NormalizedParagraph, stops: Option<(&HashSet<&'static str>, f64)>
         .map(|c| c.span.len())
         .sum();
     let link_density = link_bytes as f64 / p.span.len().max(1) as f64;
-    let chars = width(&p.text);
+    let (chars, sentence) = (m.width, m.sentence);
     if link_density > MAX_LINK_DENSITY {
         return Class::Bad;
     }
-    let sentence = ends_like_sentence(&p.text);
     if chars < LENGTH_LOW {
         return if link_bytes > 0 {
             Class::Bad
@@ -348,8 +414,8 @@ fn initial(p: &NormalizedParagraph, stops: Option<(&HashSet<&'static str>, f64)>
         };
     }
     match stops {
-        Some((list, prose)) => {
-            let density = density(p, list);
+        Some((language, prose)) => {
+            let density = m.density(p, language);
             if density >= STOP_HIGH * prose {
                 if chars > LENGTH_HIGH || sentence {
                     Class::Good
@@ -462,7 +528,11 @@ fn run_lengths(classes: &[Class], member: impl Fn(Class) -> bool) -> Vec<usize> 
 /// ("Tour dates:", "Ingredients:") are kept: the short paragraphs after it,
 /// up to the first paragraph that is not short or was removed by a rule.
 /// Returns which paragraphs are such items.
-fn keep_lists(paragraphs: &[NormalizedParagraph], classes: &mut [Class]) -> Vec<bool> {
+fn keep_lists(
+    paragraphs: &[NormalizedParagraph],
+    measures: &[Measure],
+    classes: &mut [Class],
+) -> Vec<bool> {
     let mut listed = vec![false; paragraphs.len()];
     let mut i = 0;
     while i < paragraphs.len() {
@@ -477,7 +547,7 @@ fn keep_lists(paragraphs: &[NormalizedParagraph], classes: &mut [Class]) -> Vec<
         let mut items = 0;
         while i < paragraphs.len() && items < MAX_LIST_ITEMS {
             let item = &paragraphs[i];
-            if item.removed.is_some() || width(&item.text) >= LENGTH_LOW {
+            if item.removed.is_some() || measures[i].width >= LENGTH_LOW {
                 break;
             }
             classes[i] = Class::Good;
@@ -496,6 +566,7 @@ fn keep_lists(paragraphs: &[NormalizedParagraph], classes: &mut [Class]) -> Vec<
 /// their length and [`LINE_PENALTY`].
 fn article_block(
     paragraphs: &[NormalizedParagraph],
+    measures: &[Measure],
     initial: &[Class],
     revised: &[Class],
     listed: &[bool],
@@ -507,9 +578,9 @@ fn article_block(
         let weight = if p.removed.is_some() || revised[i] == Class::Bad {
             -(p.span.len() as i64 + LINE_PENALTY)
         } else if initial[i] == Class::Good {
-            width(&p.text) as i64
-        } else if listed[i] || ends_like_sentence(&p.text) {
-            width(&p.text) as i64 / 2
+            measures[i].width as i64
+        } else if listed[i] || measures[i].sentence {
+            measures[i].width as i64 / 2
         } else {
             0
         };

@@ -20,6 +20,9 @@ pub use minhash::{
     BAND_SEED, Bands, MinHasher, SHINGLE_SEED, Shingler, Signature, jaccard_and_containment,
 };
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Name of the hash function, as recorded in the report.
@@ -64,3 +67,28 @@ mod tests {
         assert_ne!(document_hash(&[1, 2]), document_hash(&[2, 1]));
     }
 }
+
+/// A hasher for keys that are already xxh3 hashes: it passes the `u64`
+/// through, since its bits are as well mixed as any hash table needs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `u64` keys; fold anything else in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A hash table keyed by xxh3 hashes.
+pub(crate) type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
