@@ -6,8 +6,9 @@
 //! `"LEAVE A REPLY!"` are one pattern. All line patterns of all rules are
 //! looked up in a hash table (line rules) or compiled into Aho-Corasick
 //! automata: one searched only at the start of a paragraph (prefix rules),
-//! one searched anywhere (contains rules), skipped when every contains rule
-//! requires a link and the paragraph has none.
+//! one searched anywhere (contains rules), skipped when the paragraph is
+//! longer than every contains rule allows (or than every rule that needs no
+//! link, when it has none).
 //!
 //! Rules come from [`default_rules`], from the builder, or from a config file
 //! deserialized into [`RulesConfig`] (see the README for the TOML form).
@@ -520,8 +521,10 @@ pub struct RuleSet {
     suffix_words: Vec<usize>,
     /// Contains patterns, searched anywhere.
     contains: Option<Patterns>,
-    /// Every contains rule requires a link: skip the search without one.
-    contains_needs_link: bool,
+    /// Most words of a paragraph that a contains rule without (with) a
+    /// link requirement can match: the search is skipped above both.
+    contains_cap: usize,
+    contains_linked_cap: usize,
     all_words: Vec<(usize, HashSet<String>)>,
     brackets: Vec<(usize, HashSet<String>)>,
 }
@@ -600,7 +603,7 @@ impl RuleSet {
         let mut prefixes = Vec::new();
         let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
         let mut contains = Vec::new();
-        let mut contains_needs_link = true;
+        let (mut contains_cap, mut contains_linked_cap) = (0, 0);
         let mut all_words = Vec::new();
         let mut brackets = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
@@ -656,7 +659,12 @@ impl RuleSet {
                     }
                 }
                 Match::Contains => {
-                    contains_needs_link &= rule.requires_link;
+                    let cap = rule.max_words.unwrap_or(usize::MAX);
+                    if rule.requires_link {
+                        contains_linked_cap = contains_linked_cap.max(cap);
+                    } else {
+                        contains_cap = contains_cap.max(cap);
+                    }
                     contains.extend(sorted.into_iter().map(|k| (k, index)));
                 }
                 Match::AllWords => all_words.push((index, folded)),
@@ -674,7 +682,8 @@ impl RuleSet {
             lines,
             prefixes: Patterns::build(prefixes)?,
             contains: Patterns::build(contains)?,
-            contains_needs_link,
+            contains_cap,
+            contains_linked_cap,
             all_words,
             brackets,
         })
@@ -741,7 +750,7 @@ impl RuleSet {
             }
         }
         if let Some(contains) = &self.contains {
-            if has_link || !self.contains_needs_link {
+            if words <= self.contains_cap || (has_link && words <= self.contains_linked_cap) {
                 contains.matches(key, false).for_each(&mut consider);
             }
         }
