@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
@@ -555,6 +555,7 @@ impl Patterns {
             .collect();
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keys)
             .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))?;
         Ok(Some(Patterns {

@@ -312,21 +312,27 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     let base = out.len();
     let mut pending_space = false;
     if text.is_ascii() {
+        // A key is never longer than its text: each byte gives at most one,
+        // and a space only stands for a separator that was dropped.
         let mut bytes = std::mem::take(out).into_bytes();
-        bytes.reserve(text.len());
+        bytes.resize(base + text.len(), 0);
+        let mut len = base;
         for &b in text.as_bytes() {
             match ASCII_KEY[usize::from(b)] {
                 DROP => {}
                 SEPARATE => pending_space = true,
                 folded => {
-                    if pending_space && bytes.len() > base {
-                        bytes.push(b' ');
+                    if pending_space && len > base {
+                        bytes[len] = b' ';
+                        len += 1;
                     }
                     pending_space = false;
-                    bytes.push(folded);
+                    bytes[len] = folded;
+                    len += 1;
                 }
             }
         }
+        bytes.truncate(len);
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
         return;
     }
