@@ -952,3 +952,54 @@ fn page_mode_keeps_the_article_and_names_a_rule_for_every_removal() {
     let cleaned = fs::read_to_string(out.join("page.txt")).unwrap();
     assert!(cleaned.contains("\nHome\n") && !cleaned.contains("Share this article"));
 }
+
+fn eval_args(extra: &[&str]) -> Vec<std::ffi::OsString> {
+    let mut args = vec![
+        "eval".into(),
+        repo("tests/data/pages.jsonl").into_os_string(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    args
+}
+
+#[test]
+fn eval_scores_each_mode_and_checks_floors() {
+    let out = run_ok(eval_args(&["--per-page"]));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let row = |mode: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(mode))
+            .unwrap_or_else(|| panic!("no {mode} row in {stdout}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // mode, P ± ci, R ± ci, F1 ± ci, ...: the written pages are cleaned
+    // exactly in page mode, not in article mode.
+    assert_eq!(row("page")[1], "1.000", "{stdout}");
+    assert_eq!(row("page")[7], "1.000", "{stdout}");
+    assert!(row("article")[1].as_str() < "0.800", "{stdout}");
+    assert!(
+        row("none")[4] == "1.000",
+        "nothing cleaned loses nothing: {stdout}"
+    );
+    assert!(
+        stdout.contains("pages.jsonl:3"),
+        "per-page lines name the record"
+    );
+
+    let out = run(eval_args(&["--mode", "article", "--min-f1", "0.95"]));
+    assert_fails_with(&out, "article mode: F1");
+    run_ok(eval_args(&[
+        "--mode",
+        "page",
+        "--min-f1",
+        "0.95",
+        "--min-gold-kept",
+        "0.99",
+    ]));
+
+    let out = run(eval_args(&["--gold-field", "body"]));
+    assert_fails_with(&out, "pages.jsonl:1: no field \"body\"");
+}
