@@ -526,7 +526,8 @@ fn run_lengths(classes: &[Class], member: impl Fn(Class) -> bool) -> Vec<usize> 
 
 /// Items of a list that a kept paragraph ending in a colon introduces
 /// ("Tour dates:", "Ingredients:") are kept: the short paragraphs after it,
-/// up to the first paragraph that is not short or was removed by a rule.
+/// up to the first paragraph that is not short, was removed by a rule, or
+/// starts a menu ([`MENU_RUN`] menu entries in a row).
 /// Returns which paragraphs are such items.
 fn keep_lists(
     paragraphs: &[NormalizedParagraph],
@@ -547,7 +548,13 @@ fn keep_lists(
         let mut items = 0;
         while i < paragraphs.len() && items < MAX_LIST_ITEMS {
             let item = &paragraphs[i];
-            if item.removed.is_some() || measures[i].width >= LENGTH_LOW {
+            let menu_starts = paragraphs[i..]
+                .iter()
+                .take(MENU_RUN)
+                .filter(|p| menu_entry(p))
+                .count()
+                == MENU_RUN;
+            if item.removed.is_some() || measures[i].width >= LENGTH_LOW || menu_starts {
                 break;
             }
             classes[i] = Class::Good;
@@ -594,4 +601,168 @@ fn article_block(
         }
     }
     (best.1, best.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{Mode, Normalizer};
+
+    const MENU: &str = "Home\nNews\nSport\nBusiness\nCulture\nWeather\nSubscribe\nSign in\nSearch\nPodcasts\nVideo\n";
+    const FOOTER: &str = "About us\nContact\nAdvertise\nCareers\nPrivacy Policy\nTerms of Use\n";
+
+    /// The kept paragraphs of `text` in page mode, and each removal's
+    /// (text, rule).
+    fn page(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let normalizer = Normalizer::builder().mode(Mode::Page).build().unwrap();
+        let doc = normalizer.normalize_document(text);
+        let mut kept = Vec::new();
+        let mut removed = Vec::new();
+        for p in doc.paragraphs {
+            match p.removed {
+                Some(r) => {
+                    removed.push((r.span.slice(text).to_string(), r.rule.unwrap_or_default()))
+                }
+                None => kept.push(p.text),
+            }
+        }
+        (kept, removed)
+    }
+
+    fn sentence(topic: &str) -> String {
+        format!(
+            "The council said on Tuesday that the {topic} would be finished before the end of the year, and that the work had cost less than the city had feared."
+        )
+    }
+
+    #[test]
+    fn article_text_without_furniture_is_left_alone() {
+        let text = format!(
+            "{}\nA subhead\n{}\nShort line\n{}",
+            sentence("bridge"),
+            sentence("road"),
+            sentence("school")
+        );
+        let (kept, removed) = page(&text);
+        assert_eq!(kept.len(), 5);
+        assert!(removed.is_empty());
+    }
+
+    #[test]
+    fn menus_teasers_and_footer_go_and_the_article_stays() {
+        let text = format!(
+            "Title of the page\n{MENU}Bridge finished early\nBy A. Writer\n{}\n{}\nNew section\n{}\nMore stories\nAnother story about ferries in the harbour\nYet another story about the port cranes\n{FOOTER}",
+            sentence("bridge"),
+            sentence("road"),
+            sentence("school")
+        );
+        let (kept, removed) = page(&text);
+        assert_eq!(
+            kept,
+            [
+                sentence("bridge"),
+                sentence("road"),
+                "New section".to_string(),
+                sentence("school")
+            ]
+        );
+        let rule = |t: &str| {
+            removed
+                .iter()
+                .find(|(x, _)| x == t)
+                .map(|(_, r)| r.as_str())
+        };
+        assert_eq!(rule("Home"), Some(NOT_PROSE_RULE));
+        assert_eq!(rule("Terms of Use"), Some("policy-links"));
+        assert_eq!(rule("More stories"), Some("related-links"));
+    }
+
+    #[test]
+    fn list_introduced_by_a_colon_is_kept() {
+        let text = format!(
+            "{MENU}{}\nThe new opening hours are as follows:\nMonday to Friday 8:00 to 22:00\nSaturday 10:00 to 18:00\nSundays and holidays closed\n{FOOTER}",
+            sentence("library")
+        );
+        let (kept, _) = page(&text);
+        assert_eq!(kept.len(), 5, "{kept:?}");
+        assert_eq!(kept[4], "Sundays and holidays closed");
+    }
+
+    #[test]
+    fn one_comment_byline_alone_does_not_end_the_article() {
+        let text = format!(
+            "{MENU}{}\nThe mayor says:\n{}\n{FOOTER}",
+            sentence("bridge"),
+            sentence("road")
+        );
+        let (kept, _) = page(&text);
+        assert!(kept.contains(&sentence("road")), "{kept:?}");
+    }
+
+    #[test]
+    fn comments_end_the_article() {
+        let text = format!(
+            "{MENU}{}\n{}\n{}\nComments\n{}\n{FOOTER}",
+            sentence("bridge"),
+            sentence("road"),
+            sentence("school"),
+            sentence("comment")
+        );
+        let (kept, removed) = page(&text);
+        assert_eq!(
+            kept,
+            [sentence("bridge"), sentence("road"), sentence("school")]
+        );
+        let after: Vec<&str> = removed
+            .iter()
+            .skip_while(|(t, _)| t != "Comments")
+            .map(|(_, r)| r.as_str())
+            .collect();
+        // Lines after the start of comments go with the rule that ended the
+        // article, unless a rule of their own matched first.
+        assert_eq!(after[..6], ["comment-section"; 6]);
+        assert!(after[6..].iter().all(|r| *r == "policy-links"), "{after:?}");
+    }
+
+    #[test]
+    fn wide_characters_count_twice() {
+        assert_eq!(width("abc"), 3);
+        assert_eq!(width("東京の天気"), 10);
+        assert_eq!(width("서울"), 4);
+    }
+
+    #[test]
+    fn the_page_language_picks_the_list() {
+        let normalizer = Normalizer::new();
+        let stop_words = StopWords::new();
+        let doc = normalizer.normalize_document(
+            "Правительство заявило, что новый мост будет построен до конца года, и это уже решено.",
+        );
+        let measures: Vec<Measure> = doc
+            .paragraphs
+            .iter()
+            .map(|p| Measure::new(p, &stop_words))
+            .collect();
+        let language = page_language(&doc.paragraphs, &measures).map(|i| LANGUAGES[i].code);
+        assert_eq!(language, Some("ru"));
+        let doc =
+            normalizer.normalize_document("서울 시청은 새 다리를 연말까지 완공한다고 밝혔다.");
+        let measures: Vec<Measure> = doc
+            .paragraphs
+            .iter()
+            .map(|p| Measure::new(p, &stop_words))
+            .collect();
+        assert_eq!(page_language(&doc.paragraphs, &measures), None);
+    }
+
+    #[test]
+    fn context_helpers() {
+        use Class::*;
+        let classes = [Good, Short, Short, Bad, NearGood, Short];
+        assert_eq!(run_lengths(&classes, |c| c == Short), [0, 2, 2, 0, 0, 1]);
+        let prev = nearest(&classes, false, |c| c == Short);
+        assert_eq!(prev, [Bad, Good, Good, Good, Bad, NearGood]);
+        let next = nearest(&classes, true, |c| c == Short || c == NearGood);
+        assert_eq!(next, [Bad, Bad, Bad, Bad, Bad, Bad]);
+    }
 }

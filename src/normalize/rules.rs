@@ -166,6 +166,9 @@ pub fn default_rules() -> Vec<Rule> {
                 "cancel reply",
                 "comments are closed",
                 "you must be logged in to post a comment",
+                "comments are subject to",
+                "comments are moderated",
+                "comments have been closed",
             ],
         )
         .max_words(16)
@@ -175,7 +178,6 @@ pub fn default_rules() -> Vec<Rule> {
             Match::Line,
             [
                 "comments",
-                "comment",
                 "view comments",
                 "show comments",
                 "load comments",
