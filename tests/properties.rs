@@ -1,8 +1,9 @@
 //! Property tests of the library's invariants on generated documents.
 
+use newsdedup::clean::site::SiteCounter;
 use newsdedup::normalize::{clean_text, is_ignorable, matching_key};
 use newsdedup::report::{DocumentRecord, Record};
-use newsdedup::{Cleaned, Cleaner, Index};
+use newsdedup::{Cleaned, Cleaner, Index, Mode, Normalizer};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -50,6 +51,31 @@ fn document() -> impl Strategy<Value = String> {
             }
             text
         })
+}
+
+/// Menu entries, as page text has them.
+const MENU: &[&str] = &[
+    "Home",
+    "World",
+    "Sport",
+    "Sign in",
+    "Subscribe",
+    "Most read",
+    "Comments",
+    "Privacy Policy",
+    "Marta says:",
+];
+
+/// A page: documents between runs of menu entries.
+fn page() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            document(),
+            prop::collection::vec(prop::sample::select(MENU), 1..12).prop_map(|m| m.join("\n")),
+        ],
+        1..6,
+    )
+    .prop_map(|parts| parts.join("\n"))
 }
 
 /// Any text, including controls, lone CRs and non-ASCII.
@@ -129,6 +155,43 @@ proptest! {
         rng_seed: RngSeed::Fixed(0x6e65_7773),
         ..ProptestConfig::default()
     })]
+
+    #[test]
+    fn page_mode_partitions_the_input(text in prop_oneof![page(), any_text()]) {
+        let cleaner = Cleaner::builder()
+            .normalizer(Normalizer::builder().mode(Mode::Page))
+            .build()
+            .unwrap();
+        let cleaned = cleaner.clean(&mut Index::new(), "page", &text);
+        check_partition(&text, &cleaned)?;
+    }
+
+    #[test]
+    fn site_boilerplate_keeps_every_removal_accounted(
+        docs in prop::collection::vec((document(), any::<bool>()), 10..30)
+    ) {
+        const FOOTER: &str = "Write to the Courier newsroom at any hour of the day";
+        let docs: Vec<String> = docs
+            .into_iter()
+            .map(|(d, footer)| if footer { format!("{d}\n\n{FOOTER}") } else { d })
+            .collect();
+        let cleaner = Cleaner::new();
+        let mut counter = SiteCounter::new();
+        for d in &docs {
+            counter.observe("courier", &cleaner.normalizer().normalize_document(d).paragraphs);
+        }
+        let found = counter.finish();
+        let mut index = Index::new();
+        for (i, d) in docs.iter().enumerate() {
+            let mut analysis = cleaner.analyze(d);
+            analysis.remove_site_boilerplate("courier", &found);
+            let cleaned = cleaner.decide(&mut index, &i.to_string(), analysis);
+            check_partition(d, &cleaned)?;
+            if d.contains(FOOTER) && docs.iter().filter(|d| d.contains(FOOTER)).count() >= 5 {
+                prop_assert!(!cleaned.text.contains(FOOTER), "the footer stays in {}", i);
+            }
+        }
+    }
 
     #[test]
     fn spans_partition_the_input(text in any_text()) {

@@ -5,11 +5,12 @@
 #![allow(dead_code)]
 
 use arbitrary::Arbitrary;
+use newsdedup::clean::site::{SITE_RULE, SiteCounter};
 use newsdedup::jsonl::{parse_record, write_record};
 use newsdedup::normalize::{clean_text, default_rules, is_ignorable, matching_key};
 use newsdedup::paragraph::split;
 use newsdedup::shingle::{Bands, MinHasher, Shingler, jaccard_and_containment};
-use newsdedup::{Cleaner, Index, Normalizer};
+use newsdedup::{Cleaner, Index, Mode, Normalizer};
 
 /// Normalizer settings and a document.
 #[derive(Debug, Arbitrary)]
@@ -18,11 +19,22 @@ pub struct NormalizeInput {
     pub remove_links: bool,
     /// Indices (mod the number of default rules) of rules to disable.
     pub disable: Vec<u8>,
+    /// Page mode instead of article mode.
+    pub page: bool,
+    pub keep_headline: bool,
 }
 
 pub fn check_normalize(input: &NormalizeInput) {
     let defaults = default_rules();
-    let mut builder = Normalizer::builder().remove_links(input.remove_links);
+    let mode = if input.page {
+        Mode::Page
+    } else {
+        Mode::Article
+    };
+    let mut builder = Normalizer::builder()
+        .remove_links(input.remove_links)
+        .mode(mode)
+        .keep_headline(input.keep_headline);
     let mut disabled = std::collections::HashSet::new();
     for &i in &input.disable {
         let id = &defaults[usize::from(i) % defaults.len()].id;
@@ -147,6 +159,8 @@ pub struct CleanInput {
     pub shingle_words: u8,
     pub bins: u8,
     pub drop: Option<u8>,
+    /// Learn site boilerplate first (documents alternate between two sites).
+    pub sites: bool,
 }
 
 impl CleanInput {
@@ -183,6 +197,9 @@ pub fn check_clean(input: &CleanInput) {
             cleaned_corpus.push(cleaned.text.clone());
         }
     }
+    if input.sites {
+        check_site_boilerplate(&cleaner, &input.docs);
+    }
     // The same corpus in a second index decides the same.
     let mut again = Index::new();
     let mut twice = Vec::new();
@@ -203,6 +220,36 @@ pub fn check_clean(input: &CleanInput) {
             again.removed
         );
         assert_eq!(&again.text, doc, "cleaned document {i} changed");
+    }
+}
+
+/// Site boilerplate removed before the duplicate stages keeps every
+/// removal accounted for, and removes only lines of the site it was learnt
+/// on.
+fn check_site_boilerplate(cleaner: &Cleaner, docs: &[String]) {
+    let site = |i: usize| if i % 2 == 0 { "even" } else { "odd" };
+    let mut counter = SiteCounter::new();
+    for (i, doc) in docs.iter().enumerate() {
+        counter.observe(
+            site(i),
+            &cleaner.normalizer().normalize_document(doc).paragraphs,
+        );
+    }
+    let found = counter.finish();
+    let mut index = Index::new();
+    for (i, doc) in docs.iter().enumerate() {
+        let mut analysis = cleaner.analyze(doc);
+        let removed = analysis.remove_site_boilerplate(site(i), &found);
+        let cleaned = cleaner.decide(&mut index, &i.to_string(), analysis);
+        if let Err(e) = cleaned.verify(doc) {
+            panic!("document {i} with site boilerplate: {e}");
+        }
+        let by_rule = cleaned
+            .removed
+            .iter()
+            .filter(|r| r.rule.as_deref() == Some(SITE_RULE))
+            .count();
+        assert_eq!(by_rule, removed, "document {i}");
     }
 }
 
