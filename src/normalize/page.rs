@@ -16,9 +16,11 @@
 //! 2. **Context.** A short paragraph between good ones stays (subheads,
 //!    bylines and datelines inside the article, one-line quotes); near-good
 //!    ones stay unless both neighbours are bad; at the edges they go.
-//! 3. **End of article.** A rule marked `ends_article` (a comment form, "N
-//!    comments") matched after the article has started ends it: that
-//!    paragraph and all after it go.
+//! 3. **End of article.** A rule marked `ends_article` (a comment form, a
+//!    "Comments" heading) matched after the article has started ends it:
+//!    that paragraph and all after it go. A heading in a row of lines that
+//!    rules removed ("Comments", "Print", "Email") is a button and does
+//!    not; a comment byline ("joe says:") must match twice.
 //! 4. **The article block.** The article is the stretch of paragraphs with
 //!    the most prose: the maximum-sum run where a good paragraph counts its
 //!    length and any other counts minus its length and a fixed
@@ -243,11 +245,15 @@ pub(crate) fn classify(
         if good_chars < ARTICLE_STARTED_CHARS {
             continue;
         }
-        let confirmed = rule.matcher != Match::Suffix
-            || ending[i + 1..]
+        let confirmed = match rule.matcher {
+            Match::Suffix => ending[i + 1..]
                 .iter()
                 .flatten()
-                .any(|later| later.id == rule.id);
+                .any(|later| later.id == rule.id),
+            // "Comments" among "Share", "Print", "Email" is a button.
+            Match::Line => button_row(paragraphs, i) < MENU_RUN,
+            _ => true,
+        };
         if confirmed {
             end = i;
             break;
@@ -331,6 +337,28 @@ fn width(text: &str) -> usize {
 /// ending like a sentence.
 fn menu_entry(p: &NormalizedParagraph) -> bool {
     p.removed.is_none() && (1..=MENU_MAX_WORDS).contains(&p.words) && !ends_like_sentence(&p.text)
+}
+
+/// Whether a boilerplate rule removed `p`.
+fn ruled_out(p: &NormalizedParagraph) -> bool {
+    p.removed
+        .as_ref()
+        .is_some_and(|r| r.kind == RemovalKind::Boilerplate)
+}
+
+/// Length of the run of paragraphs that rules removed around paragraph
+/// `i`: a row of buttons ("Comments", "Print", "Email").
+fn button_row(paragraphs: &[NormalizedParagraph], i: usize) -> usize {
+    let before = paragraphs[..i]
+        .iter()
+        .rev()
+        .take_while(|p| ruled_out(p))
+        .count();
+    let after = paragraphs[i + 1..]
+        .iter()
+        .take_while(|p| ruled_out(p))
+        .count();
+    before + 1 + after
 }
 
 /// Paragraphs of page furniture: those a boilerplate rule removed, and menu

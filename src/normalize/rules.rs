@@ -142,16 +142,30 @@ pub struct RulesConfig {
     pub rules: Vec<Rule>,
 }
 
-/// The built-in English rules.
+/// The built-in rules: English first, with the common phrases of
+/// Portuguese, Spanish, Italian, French, German and Russian pages where a
+/// rule is about fixed wording (comment sections, cookie notices, "read
+/// also"). Rules marked *page* apply only in page mode; *ends* rules end the
+/// article in page mode (the match and all after it go).
 ///
-/// | id | match | what it removes |
-/// |---|---|---|
-/// | `comment-form` | prefix, at most 16 words | "Leave a Reply", "Your email address will not be published. Required fields are marked *" |
-/// | `bracket-promo` | bracket | "[Read More: …]", "[Related: …]", "[See also: …]" |
-/// | `bracket-media` | bracket | "[image: …]", "[photo: …]", "[video: …]" |
-/// | `cta-link` | contains, with a link | call-to-action paragraphs that carry a link: donate, "go here for more", subscribe, follow us |
-/// | `share-line` | line | "Share this article", "Share on Facebook", "Click to share" |
-/// | `social-counter` | all words, 2 to 12 words | "Facebook Twitter LinkedIn Email 12 shares" |
+/// | id | match | modes | what it removes |
+/// |---|---|---|---|
+/// | `comment-form` | prefix, at most 16 words | both, ends | "Leave a Reply", "Your email address will not be published…", "Comments are closed", "Comments are subject to…" |
+/// | `comment-section` | line | page, ends | "Comments", "View comments", "Join the conversation", "Comentários", "Комментарии" |
+/// | `comment-byline` | suffix, at most 6 words | page, ends (when it matches twice) | "joetoronto says:", "Ana disse:" |
+/// | `bracket-promo` | bracket | both | "[Read More: …]", "[Related: …]", "[See also: …]" |
+/// | `bracket-media` | bracket | both | "[image: …]", "[photo: …]", "[video: …]" |
+/// | `cta-link` | contains, with a link | both | call-to-action paragraphs that carry a link: donate, "go here for more", subscribe, follow us |
+/// | `share-line` | line | both | "Share this article", "Share on Facebook", "Click to share" |
+/// | `social-counter` | all words, 2 to 12 words | both | "Facebook Twitter LinkedIn Email 12 shares" |
+/// | `share-button` | line | page | one button of a share bar: "Print", "Email", "Facebook" |
+/// | `ad-label` | line | both | "Advertisement", "Story continues below advertisement", "Publicidade" |
+/// | `cookie-notice` | contains, at most 60 words | both | "We use cookies to…", "By continuing to use this site…" |
+/// | `policy-links` | contains, at most 14 words | page | "Privacy Policy", "Terms of Use", "All rights reserved" (short lines only: news about privacy stays) |
+/// | `newsletter-box` | contains, at most 30 words | page | "Sign up for our newsletter", "delivered to your inbox", "Enter your email" |
+/// | `related-links` | line | page | list heads: "Related stories", "Most read", "You may also like", "Leia também" |
+/// | `related-prefix` | prefix, at most 20 words | page | "Read more: …", "More from …", "See also …" lines |
+/// | `social-follow` | prefix, at most 12 words | both | "Follow us on Twitter", "Like us on Facebook" |
 pub fn default_rules() -> Vec<Rule> {
     vec![
         Rule::new(
@@ -312,6 +326,34 @@ pub fn default_rules() -> Vec<Rule> {
         )
         .min_words(2)
         .max_words(12),
+        Rule::new(
+            "share-button",
+            Match::Line,
+            [
+                "print",
+                "email",
+                "e mail",
+                "mail",
+                "facebook",
+                "twitter",
+                "x",
+                "linkedin",
+                "whatsapp",
+                "pinterest",
+                "reddit",
+                "telegram",
+                "flipboard",
+                "messenger",
+                "tweet",
+                "copy link",
+                "copy url",
+                "save",
+                "imprimir",
+                "stampa",
+                "drucken",
+            ],
+        )
+        .page_only(true),
         Rule::new(
             "ad-label",
             Match::Line,
