@@ -136,6 +136,63 @@ fn one_word_a_million_times() {
     assert_eq!(texts[1].lines().count(), 100_000);
 }
 
+/// Page mode over pages of 100,000 lines that would make a quadratic
+/// classifier crawl: comment headings in button rows, comment bylines,
+/// menus and a list after a colon.
+#[test]
+fn huge_pages_in_page_mode() {
+    // Each page its own prose: the pages are cleaned in one run, where
+    // prose shared across them would be a cross-document duplicate.
+    let prose = |thing: &str| {
+        format!(
+            "The council said on Tuesday that the new {thing} would open before the end of the year, and that it cost less than feared.\n\
+             Engineers added that the old {thing} would stay open for cyclists and walkers until the summer, when work on it begins.\n"
+        )
+    };
+    let buttons = format!(
+        "{}{}",
+        prose("bridge"),
+        "Comments\nPrint\nEmail\n".repeat(35_000)
+    );
+    let bylines = format!(
+        "{}{}",
+        prose("tunnel"),
+        "Marta says:\nHome\n".repeat(50_000)
+    );
+    let list = format!(
+        "{}{}Opening hours:\n{}",
+        "Home\nNews\n".repeat(20_000),
+        prose("library"),
+        "Day 8:00 to 22:00\n".repeat(60_000)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir(&input).unwrap();
+    for (name, text) in [
+        ("buttons.txt", &buttons),
+        ("bylines.txt", &bylines),
+        ("list.txt", &list),
+    ] {
+        fs::write(input.join(name), text).unwrap();
+    }
+    let out_dir = tmp.path().join("out");
+    run_ok(args![input, "--mode", "page", "-o", out_dir, "-q"]);
+    for name in ["buttons.txt", "bylines.txt"] {
+        let cleaned = fs::read_to_string(out_dir.join(name)).unwrap();
+        assert_eq!(
+            cleaned.lines().count(),
+            2,
+            "{name}: the two paragraphs of prose are kept"
+        );
+    }
+    let cleaned = fs::read_to_string(out_dir.join("list.txt")).unwrap();
+    assert!(
+        cleaned.starts_with("The council said"),
+        "{}",
+        &cleaned[..200.min(cleaned.len())]
+    );
+}
+
 #[test]
 fn deep_json_and_truncated_zstd() {
     let tmp = tempfile::tempdir().unwrap();

@@ -235,6 +235,10 @@ pub(crate) fn classify(
                 .find(|rule| rule.ends_article && rule.id == id)
         })
         .collect();
+    // Runs of lines that rules removed: a row of buttons ("Comments",
+    // "Print", "Email").
+    let ruled: Vec<bool> = paragraphs.iter().map(ruled_out).collect();
+    let button_rows = run_lengths(&ruled, |&r| r);
     let mut end = paragraphs.len();
     let mut good_chars = 0usize;
     for (i, rule) in ending.iter().enumerate() {
@@ -251,7 +255,7 @@ pub(crate) fn classify(
                 .flatten()
                 .any(|later| later.id == rule.id),
             // "Comments" among "Share", "Print", "Email" is a button.
-            Match::Line => button_row(paragraphs, i) < MENU_RUN,
+            Match::Line => button_rows[i] < MENU_RUN,
             _ => true,
         };
         if confirmed {
@@ -344,21 +348,6 @@ fn ruled_out(p: &NormalizedParagraph) -> bool {
     p.removed
         .as_ref()
         .is_some_and(|r| r.kind == RemovalKind::Boilerplate)
-}
-
-/// Length of the run of paragraphs that rules removed around paragraph
-/// `i`: a row of buttons ("Comments", "Print", "Email").
-fn button_row(paragraphs: &[NormalizedParagraph], i: usize) -> usize {
-    let before = paragraphs[..i]
-        .iter()
-        .rev()
-        .take_while(|p| ruled_out(p))
-        .count();
-    let after = paragraphs[i + 1..]
-        .iter()
-        .take_while(|p| ruled_out(p))
-        .count();
-    before + 1 + after
 }
 
 /// Paragraphs of page furniture: those a boilerplate rule removed, and menu
@@ -483,7 +472,7 @@ fn revise(classes: &mut [Class]) {
     let next_any = nearest(&original, true, short);
     let prev_firm = nearest(&original, false, short_or_near);
     let next_firm = nearest(&original, true, short_or_near);
-    let runs = run_lengths(&original, short);
+    let runs = run_lengths(&original, |&c| short(c));
     for i in 0..classes.len() {
         if original[i] != Class::Short {
             continue;
@@ -535,13 +524,13 @@ fn nearest(classes: &[Class], forward: bool, skip: impl Fn(Class) -> bool) -> Ve
     out
 }
 
-/// For each paragraph in a run of paragraphs that `member` accepts, the
-/// length of that run (0 outside runs).
-fn run_lengths(classes: &[Class], member: impl Fn(Class) -> bool) -> Vec<usize> {
-    let mut out = vec![0; classes.len()];
+/// For each item in a run of items that `member` accepts, the length of
+/// that run (0 outside runs). Linear time.
+fn run_lengths<T>(items: &[T], member: impl Fn(&T) -> bool) -> Vec<usize> {
+    let mut out = vec![0; items.len()];
     let mut start = 0;
-    for i in 0..=classes.len() {
-        if i < classes.len() && member(classes[i]) {
+    for i in 0..=items.len() {
+        if i < items.len() && member(&items[i]) {
             continue;
         }
         for slot in &mut out[start..i] {
@@ -787,7 +776,7 @@ mod tests {
     fn context_helpers() {
         use Class::*;
         let classes = [Good, Short, Short, Bad, NearGood, Short];
-        assert_eq!(run_lengths(&classes, |c| c == Short), [0, 2, 2, 0, 0, 1]);
+        assert_eq!(run_lengths(&classes, |&c| c == Short), [0, 2, 2, 0, 0, 1]);
         let prev = nearest(&classes, false, |c| c == Short);
         assert_eq!(prev, [Bad, Good, Good, Good, Bad, NearGood]);
         let next = nearest(&classes, true, |c| c == Short || c == NearGood);
