@@ -9,10 +9,16 @@
 //!    characters, share of stop words (the page's language is the
 //!    [stop-word list](super::stopwords) that covers most of its words),
 //!    whether it ends like a sentence, share of its bytes that were links,
-//!    and share of capitals and digits among its letters. The classes are
-//!    those of jusText (Pomikálek, 2011), with its default thresholds:
-//!    *good* (long, dense in stop words, ending like a sentence), *near-good*,
-//!    *short* and *bad*. Lines a boilerplate rule removed are *bad*.
+//!    and share of capitals and digits among its letters (a line in
+//!    capitals or mostly figures that does not end like a sentence is a
+//!    label or a timestamp). The classes are
+//!    those of jusText (Pomikálek, 2011), with its length bounds and link
+//!    density: *good* (long, dense in stop words, ending like a sentence),
+//!    *near-good*, *short* and *bad*. Its stop-word bars are set relative
+//!    to the page's own prose ([`STOP_LOW`], [`STOP_HIGH`]), a short line
+//!    that is a sentence of four words or more is near-good, and a long
+//!    sentence thin in stop words is near-good rather than bad. Lines a
+//!    boilerplate rule removed are *bad*.
 //! 2. **Context.** A short paragraph between good ones stays (subheads,
 //!    bylines and datelines inside the article, one-line quotes); near-good
 //!    ones stay unless both neighbours are bad; at the edges they go.
@@ -70,6 +76,14 @@ pub const STOP_HIGH: f64 = 0.65;
 pub const DEFAULT_PROSE_DENSITY: f64 = 0.40;
 /// Share of a paragraph's bytes in links above which it is *bad*.
 pub const MAX_LINK_DENSITY: f64 = 0.2;
+/// Share of capitals among the cased letters of a line not ending like a
+/// sentence above which it is *bad*.
+pub const MAX_CAPITALS: f64 = 0.8;
+/// Fewest cased letters for the share of capitals to count.
+pub const MIN_CASED_LETTERS: usize = 4;
+/// Share of digits among the letters and digits of a line not ending like
+/// a sentence above which it is *bad*.
+pub const MAX_DIGITS: f64 = 0.5;
 /// Share of a page's words that its best stop-word list must cover for the
 /// page to be judged with it.
 pub const MIN_LANGUAGE_COVER: f64 = 0.08;
@@ -161,14 +175,44 @@ struct Measure {
     sentence: bool,
     /// Stop words of each language.
     hits: [u16; MAX_LANGUAGES],
+    /// Share of capitals among cased letters (0 with fewer than
+    /// [`MIN_CASED_LETTERS`]).
+    capitals: f64,
+    /// Share of digits among letters and digits.
+    digits: f64,
 }
 
 impl Measure {
     fn new(p: &NormalizedParagraph, stop_words: &StopWords) -> Measure {
+        let (mut upper, mut cased, mut digits, mut alphanumeric) = (0usize, 0usize, 0usize, 0usize);
+        for c in p.text.chars().filter(|c| c.is_alphanumeric()) {
+            alphanumeric += 1;
+            if c.is_numeric() {
+                digits += 1;
+            } else if c.is_uppercase() {
+                upper += 1;
+                cased += 1;
+            } else if c.is_lowercase() {
+                cased += 1;
+            }
+        }
+        let share = |part: usize, whole: usize| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
         Measure {
             width: width(&p.text),
             sentence: ends_like_sentence(&p.text),
             hits: stop_words.count(&p.key),
+            capitals: if cased < MIN_CASED_LETTERS {
+                0.0
+            } else {
+                share(upper, cased)
+            },
+            digits: share(digits, alphanumeric),
         }
     }
 
@@ -417,6 +461,11 @@ fn initial(p: &NormalizedParagraph, m: &Measure, stops: Option<(usize, f64)>) ->
     let link_density = link_bytes as f64 / p.span.len().max(1) as f64;
     let (chars, sentence) = (m.width, m.sentence);
     if link_density > MAX_LINK_DENSITY {
+        return Class::Bad;
+    }
+    // Labels in capitals ("SELL YOUR BIKE") and lines of figures
+    // ("11/20/2019 01:14 PM", "Dow 27,934 +0.4%") are not prose.
+    if !sentence && (m.capitals >= MAX_CAPITALS || m.digits >= MAX_DIGITS) {
         return Class::Bad;
     }
     if chars < LENGTH_LOW {
@@ -739,6 +788,22 @@ mod tests {
         // article, unless a rule of their own matched first.
         assert_eq!(after[..6], ["comment-section"; 6]);
         assert!(after[6..].iter().all(|r| *r == "policy-links"), "{after:?}");
+    }
+
+    #[test]
+    fn capitals_and_figures_are_not_prose() {
+        let text = format!(
+            "{MENU}BIKES FOR SALE AND WANTED ACROSS THE WHOLE COUNTRY TODAY AND EVERY DAY\n11/20/2019 01:14 PM 2019 11 20 2019 14 01 2019 11 20 2019 14 01 2019 11 20\n{}\n{}\n{FOOTER}",
+            sentence("bridge"),
+            sentence("road")
+        );
+        let (kept, removed) = page(&text);
+        assert_eq!(kept, [sentence("bridge"), sentence("road")]);
+        assert!(
+            removed
+                .iter()
+                .any(|(t, r)| t.starts_with("BIKES") && r == NOT_PROSE_RULE)
+        );
     }
 
     #[test]
