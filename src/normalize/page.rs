@@ -184,8 +184,20 @@ struct Measure {
 
 impl Measure {
     fn new(p: &NormalizedParagraph, stop_words: &StopWords) -> Measure {
-        let (mut upper, mut cased, mut digits, mut alphanumeric) = (0usize, 0usize, 0usize, 0usize);
-        for c in p.text.chars().filter(|c| c.is_alphanumeric()) {
+        let (mut width, mut upper, mut cased, mut digits, mut alphanumeric) = (0, 0, 0, 0, 0);
+        for c in p.text.chars() {
+            width += char_width(c);
+            if c.is_ascii() {
+                // The common case, without Unicode tables.
+                alphanumeric += usize::from(c.is_ascii_alphanumeric());
+                digits += usize::from(c.is_ascii_digit());
+                upper += usize::from(c.is_ascii_uppercase());
+                cased += usize::from(c.is_ascii_alphabetic());
+                continue;
+            }
+            if !c.is_alphanumeric() {
+                continue;
+            }
             alphanumeric += 1;
             if c.is_numeric() {
                 digits += 1;
@@ -204,9 +216,15 @@ impl Measure {
             }
         };
         Measure {
-            width: width(&p.text),
+            width,
             sentence: ends_like_sentence(&p.text),
-            hits: stop_words.count(&p.key),
+            // Stop words decide only long paragraphs (and the page's
+            // language, which menus say little about).
+            hits: if width >= LENGTH_LOW {
+                stop_words.count(&p.key)
+            } else {
+                [0; MAX_LANGUAGES]
+            },
             capitals: if cased < MIN_CASED_LETTERS {
                 0.0
             } else {
@@ -222,12 +240,15 @@ impl Measure {
     }
 }
 
-/// The language whose list covers most of the page's words, if it covers
-/// [`MIN_LANGUAGE_COVER`] of them.
+/// The language whose list covers most of the words of the page's long
+/// paragraphs, if it covers [`MIN_LANGUAGE_COVER`] of them.
 fn page_language(paragraphs: &[NormalizedParagraph], measures: &[Measure]) -> Option<usize> {
     let mut hits = [0usize; MAX_LANGUAGES];
     let mut words = 0usize;
     for (p, m) in paragraphs.iter().zip(measures) {
+        if m.width < LENGTH_LOW {
+            continue;
+        }
         words += p.words;
         for (total, &hit) in hits.iter_mut().zip(&m.hits) {
             *total += usize::from(hit);
@@ -362,23 +383,28 @@ pub(crate) fn classify(
 /// Length of `text` in characters, East Asian wide characters (Han, kana,
 /// Hangul, full-width forms) counted twice: a line of 35 Japanese characters
 /// says as much as a line of 70 Latin ones.
+#[cfg(test)]
 fn width(text: &str) -> usize {
-    text.chars()
-        .map(|c| match u32::from(c) {
-            0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA960..=0xA97F
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6
-            | 0x20000..=0x3FFFD => 2,
-            _ => 1,
-        })
-        .sum()
+    text.chars().map(char_width).sum()
+}
+
+/// A character's share of [`width`].
+fn char_width(c: char) -> usize {
+    match u32::from(c) {
+        ..0x1100 => 1,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA960..=0xA97F
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
 }
 
 /// Whether `p` is a menu entry: one to [`MENU_MAX_WORDS`] words, not
