@@ -38,33 +38,30 @@ fn load_pages() -> Option<Corpus> {
         println!("{} is absent: no page benchmarks", path.display());
         return None;
     };
-    let texts = data
+    Some(Corpus {
+        name: "aeb-pages",
+        texts: texts_of(&data),
+    })
+}
+
+/// The `text` field of every line of a JSONL file.
+fn texts_of(jsonl: &str) -> Vec<String> {
+    jsonl
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("valid JSONL");
             v["text"].as_str().expect("a text field").to_string()
         })
-        .collect();
-    Some(Corpus {
-        name: "aeb-pages",
-        texts,
-    })
+        .collect()
 }
 
 fn load() -> Corpus {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let reuters = root.join("../shared/data/reuters21578.jsonl");
     if let Ok(data) = std::fs::read_to_string(&reuters) {
-        let texts = data
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).expect("valid JSONL");
-                v["text"].as_str().expect("a text field").to_string()
-            })
-            .collect();
         return Corpus {
             name: "reuters",
-            texts,
+            texts: texts_of(&data),
         };
     }
     println!(

@@ -213,8 +213,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "R")]
     pub min_recall: Option<f64>,
 
-    /// Fail when a mode, given the gold text as input, keeps less than this
-    /// share of its shingles (mean over pages).
+    /// Fail when a mode's normalizer, given the gold text as input, keeps
+    /// less than this share of its shingles (mean over pages).
     #[arg(long, value_name = "SHARE")]
     pub min_gold_kept: Option<f64>,
 
