@@ -287,47 +287,7 @@ pub(crate) fn classify(
     revise(&mut classes);
     let listed = keep_lists(paragraphs, &measures, &mut classes);
 
-    // A rule that ends the article, once the article has started. A suffix
-    // rule (comment bylines: "joe says") is a weak sign alone: it ends the
-    // article only when it matches again further on.
-    let ending: Vec<Option<&Rule>> = paragraphs
-        .iter()
-        .map(|p| {
-            let id = p.removed.as_ref()?.rule.as_deref()?;
-            rules
-                .rules()
-                .iter()
-                .find(|rule| rule.ends_article && rule.id == id)
-        })
-        .collect();
-    // Runs of lines that rules removed: a row of buttons ("Comments",
-    // "Print", "Email").
-    let ruled: Vec<bool> = paragraphs.iter().map(ruled_out).collect();
-    let button_rows = run_lengths(&ruled, |&r| r);
-    let mut end = paragraphs.len();
-    let mut good_chars = 0usize;
-    for (i, rule) in ending.iter().enumerate() {
-        if classes[i] == Class::Good {
-            good_chars += measures[i].width;
-        }
-        let Some(rule) = rule else { continue };
-        if good_chars < ARTICLE_STARTED_CHARS {
-            continue;
-        }
-        let confirmed = match rule.matcher {
-            Match::Suffix => ending[i + 1..]
-                .iter()
-                .flatten()
-                .any(|later| later.id == rule.id),
-            // "Comments" among "Share", "Print", "Email" is a button.
-            Match::Line => button_rows[i] < MENU_RUN,
-            _ => true,
-        };
-        if confirmed {
-            end = i;
-            break;
-        }
-    }
+    let end = article_end(paragraphs, rules, &classes, &measures);
     if end < paragraphs.len() {
         let rule = paragraphs[end]
             .removed
@@ -445,6 +405,57 @@ fn furniture(paragraphs: &[NormalizedParagraph]) -> usize {
         run = 0;
     }
     ruled + in_menus
+}
+
+/// Step 3: where the article ends: the first paragraph matched by a rule
+/// that ends it, once [`ARTICLE_STARTED_CHARS`] of prose are behind;
+/// `paragraphs.len()` when none does.
+fn article_end(
+    paragraphs: &[NormalizedParagraph],
+    rules: &RuleSet,
+    classes: &[Class],
+    measures: &[Measure],
+) -> usize {
+    // A rule that ends the article, once the article has started. A suffix
+    // rule (comment bylines: "joe says") is a weak sign alone: it ends the
+    // article only when it matches again further on.
+    let ending: Vec<Option<&Rule>> = paragraphs
+        .iter()
+        .map(|p| {
+            let id = p.removed.as_ref()?.rule.as_deref()?;
+            rules
+                .rules()
+                .iter()
+                .find(|rule| rule.ends_article && rule.id == id)
+        })
+        .collect();
+    // Runs of lines that rules removed: a row of buttons ("Comments",
+    // "Print", "Email").
+    let ruled: Vec<bool> = paragraphs.iter().map(ruled_out).collect();
+    let button_rows = run_lengths(&ruled, |&r| r);
+    let mut good_chars = 0usize;
+    for (i, rule) in ending.iter().enumerate() {
+        if classes[i] == Class::Good {
+            good_chars += measures[i].width;
+        }
+        let Some(rule) = rule else { continue };
+        if good_chars < ARTICLE_STARTED_CHARS {
+            continue;
+        }
+        let confirmed = match rule.matcher {
+            Match::Suffix => ending[i + 1..]
+                .iter()
+                .flatten()
+                .any(|later| later.id == rule.id),
+            // "Comments" among "Share", "Print", "Email" is a button.
+            Match::Line => button_rows[i] < MENU_RUN,
+            _ => true,
+        };
+        if confirmed {
+            return i;
+        }
+    }
+    paragraphs.len()
 }
 
 fn remove(p: &mut NormalizedParagraph, rule: &str) {
