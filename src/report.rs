@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::clean::site::{self, SiteBoilerplate};
-use crate::clean::{Cleaned, Cleaner, Index, LSH_MARGIN, SHORT_SIMILARITY};
+use crate::clean::{Cleaned, Cleaner, Index, MAX_POSTINGS, SHORT_SIMILARITY, cover};
 use crate::normalize::{MAX_TOKEN_BYTES, Mode, Rule, page};
 use crate::paragraph::{
     Layout, WRAP_CASE_SAMPLE, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH, WRAP_NARROW_WIDTH,
 };
 use crate::removal::RemovalKind;
-use crate::shingle::{BAND_SEED, HASH_NAME, SEED, SHINGLE_SEED};
+use crate::shingle::tokens::TOKEN_SEED;
+use crate::shingle::{HASH_NAME, SEED};
 
 /// Version of the report format.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -134,36 +135,44 @@ impl SiteParams {
     }
 }
 
-/// Everything near-duplicate signatures and decisions depend on.
+/// Everything near-duplicate (coverage) evidence and decisions depend on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NearParams {
-    /// Jaccard threshold.
-    pub threshold: f64,
-    /// Containment threshold.
-    pub containment: f64,
+    /// Word coverage at or above which a paragraph repeats a source.
+    pub coverage: f64,
+    /// Shingle coverage a source needs to be aligned.
+    pub candidate_coverage: f64,
     /// Normalized Levenshtein threshold for short paragraphs in runs.
     pub short_similarity: f64,
     /// Words per shingle.
     pub shingle_words: usize,
     /// Characters per shingle in unspaced scripts.
     pub shingle_chars: usize,
-    /// Seed of shingle hashes.
-    pub shingle_seed: u64,
-    /// Signature scheme.
-    pub signature: String,
-    /// Signature length.
-    pub minhash_bins: usize,
-    /// LSH bands (derived from the threshold).
-    pub bands: usize,
-    /// Rows per band (derived from the threshold).
-    pub rows: usize,
-    /// Seed of densification and band keys.
-    pub band_seed: u64,
-    /// The similarity the bands are chosen for (threshold + margin)...
-    pub lsh_target: f64,
-    /// ...and the probability of finding a pair at that similarity.
-    pub lsh_recall_at_target: f64,
+    /// Seed of token and shingle hashes.
+    pub token_seed: u64,
+    /// Shingles per winnowing window.
+    pub winnow_window: usize,
+    /// Candidate sources measured per paragraph.
+    pub max_sources: usize,
+    /// Postings read per fingerprint.
+    pub max_postings: usize,
+    /// Guards: longest source side of a replacement (words, and times the
+    /// paragraph side).
+    pub replacement_words: usize,
+    /// See `replacement_words`.
+    pub replacement_ratio: usize,
+    /// Spelling similarity below which two names differ.
+    pub name_similarity: f64,
+    /// Unmatched source words around a single matched word that still
+    /// count it.
+    pub anchor_gap: usize,
+    /// Longest attribution clause counted as matched.
+    pub attribution_words: usize,
+    /// Longest paragraph aligned, in tokens.
+    pub max_align_words: usize,
+    /// Longest source aligned, in tokens.
+    pub max_align_source: usize,
 }
 
 /// The thresholds of [`crate::paragraph::split`].
@@ -200,23 +209,23 @@ impl RunRecord {
                 case_sample: WRAP_CASE_SAMPLE,
                 narrow_width: WRAP_NARROW_WIDTH,
             },
-            near: cleaner.near_settings().map(|n| {
-                let target = (n.rule.threshold + LSH_MARGIN).min(1.0);
-                NearParams {
-                    threshold: n.rule.threshold,
-                    containment: n.rule.containment,
-                    short_similarity: SHORT_SIMILARITY,
-                    shingle_words: n.shingler.words(),
-                    shingle_chars: n.shingler.chars(),
-                    shingle_seed: SHINGLE_SEED,
-                    signature: "one-permutation minhash, optimal densification".to_string(),
-                    minhash_bins: n.minhasher.bins(),
-                    bands: n.bands.bands(),
-                    rows: n.bands.rows(),
-                    band_seed: BAND_SEED,
-                    lsh_target: target,
-                    lsh_recall_at_target: n.bands.probability(target),
-                }
+            near: cleaner.near_settings().map(|n| NearParams {
+                coverage: n.rule.coverage,
+                candidate_coverage: n.rule.candidate,
+                short_similarity: SHORT_SIMILARITY,
+                shingle_words: n.shingle_words,
+                shingle_chars: n.shingle_chars,
+                token_seed: TOKEN_SEED,
+                winnow_window: n.winnow_window,
+                max_sources: cover::MAX_SOURCES,
+                max_postings: MAX_POSTINGS,
+                replacement_words: cover::REPLACEMENT_WORDS,
+                replacement_ratio: cover::REPLACEMENT_RATIO,
+                name_similarity: cover::NAME_SIMILARITY,
+                anchor_gap: cover::ANCHOR_GAP,
+                attribution_words: cover::ATTRIBUTION_WORDS,
+                max_align_words: cover::MAX_ALIGN_WORDS,
+                max_align_source: cover::MAX_ALIGN_SOURCE,
             }),
             drop_duplicate_docs: cleaner.drop_duplicate_docs(),
             rules: cleaner.normalizer().rule_set().rules().to_vec(),

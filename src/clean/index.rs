@@ -1,7 +1,10 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
+use super::Sketch;
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
+use crate::shingle::HashTable32;
+use crate::shingle::tokens::NAME;
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -21,18 +24,112 @@ pub struct Index {
     /// First document with each hash of its kept paragraphs.
     kept_documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
-    /// Kept paragraphs in the near-duplicate stage, by near id.
-    near_refs: Vec<ParagraphRef>,
-    /// Their shingle sets, for exact verification.
-    near_shingles: Vec<Box<[u64]>>,
-    /// Per LSH band: band key to the latest near id in that bucket.
-    buckets: Vec<HashTable<u32>>,
-    /// For near id `i` and band `b`, at `i * bands + b`: the previous near id
-    /// in the same bucket, or [`NO_ID`].
-    chains: Vec<u32>,
+    /// The paragraphs of the coverage stage (kept, or removed as repeats:
+    /// both are sources), by entry id, in input order.
+    sources: Sources,
 }
 
-/// End of a bucket chain.
+/// The coverage stage's paragraphs: their tokens and a posting list per
+/// winnowed fingerprint.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sources {
+    /// Each entry's paragraph.
+    refs: Vec<ParagraphRef>,
+    /// Each entry's kept copy (itself when kept).
+    kept: Vec<ParagraphRef>,
+    /// Token offsets: entry `i` holds `tokens[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    /// Shingle width of each entry.
+    widths: Vec<u8>,
+    tokens: Vec<u32>,
+    /// Fingerprint to the latest posting holding it.
+    heads: HashTable32<u32>,
+    /// Per posting: its entry, and the previous posting of the same
+    /// fingerprint (or [`NO_ID`]).
+    postings: Vec<(u32, u32)>,
+    /// Spelling Bloom filter of every token seen as a name.
+    blooms: HashTable32<u64>,
+}
+
+/// One coverage-stage paragraph, as [`Sources::entry`] gives it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SourceEntry<'a> {
+    pub(crate) at: ParagraphRef,
+    pub(crate) kept: ParagraphRef,
+    pub(crate) width: usize,
+    pub(crate) tokens: &'a [u32],
+}
+
+impl Sources {
+    pub(crate) fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    pub(crate) fn entry(&self, id: u32) -> SourceEntry<'_> {
+        let i = id as usize;
+        SourceEntry {
+            at: self.refs[i],
+            kept: self.kept[i],
+            width: usize::from(self.widths[i]),
+            tokens: &self.tokens[self.starts[i] as usize..self.starts[i + 1] as usize],
+        }
+    }
+
+    /// Appends to `out` every `(entry, fingerprint index)` of the entries
+    /// that hold one of `fingerprints`.
+    /// At most `max` postings, the newest, are read per fingerprint.
+    pub(crate) fn postings(&self, fingerprints: &[u32], max: usize, out: &mut Vec<(u32, u32)>) {
+        for (f, fp) in fingerprints.iter().enumerate() {
+            let mut posting = self.heads.get(fp).copied().unwrap_or(NO_ID);
+            let mut read = 0;
+            while posting != NO_ID && read < max {
+                read += 1;
+                let (entry, previous) = self.postings[posting as usize];
+                out.push((entry, f as u32));
+                posting = previous;
+            }
+        }
+    }
+
+    pub(crate) fn bloom(&self, token: u32) -> Option<u64> {
+        self.blooms.get(&(token & !NAME)).copied()
+    }
+
+    pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
+        let id = u32::try_from(self.refs.len()).expect("fewer than 2^32 indexed paragraphs");
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.refs.push(at);
+        self.kept.push(kept);
+        self.widths
+            .push(u8::try_from(sketch.width).unwrap_or(u8::MAX));
+        self.tokens.extend_from_slice(&sketch.tokens);
+        self.starts
+            .push(u32::try_from(self.tokens.len()).expect("fewer than 2^32 indexed tokens"));
+        for &fp in &sketch.fingerprints {
+            let posting = u32::try_from(self.postings.len()).expect("fewer than 2^32 postings");
+            let previous = self.heads.insert(fp, posting).unwrap_or(NO_ID);
+            self.postings.push((id, previous));
+        }
+        for &(token, bloom) in &sketch.blooms {
+            self.blooms.entry(token & !NAME).or_insert(bloom);
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let table = |cap: usize, entry: usize| cap * (entry + 1);
+        self.refs.capacity() * std::mem::size_of::<ParagraphRef>() * 2
+            + self.starts.capacity() * 4
+            + self.widths.capacity()
+            + self.tokens.capacity() * 4
+            + table(self.heads.capacity(), 8)
+            + self.postings.capacity() * 8
+            + table(self.blooms.capacity(), 16)
+    }
+}
+
+/// End of a posting chain.
 const NO_ID: u32 = u32::MAX;
 
 /// A near-duplicate's kept copy and measures.
@@ -78,9 +175,10 @@ impl Index {
         self.first.len()
     }
 
-    /// Number of kept paragraphs indexed for near-duplicate search.
+    /// Number of paragraphs indexed for near-duplicate (coverage) search:
+    /// kept ones and those removed as near-duplicates, which stay sources.
     pub fn near_paragraphs(&self) -> usize {
-        self.near_refs.len()
+        self.sources.len()
     }
 
     /// The id a document was cleaned under.
@@ -109,17 +207,6 @@ impl Index {
                         .sum::<usize>()
             })
             .sum();
-        let near_shingles: usize = self
-            .near_shingles
-            .iter()
-            .map(|s| std::mem::size_of::<Box<[u64]>>() + s.len() * 8)
-            .sum();
-        let buckets: usize = self
-            .buckets
-            .iter()
-            .map(|b| table(b.capacity(), std::mem::size_of::<(u64, u32)>()))
-            .sum::<usize>()
-            + self.chains.capacity() * 4;
         table(
             self.first.capacity(),
             std::mem::size_of::<(u64, ParagraphRef)>(),
@@ -127,12 +214,10 @@ impl Index {
             self.aliases.capacity(),
             std::mem::size_of::<(u64, NearMatch)>(),
         ) + table(
-            self.documents.capacity(),
+            self.documents.capacity() + self.kept_documents.capacity(),
             std::mem::size_of::<(u64, DocId)>(),
         ) + docs
-            + self.near_refs.capacity() * std::mem::size_of::<ParagraphRef>()
-            + near_shingles
-            + buckets
+            + self.sources.memory_bytes()
     }
 
     pub(crate) fn add_document(&mut self, name: &str) -> DocId {
@@ -164,46 +249,12 @@ impl Index {
         self.aliases.entry(hash).or_insert(near);
     }
 
-    /// Near ids of the kept paragraphs that share a band with `band_keys`,
-    /// sorted and deduplicated (input order).
-    pub(crate) fn near_candidates(&self, band_keys: &[u64], out: &mut Vec<u32>) {
-        out.clear();
-        let bands = self.buckets.len();
-        for (b, (band, key)) in self.buckets.iter().zip(band_keys).enumerate() {
-            let mut id = band.get(key).copied().unwrap_or(NO_ID);
-            while id != NO_ID {
-                out.push(id);
-                id = self.chains[id as usize * bands + b];
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
+    pub(crate) fn sources(&self) -> &Sources {
+        &self.sources
     }
 
-    pub(crate) fn near_entry(&self, id: u32) -> (ParagraphRef, &[u64]) {
-        (
-            self.near_refs[id as usize],
-            &self.near_shingles[id as usize],
-        )
-    }
-
-    pub(crate) fn insert_near(&mut self, at: ParagraphRef, shingles: &[u64], band_keys: &[u64]) {
-        let id = u32::try_from(self.near_refs.len()).expect("fewer than 2^32 indexed paragraphs");
-        self.near_refs.push(at);
-        self.near_shingles.push(shingles.into());
-        if self.buckets.is_empty() {
-            self.buckets
-                .resize_with(band_keys.len(), HashTable::default);
-        }
-        assert_eq!(
-            self.buckets.len(),
-            band_keys.len(),
-            "one index serves one banding"
-        );
-        for (band, &key) in self.buckets.iter_mut().zip(band_keys) {
-            let previous = band.insert(key, id).unwrap_or(NO_ID);
-            self.chains.push(previous);
-        }
+    pub(crate) fn insert_source(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
+        self.sources.insert(at, kept, sketch);
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {

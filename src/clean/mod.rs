@@ -5,8 +5,8 @@
 //! parallel while the decisions stay those of one thread in input order:
 //!
 //! 1. [`Cleaner::analyze`] (pure, `&self`): normalize every paragraph, hash
-//!    its matching key, and for near-duplicate search shingle it and compute
-//!    its MinHash band keys.
+//!    its matching key, and for near-duplicate search turn it into word
+//!    tokens, shingles and winnowed fingerprints ([`Sketch`]).
 //! 2. [`Cleaner::decide`] (`&mut Index`, in input order): exact duplicates,
 //!    near-duplicates, runs, repeated and mostly-duplicated documents.
 //!
@@ -21,9 +21,13 @@
 //!   paragraph (in this document or an earlier one) is a `duplicate` of the
 //!   earliest kept copy, rule `duplicate-paragraph`. Exact duplicates are
 //!   settled first: only distinct paragraphs enter the near-duplicate stage.
-//! * **Near.** A paragraph that is not short is a `near_duplicate` of the
-//!   earliest kept paragraph that passes it (see [`NearRule`]), found by
-//!   MinHash LSH and verified exactly ([`sweep`]), rule `near-duplicate`.
+//! * **Near (coverage).** A paragraph that is not short is a
+//!   `near_duplicate` when nearly all of it is a passage of ONE earlier
+//!   article, possibly cut, extended, re-paragraphed or lightly edited, and
+//!   no guard says it is a templated record with other figures or names
+//!   (see [`cover`] for the evidence and [`sweep`] for the rule), rule
+//!   `near-duplicate`. Candidate sources come from winnowed shingle
+//!   fingerprints; every one is measured exactly.
 //! * **Short paragraphs.** A paragraph of fewer than
 //!   [`CleanerBuilder::short_paragraph_words`] words (a heading, "Reuter") is
 //!   never removed merely because it recurs. It goes only inside a repeated
@@ -44,42 +48,46 @@
 //!   is dropped: [`Cleaned::dropped`], and none of its paragraphs enter the
 //!   index.
 
+pub mod cover;
 mod index;
-mod near;
 pub mod site;
 
+pub use cover::{CoverDecision, CoverRule, Evidence, Guard, sweep};
 pub use index::Index;
-pub use near::{NearDecision, NearRule, VerifiedPair, sweep};
 
-use std::collections::HashSet;
-
-use index::{Candidate, HashTable, NearMatch};
+use cover::Attribution;
+use index::{Candidate, HashTable, NearMatch, Sources};
 
 use crate::error::{Error, ErrorKind};
-use crate::normalize::{NormalizedParagraph, Normalizer, NormalizerBuilder, is_ignorable};
+use crate::normalize::page::StopWords;
+use crate::normalize::{
+    NormalizedParagraph, Normalizer, NormalizerBuilder, WordCase, is_ignorable, word_cases,
+};
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
-use crate::shingle::{
-    Bands, MinHasher, Shingler, document_hash, jaccard_and_containment, paragraph_hash,
+use crate::shingle::tokens::{
+    NAME, WINNOW_WINDOW, bigram_bloom, shingles_into, tokens_into, winnow_into,
 };
+use crate::shingle::{document_hash, paragraph_hash};
 use crate::span::Span;
 
 /// Default for [`CleanerBuilder::short_paragraph_words`].
 pub const SHORT_PARAGRAPH_WORDS: usize = 10;
-/// Default for [`CleanerBuilder::near_threshold`].
-pub const NEAR_THRESHOLD: f64 = 0.7;
-/// Default for [`CleanerBuilder::containment_threshold`].
-pub const CONTAINMENT_THRESHOLD: f64 = 0.9;
+/// Default for [`CleanerBuilder::coverage`]: a paragraph repeats its
+/// source when at least three quarters of its words are matched in order,
+/// i.e. at most a quarter is new or replaced (the definition of a repeat).
+pub const COVERAGE: f64 = 0.75;
+/// Default for [`CleanerBuilder::candidate_coverage`]: a source must hold
+/// at least this share of the paragraph's shingles to be aligned at all.
+pub const CANDIDATE_COVERAGE: f64 = 0.3;
 /// Default for [`CleanerBuilder::shingle_words`].
 pub const SHINGLE_WORDS: usize = 5;
 /// Characters per shingle for scripts written without spaces.
 pub const SHINGLE_CHARS: usize = 3;
-/// Default for [`CleanerBuilder::minhash_bins`].
-pub const MINHASH_BINS: usize = 64;
-/// LSH bands are chosen to find pairs this far above the threshold...
-pub const LSH_MARGIN: f64 = 0.05;
-/// ...with at least this probability.
-pub const LSH_RECALL: f64 = 0.995;
+/// Postings read per fingerprint, newest first: a fingerprint held by more
+/// paragraphs than this is a formula, not evidence of one source. Depends
+/// on the input order only, never on batches or threads.
+pub const MAX_POSTINGS: usize = 1_024;
 /// Normalized Levenshtein similarity at or above which two short
 /// paragraphs in aligned runs are near-duplicates.
 pub const SHORT_SIMILARITY: f64 = 0.8;
@@ -103,19 +111,21 @@ pub struct Cleaner {
     short_words: usize,
     near: Option<NearSettings>,
     drop_duplicate_docs: Option<f64>,
+    stop_words: StopWords,
+    attribution: Attribution,
 }
 
-/// The near-duplicate stage's settings, validated.
+/// The near-duplicate (coverage) stage's settings, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NearSettings {
     /// The decision rule's thresholds.
-    pub rule: NearRule,
-    /// Shingle widths.
-    pub shingler: Shingler,
-    /// Signature length.
-    pub minhasher: MinHasher,
-    /// LSH banding, derived from the threshold.
-    pub bands: Bands,
+    pub rule: CoverRule,
+    /// Words per shingle.
+    pub shingle_words: usize,
+    /// Characters per shingle in scripts written without spaces.
+    pub shingle_chars: usize,
+    /// Shingles per winnowing window.
+    pub winnow_window: usize,
 }
 
 /// Settings for a [`Cleaner`].
@@ -124,21 +134,26 @@ pub struct CleanerBuilder {
     normalizer: NormalizerBuilder,
     short_words: usize,
     near: bool,
-    threshold: f64,
-    containment: f64,
+    coverage: f64,
+    candidate: f64,
     shingle_words: usize,
-    bins: usize,
     drop_duplicate_docs: Option<f64>,
 }
 
-/// Shingles and band keys of a paragraph that enters the near-duplicate
-/// stage.
+/// What the near-duplicate stage keeps of a paragraph: its words as
+/// tokens, its shingles and fingerprints ([`crate::shingle::tokens`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sketch {
+    /// One token per word, in order.
+    pub tokens: Vec<u32>,
+    /// Tokens per shingle.
+    pub width: usize,
     /// Sorted, deduplicated shingle hashes.
-    pub shingles: Vec<u64>,
-    /// One LSH key per band.
-    pub band_keys: Vec<u64>,
+    pub shingles: Vec<u32>,
+    /// Sorted, deduplicated winnowed fingerprints (a subset of `shingles`).
+    pub fingerprints: Vec<u32>,
+    /// The spelling Bloom filter of each name token.
+    pub blooms: Vec<(u32, u64)>,
 }
 
 /// The normalized, hashed paragraphs of one document: the output of
@@ -334,10 +349,9 @@ impl Default for CleanerBuilder {
             normalizer: Normalizer::builder(),
             short_words: SHORT_PARAGRAPH_WORDS,
             near: true,
-            threshold: NEAR_THRESHOLD,
-            containment: CONTAINMENT_THRESHOLD,
+            coverage: COVERAGE,
+            candidate: CANDIDATE_COVERAGE,
             shingle_words: SHINGLE_WORDS,
-            bins: MINHASH_BINS,
             drop_duplicate_docs: None,
         }
     }
@@ -376,30 +390,23 @@ impl CleanerBuilder {
         self
     }
 
-    /// Jaccard similarity of shingle sets at or above which a paragraph is a
-    /// near-duplicate (default [`NEAR_THRESHOLD`]). The LSH bands are derived
-    /// from it.
-    pub fn near_threshold(mut self, threshold: f64) -> CleanerBuilder {
-        self.threshold = threshold;
+    /// Word coverage at or above which a paragraph repeats an earlier
+    /// article (default [`COVERAGE`]).
+    pub fn coverage(mut self, coverage: f64) -> CleanerBuilder {
+        self.coverage = coverage;
         self
     }
 
-    /// Containment at or above which a paragraph is a near-duplicate
-    /// (default [`CONTAINMENT_THRESHOLD`]).
-    pub fn containment_threshold(mut self, containment: f64) -> CleanerBuilder {
-        self.containment = containment;
+    /// Shingle coverage a source needs to be aligned at all (default
+    /// [`CANDIDATE_COVERAGE`]).
+    pub fn candidate_coverage(mut self, coverage: f64) -> CleanerBuilder {
+        self.candidate = coverage;
         self
     }
 
     /// Words per shingle (default [`SHINGLE_WORDS`]).
     pub fn shingle_words(mut self, words: usize) -> CleanerBuilder {
         self.shingle_words = words;
-        self
-    }
-
-    /// MinHash signature length (default [`MINHASH_BINS`]).
-    pub fn minhash_bins(mut self, bins: usize) -> CleanerBuilder {
-        self.bins = bins;
         self
     }
 
@@ -419,27 +426,35 @@ impl CleanerBuilder {
                 expected: "at least 1",
             }));
         }
-        let threshold = fraction("near_threshold", self.threshold)?;
-        let containment = fraction("containment_threshold", self.containment)?;
+        let coverage = fraction("coverage", self.coverage)?;
+        let candidate = fraction("candidate_coverage", self.candidate)?;
+        if !(1..=64).contains(&self.shingle_words) {
+            return Err(Error::new(ErrorKind::OutOfRange {
+                setting: "shingle_words",
+                value: self.shingle_words.to_string(),
+                expected: "from 1 to 64",
+            }));
+        }
         let drop_duplicate_docs = self
             .drop_duplicate_docs
             .map(|f| fraction("drop_duplicate_docs", f))
             .transpose()?;
-        let minhasher = MinHasher::new(self.bins)?;
         let near = NearSettings {
-            rule: NearRule {
-                threshold,
-                containment,
+            rule: CoverRule {
+                coverage,
+                candidate,
             },
-            shingler: Shingler::new(self.shingle_words, SHINGLE_CHARS)?,
-            minhasher,
-            bands: Bands::for_target(self.bins, (threshold + LSH_MARGIN).min(1.0), LSH_RECALL),
+            shingle_words: self.shingle_words,
+            shingle_chars: SHINGLE_CHARS,
+            winnow_window: WINNOW_WINDOW,
         };
         Ok(Cleaner {
             normalizer: self.normalizer.build()?,
             short_words: self.short_words,
             near: self.near.then_some(near),
             drop_duplicate_docs,
+            stop_words: StopWords::new(),
+            attribution: Attribution::new(),
         })
     }
 }
@@ -483,19 +498,63 @@ impl Cleaner {
         self.drop_duplicate_docs
     }
 
-    /// The near-duplicate sketch of a matching key: its shingles and band
-    /// keys. Public and deterministic, so that another process computes the
-    /// same ones; `None` when the near stage is off or the key is empty.
-    pub fn sketch(&self, key: &str) -> Option<Sketch> {
+    /// The near-duplicate sketch of a paragraph from its cleaned `text` and
+    /// its matching `key`: tokens, shingles, fingerprints. Public and
+    /// deterministic, so that another process computes the same ones;
+    /// `None` when the near stage is off or the key is empty.
+    pub fn sketch(&self, text: &str, key: &str) -> Option<Sketch> {
         let near = self.near.as_ref()?;
-        let shingles = near.shingler.shingles(key);
-        let signature = near.minhasher.signature(&shingles)?;
-        let mut band_keys = Vec::with_capacity(near.bands.bands());
-        near.bands.keys_into(&signature, &mut band_keys);
+        if key.is_empty() {
+            return None;
+        }
+        let names = self.names(text, key);
+        let mut tokens = Vec::new();
+        let width = tokens_into(
+            key,
+            &names,
+            near.shingle_words,
+            near.shingle_chars,
+            &mut tokens,
+        );
+        let mut positions = Vec::with_capacity(tokens.len());
+        shingles_into(&tokens, width, &mut positions);
+        let mut fingerprints = Vec::new();
+        winnow_into(&positions, near.winnow_window, &mut fingerprints);
+        positions.sort_unstable();
+        positions.dedup();
+        let blooms = if names.iter().any(|&n| n) {
+            key.split(' ')
+                .zip(&tokens)
+                .filter(|(_, t)| *t & NAME != 0)
+                .map(|(w, &t)| (t, bigram_bloom(w)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Some(Sketch {
-            shingles,
-            band_keys,
+            tokens,
+            width,
+            shingles: positions,
+            fingerprints,
+            blooms,
         })
+    }
+
+    /// Which words of `key` are names: capitalized in `text`, in a text
+    /// that is not mostly in capitals, and not a stop word opening a
+    /// sentence. All false when the text's words do not line up with the
+    /// key's.
+    fn names(&self, text: &str, key: &str) -> Vec<bool> {
+        let mut cases: Vec<WordCase> = Vec::new();
+        word_cases(text, &mut cases);
+        let words = crate::normalize::key_words(key);
+        if cases.len() != words || cases.iter().filter(|c| c.upper).count() * 2 > words {
+            return Vec::new();
+        }
+        key.split(' ')
+            .zip(&cases)
+            .map(|(w, c)| c.capitalized && !(c.initial && self.stop_words.contains(w)))
+            .collect()
     }
 
     /// Step 1: normalize and hash. Needs no index; safe to run in parallel.
@@ -511,7 +570,11 @@ impl Cleaner {
             .iter()
             .map(|p| {
                 let long = p.removed.is_none() && p.words >= self.short_words;
-                if long { self.sketch(&p.key) } else { None }
+                if long {
+                    self.sketch(&p.text, &p.key)
+                } else {
+                    None
+                }
             })
             .collect();
         Analysis {
@@ -620,11 +683,9 @@ impl Cleaner {
     ) -> (usize, usize) {
         let mut local_first: HashTable<ParagraphRef> = HashTable::default();
         let mut local_alias: HashTable<NearMatch> = HashTable::default();
-        // Kept paragraphs of this document in the near stage, so far.
-        let mut local_near: Vec<u32> = Vec::new();
-        let mut ids = Vec::new();
-        let mut pairs = Vec::new();
-        let mut removed = HashSet::new();
+        // This document's paragraphs in the near stage so far: sources too.
+        let mut local = Sources::default();
+        let mut scratch = Scratch::default();
         let mut verified = 0;
         let mut checked = 0;
         for (fate, c) in fates.iter_mut().zip(candidates) {
@@ -655,58 +716,173 @@ impl Cleaner {
                 local_first.insert(c.hash, at);
                 continue;
             };
-            pairs.clear();
             checked += 1;
-            index.near_candidates(&sketch.band_keys, &mut ids);
-            for &id in &ids {
-                let (earlier, shingles) = index.near_entry(id);
-                let (similarity, containment) = jaccard_and_containment(&sketch.shingles, shingles);
-                pairs.push(VerifiedPair {
-                    later: at,
-                    earlier,
-                    similarity,
-                    containment,
-                });
-            }
-            for &q in &local_near {
-                let other = analysis.sketches[q as usize]
-                    .as_ref()
-                    .expect("local near paragraphs have sketches");
-                if other
-                    .band_keys
-                    .iter()
-                    .zip(&sketch.band_keys)
-                    .any(|(a, b)| a == b)
-                {
-                    let (similarity, containment) =
-                        jaccard_and_containment(&sketch.shingles, &other.shingles);
-                    pairs.push(VerifiedPair {
-                        later: at,
-                        earlier: ParagraphRef { doc, paragraph: q },
-                        similarity,
-                        containment,
-                    });
-                }
-            }
-            verified += pairs.len();
-            pairs.sort_by_key(|p| p.earlier);
-            match sweep(&pairs, &near.rule, &mut removed).first() {
-                Some(d) => {
+            let evidence = self.evidence(index.sources(), &local, at, sketch, &mut scratch);
+            verified += evidence.len();
+            let kept = match cover::decide(&evidence, &near.rule) {
+                Some(e) => {
                     let m = NearMatch {
-                        of: d.duplicate_of,
-                        similarity: d.similarity,
-                        containment: Some(d.containment),
+                        of: e.kept_copy,
+                        similarity: e.word_coverage,
+                        containment: Some(e.shingle_coverage),
                     };
                     local_alias.insert(c.hash, m);
                     *fate = Fate::Near(m, "near-duplicate");
+                    e.kept_copy
                 }
                 None => {
                     local_first.insert(c.hash, at);
-                    local_near.push(c.paragraph);
+                    at
                 }
-            }
+            };
+            local.insert(at, kept, sketch);
         }
         (verified, checked)
+    }
+
+    /// The evidence of the earlier articles that share a fingerprint with
+    /// paragraph `at`: in `index` (earlier documents) and `local` (earlier
+    /// paragraphs of its own document). Only sources with at least the
+    /// candidate shingle coverage are aligned and returned.
+    fn evidence(
+        &self,
+        index: &Sources,
+        local: &Sources,
+        at: ParagraphRef,
+        sketch: &Sketch,
+        scratch: &mut Scratch,
+    ) -> Vec<Evidence> {
+        let Some(near) = &self.near else {
+            return Vec::new();
+        };
+        // (document, entry, which index, fingerprint) of every posting hit.
+        let mut hits = std::mem::take(&mut scratch.hits);
+        hits.clear();
+        for (which, sources) in [index, local].into_iter().enumerate() {
+            scratch.postings.clear();
+            sources.postings(&sketch.fingerprints, MAX_POSTINGS, &mut scratch.postings);
+            hits.extend(scratch.postings.iter().map(|&(entry, fp)| {
+                let doc = sources.entry(entry).at.doc;
+                (doc, which as u8, entry, fp)
+            }));
+        }
+        // Rank the documents by fingerprints shared, then input order.
+        hits.sort_unstable();
+        // (fingerprints shared, document, its hits)
+        let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
+        let mut from = 0;
+        while from < hits.len() {
+            let doc = hits[from].0;
+            let to = from + hits[from..].iter().take_while(|h| h.0 == doc).count();
+            scratch.fps.clear();
+            scratch.fps.extend(hits[from..to].iter().map(|h| h.3));
+            scratch.fps.sort_unstable();
+            scratch.fps.dedup();
+            ranked.push((scratch.fps.len(), doc, from..to));
+            from = to;
+        }
+        ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
+        ranked.truncate(cover::MAX_SOURCES);
+        let mut out = Vec::new();
+        for (_, doc, range) in ranked {
+            let mut entries: Vec<(u8, u32)> = hits[range].iter().map(|h| (h.1, h.2)).collect();
+            entries.sort_unstable();
+            entries.dedup();
+            let entries: Vec<_> = entries
+                .into_iter()
+                .map(|(which, id)| {
+                    if which == 0 {
+                        index.entry(id)
+                    } else {
+                        local.entry(id)
+                    }
+                })
+                .collect();
+            if let Some(e) = self.measure(near, at, sketch, doc, entries, index, local, scratch) {
+                out.push(e);
+            }
+        }
+        scratch.hits = hits;
+        out
+    }
+
+    /// The evidence of one source document, from its covering paragraphs;
+    /// `None` below the candidate shingle coverage.
+    #[allow(clippy::too_many_arguments)]
+    fn measure(
+        &self,
+        near: &NearSettings,
+        at: ParagraphRef,
+        sketch: &Sketch,
+        doc: DocId,
+        mut entries: Vec<index::SourceEntry<'_>>,
+        index: &Sources,
+        local: &Sources,
+        scratch: &mut Scratch,
+    ) -> Option<Evidence> {
+        entries.sort_by_key(|e| e.at);
+        let found = &mut scratch.found;
+        found.clear();
+        found.resize(sketch.shingles.len(), false);
+        let mut best: Option<(usize, ParagraphRef, ParagraphRef)> = None;
+        for e in &entries {
+            scratch.shingles.clear();
+            shingles_into(e.tokens, e.width, &mut scratch.shingles);
+            scratch.shingles.sort_unstable();
+            scratch.shingles.dedup();
+            let mut shared = 0;
+            for (i, h) in sketch.shingles.iter().enumerate() {
+                if scratch.shingles.binary_search(h).is_ok() {
+                    shared += 1;
+                    found[i] = true;
+                }
+            }
+            if best.is_none_or(|(n, ..)| shared > n) {
+                best = Some((shared, e.at, e.kept));
+            }
+        }
+        let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles.len() as f64;
+        if coverage < near.rule.candidate {
+            return None;
+        }
+        let (_, best, kept_copy) = best?;
+        let source: Vec<u32> = entries
+            .iter()
+            .flat_map(|e| e.tokens.iter().copied())
+            .collect();
+        let (word_coverage, guard) = if sketch.tokens.len() > cover::MAX_ALIGN_WORDS
+            || source.len() > cover::MAX_ALIGN_SOURCE
+        {
+            (coverage, None)
+        } else {
+            let bloom = |t: u32| {
+                sketch
+                    .blooms
+                    .iter()
+                    .find(|(token, _)| (token ^ t) & !NAME == 0)
+                    .map(|&(_, b)| b)
+                    .or_else(|| local.bloom(t))
+                    .or_else(|| index.bloom(t))
+                    .unwrap_or(0)
+            };
+            cover::align(
+                &sketch.tokens,
+                &source,
+                &self.attribution,
+                &bloom,
+                &mut scratch.align,
+            )
+        };
+        Some(Evidence {
+            later: at,
+            source: doc,
+            best,
+            kept_copy,
+            paragraphs: entries.iter().map(|e| e.at).collect(),
+            shingle_coverage: coverage,
+            word_coverage,
+            guard,
+        })
     }
 
     /// Analyzes and decides in one call.
@@ -714,6 +890,17 @@ impl Cleaner {
         let analysis = self.analyze(text);
         self.decide(index, id, analysis)
     }
+}
+
+/// Buffers reused across the paragraphs of a document.
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<(DocId, u8, u32, u32)>,
+    postings: Vec<(u32, u32)>,
+    fps: Vec<u32>,
+    found: Vec<bool>,
+    shingles: Vec<u32>,
+    align: (Vec<u32>, Vec<u32>),
 }
 
 /// Turns short paragraphs into run removals where they continue a run of
@@ -841,13 +1028,21 @@ fn commit(
                 if let (Fate::Keep, Some(sketch)) = (fate, &analysis.sketches[c.paragraph as usize])
                 {
                     if index.first_copy(c.hash) == Some(at) {
-                        index.insert_near(at, &sketch.shingles, &sketch.band_keys);
+                        index.insert_source(at, at, sketch);
                     }
                 }
             }
             // A later exact copy of a near-duplicate repeats the same kept
-            // paragraph (short copies are still kept unless in a run).
-            Fate::Near(m, _) => index.insert_alias(c.hash, *m),
+            // paragraph (short copies are still kept unless in a run). The
+            // first text of a near-duplicate is a source for later ones.
+            Fate::Near(m, _) => {
+                if index.alias(c.hash).is_none() {
+                    if let Some(sketch) = &analysis.sketches[c.paragraph as usize] {
+                        index.insert_source(at, m.of, sketch);
+                    }
+                }
+                index.insert_alias(c.hash, *m);
+            }
             Fate::Duplicate(..) => {}
         }
     }

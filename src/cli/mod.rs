@@ -155,15 +155,16 @@ pub struct CleanOptions {
     #[arg(long, default_value_t = newsdedup::clean::SHORT_PARAGRAPH_WORDS, value_name = "WORDS")]
     pub short_words: usize,
 
-    /// Jaccard similarity of shingle sets at or above which a paragraph is
-    /// a near-duplicate of an earlier kept one.
-    #[arg(long, default_value_t = newsdedup::clean::NEAR_THRESHOLD, value_name = "J")]
-    pub near_threshold: f64,
+    /// Share of a paragraph's words, matched in order in ONE earlier
+    /// article, at or above which it is a near-duplicate (a copy cut,
+    /// extended, re-paragraphed or lightly edited).
+    #[arg(long, default_value_t = newsdedup::clean::COVERAGE, value_name = "C")]
+    pub coverage: f64,
 
-    /// Share of a paragraph's shingles found in an earlier kept one at or
-    /// above which it is a near-duplicate (a truncated copy).
-    #[arg(long, default_value_t = newsdedup::clean::CONTAINMENT_THRESHOLD, value_name = "C")]
-    pub containment: f64,
+    /// Share of a paragraph's shingles an earlier article must hold to be
+    /// compared with it at all.
+    #[arg(long, default_value_t = newsdedup::clean::CANDIDATE_COVERAGE, value_name = "C")]
+    pub candidate_coverage: f64,
 
     /// Words per shingle.
     #[arg(long, default_value_t = newsdedup::clean::SHINGLE_WORDS, value_name = "WORDS")]

@@ -50,8 +50,8 @@ pub(super) fn cleaner_builder(
         .normalizer(normalizer)
         .short_paragraph_words(args.short_words)
         .near_duplicates(!args.no_near)
-        .near_threshold(args.near_threshold)
-        .containment_threshold(args.containment)
+        .coverage(args.coverage)
+        .candidate_coverage(args.candidate_coverage)
         .shingle_words(args.shingle_words))
 }
 

@@ -16,8 +16,8 @@ mod view;
 pub use links::{Link, Links, MAX_TOKEN_BYTES};
 pub use rules::{Match, Rule, RuleSet, RulesConfig, default_rules};
 pub use text::{
-    clean_text, clean_text_into, is_ignorable, is_invisible, key_words, matching_key,
-    matching_key_into,
+    WordCase, clean_text, clean_text_into, is_ignorable, is_invisible, key_words, matching_key,
+    matching_key_into, word_cases,
 };
 
 use serde::{Deserialize, Serialize};

@@ -143,6 +143,12 @@ impl StopWords {
         StopWords { table }
     }
 
+    /// Whether `word` (a word of a matching key) is a stop word of any
+    /// language.
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        self.table.contains_key(&word_hash(word))
+    }
+
     /// Counts the stop words of each language in `key`.
     fn count(&self, key: &str) -> [u16; MAX_LANGUAGES] {
         let mut hits = [0u16; MAX_LANGUAGES];

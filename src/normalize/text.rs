@@ -416,6 +416,112 @@ fn key_of_stable_chars(text: &str, out: &mut String) -> bool {
     true
 }
 
+/// How one word of a text is written, for telling names from other words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WordCase {
+    /// Its first letter is uppercase.
+    pub capitalized: bool,
+    /// It has at least two letters and all are uppercase.
+    pub upper: bool,
+    /// It starts a sentence: nothing visible before it, or a sentence
+    /// mark, colon, quote, bracket or dash.
+    pub initial: bool,
+}
+
+/// The case of each word of `text` that its [matching key](matching_key)
+/// keeps, in order, into `out` (cleared first). Words are split where the
+/// key splits them; a piece with no letter or digit is not a word. For
+/// text whose compatibility forms split or join words, the count can
+/// differ from the key's: callers compare the two.
+///
+/// ```
+/// use newsdedup::normalize::{word_cases, matching_key};
+/// let text = "Lima \u{2013} Peru's port (ENAPU) reopened.";
+/// let mut cases = Vec::new();
+/// word_cases(text, &mut cases);
+/// assert_eq!(cases.len(), matching_key(text).split(' ').count());
+/// assert!(cases[0].capitalized && cases[0].initial);
+/// assert!(cases[1].capitalized && !cases[1].initial);
+/// assert!(cases[3].upper);
+/// ```
+pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
+    out.clear();
+    let mut word: Option<WordCase> = None;
+    let mut letters = 0usize;
+    let mut uppers = 0usize;
+    let mut has_alnum = false;
+    // The last visible character before the current piece.
+    let mut before: Option<char> = None;
+    let mut last: Option<char> = None;
+    let mut finish =
+        |word: &mut Option<WordCase>, letters: usize, uppers: usize, has_alnum: bool| {
+            if let Some(mut w) = word.take() {
+                if has_alnum {
+                    w.upper = letters >= 2 && uppers == letters;
+                    out.push(w);
+                }
+            }
+        };
+    for c in text.chars() {
+        if is_key_separator(c) {
+            if word.is_some() {
+                finish(&mut word, letters, uppers, has_alnum);
+            }
+            if !c.is_whitespace() {
+                last = Some(c);
+            }
+            continue;
+        }
+        if is_invisible(c) {
+            continue;
+        }
+        let w = word.get_or_insert_with(|| {
+            letters = 0;
+            uppers = 0;
+            has_alnum = false;
+            before = last;
+            WordCase {
+                capitalized: false,
+                upper: false,
+                initial: is_opening(c)
+                    || before.is_none_or(|b| {
+                        is_opening(b)
+                            || matches!(
+                                b,
+                                '.' | '!'
+                                    | '?'
+                                    | ':'
+                                    | ';'
+                                    | '\u{201D}'
+                                    | '\u{00BB}'
+                                    | '-'
+                                    | '\u{2013}'
+                                    | '\u{2014}'
+                            )
+                    }),
+            }
+        });
+        if c.is_alphabetic() {
+            if letters == 0 {
+                w.capitalized = c.is_uppercase();
+            }
+            letters += 1;
+            uppers += usize::from(c.is_uppercase());
+        }
+        has_alnum |= c.is_alphanumeric();
+        last = Some(c);
+    }
+    finish(&mut word, letters, uppers, has_alnum);
+}
+
+/// Opening quotes and brackets: what a sentence may start with.
+fn is_opening(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\u{201C}' | '\u{00AB}' | '(' | '[' | '\'' | '\u{2018}'
+    )
+}
+
 /// Number of words in a matching key.
 #[inline]
 pub fn key_words(key: &str) -> usize {

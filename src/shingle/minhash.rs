@@ -133,13 +133,18 @@ impl Shingler {
     }
 
     fn is_unspaced(&self, key: &str) -> bool {
-        let (mut unspaced, mut letters) = (0usize, 0usize);
-        for c in key.chars().filter(|c| *c != ' ') {
-            letters += 1;
-            unspaced += usize::from(is_unspaced_script(c));
-        }
-        unspaced * 2 > letters
+        is_unspaced_key(key)
     }
+}
+
+/// True when most letters of `key` are in scripts written without spaces.
+pub(crate) fn is_unspaced_key(key: &str) -> bool {
+    let (mut unspaced, mut letters) = (0usize, 0usize);
+    for c in key.chars().filter(|c| *c != ' ') {
+        letters += 1;
+        unspaced += usize::from(is_unspaced_script(c));
+    }
+    unspaced * 2 > letters
 }
 
 /// The splitmix64 finalizer: a fast, well-mixed 64-bit permutation.

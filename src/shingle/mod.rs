@@ -15,7 +15,9 @@
 //! process computes the same signatures and band keys.
 
 mod minhash;
+pub mod tokens;
 
+pub(crate) use minhash::is_unspaced_key;
 pub use minhash::{
     BAND_SEED, Bands, MinHasher, SHINGLE_SEED, Shingler, Signature, jaccard_and_containment,
 };
@@ -88,7 +90,16 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+
+    fn write_u32(&mut self, n: u32) {
+        // Tokens and shingles are 32-bit xxh3 values: spread them over the
+        // top bits too, which the table uses for its control bytes.
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// A hash table keyed by xxh3 hashes.
 pub(crate) type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+
+/// A hash table keyed by 32-bit xxh3 values (tokens, shingles).
+pub(crate) type HashTable32<V> = HashMap<u32, V, BuildHasherDefault<PassThrough>>;

@@ -1,0 +1,421 @@
+//! The coverage decision: is a paragraph, nearly all of it, a passage of
+//! ONE earlier article?
+//!
+//! # Evidence
+//!
+//! For a paragraph P (not short, not an exact duplicate) every earlier
+//! article that shares a winnowed fingerprint with P is a candidate source
+//! (an earlier paragraph of P's own article counts as an article). For the
+//! [`MAX_SOURCES`] candidates sharing the most fingerprints, the evidence is
+//! measured exactly ([`Evidence`]):
+//!
+//! * **shingle coverage**: the share of P's word 5-gram shingles found in
+//!   the source's paragraphs that share a fingerprint with P (its
+//!   *covering* paragraphs);
+//! * **word coverage**: the share of P's words matched, in order, in a word
+//!   alignment (Myers' diff, via [`similar`]) of P with the covering
+//!   paragraphs joined in their order. Isolated matches of single words far
+//!   from any other match ("said" forty words away) do not count; an
+//!   attribution of at most six words ("the company said", "according to
+//!   officials") counts as matched, added, dropped or moved alike;
+//! * **guards** ([`Guard`]): in the alignment, a short replacement (a run
+//!   of P's words standing where a run of at most `max(3, 2 × |P run|)`
+//!   source words stood) that swaps a figure for another figure
+//!   ([`Guard::Figure`]: a dividend, a rate, a date) or names for
+//!   differently spelled names (both runs mostly names; [`Guard::Name`]:
+//!   another company, city or person) marks a templated record whose
+//!   differing words are its information.
+//!
+//! # The rule
+//!
+//! [`sweep`] takes the evidence sorted by the later paragraph; for each
+//! paragraph it ranks the sources by shingle coverage (highest first, then
+//! the earliest article). The first source with shingle coverage at least
+//! [`CoverRule::candidate`] and word coverage at least
+//! [`CoverRule::coverage`] decides: P is a repeat of it unless a guard
+//! fired, in which case P stays (the closest earlier text is the one that
+//! shows what changed). Removed paragraphs remain sources: whether P
+//! repeats earlier *input* does not depend on what the cleaner did with
+//! that input, so the evidence is a function of the input alone and a
+//! paragraph wrongly removed as a near copy of a templated line does not
+//! hide a later true copy of itself. What a removal names in `duplicate_of`
+//! is always kept text: the kept copy of the best covering paragraph.
+
+use similar::{Algorithm, DiffTag, capture_diff_slices};
+
+use crate::removal::{DocId, ParagraphRef};
+use crate::shingle::tokens::{FIGURE, NAME, same_word, spelling_similarity, word_token};
+
+/// Candidate sources measured exactly per paragraph, at most.
+pub const MAX_SOURCES: usize = 8;
+/// A replacement's source side may be this many words long at least...
+pub const REPLACEMENT_WORDS: usize = 3;
+/// ...or this many times the paragraph's side.
+pub const REPLACEMENT_RATIO: usize = 2;
+/// Spelling similarity (Dice of character bigrams) below which two names
+/// are different names rather than two spellings of one.
+pub const NAME_SIMILARITY: f64 = 0.5;
+/// A single matched word counts only with at most this many unmatched
+/// source words on either side of it.
+pub const ANCHOR_GAP: usize = 3;
+/// Longest attribution clause, in words, that counts as matched.
+pub const ATTRIBUTION_WORDS: usize = 6;
+/// Paragraphs longer than this (in tokens), or sources longer than
+/// [`MAX_ALIGN_SOURCE`], are not aligned: their word coverage is their
+/// shingle coverage and no guard applies. Bounds the diff's cost on
+/// hostile input.
+pub const MAX_ALIGN_WORDS: usize = 1_000;
+/// See [`MAX_ALIGN_WORDS`].
+pub const MAX_ALIGN_SOURCE: usize = 8_000;
+
+/// Thresholds of the coverage decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CoverRule {
+    /// Word coverage at or above which P repeats its source.
+    pub coverage: f64,
+    /// Shingle coverage a source needs to be considered at all.
+    pub candidate: f64,
+}
+
+/// Why a source that covers a paragraph does not make it a repeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Guard {
+    /// A figure stands where the source has another figure.
+    Figure,
+    /// A name stands where the source has another name.
+    Name,
+}
+
+/// What one earlier article holds of a later paragraph, measured exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    /// The paragraph that comes later in input order.
+    pub later: ParagraphRef,
+    /// The earlier article.
+    pub source: DocId,
+    /// Its covering paragraph with the most of P's shingles (the earliest
+    /// on ties).
+    pub best: ParagraphRef,
+    /// The kept copy of `best` (itself when it was kept).
+    pub kept_copy: ParagraphRef,
+    /// Every covering paragraph, in order.
+    pub paragraphs: Vec<ParagraphRef>,
+    /// Share of P's shingles found in the covering paragraphs.
+    pub shingle_coverage: f64,
+    /// Share of P's words matched in order (see the module docs).
+    pub word_coverage: f64,
+    /// The guard that fired, if any.
+    pub guard: Option<Guard>,
+}
+
+impl Evidence {
+    /// Sort key within one later paragraph: best shingle coverage first,
+    /// then the earliest source.
+    fn rank(&self) -> (std::cmp::Reverse<u64>, DocId) {
+        (
+            std::cmp::Reverse((self.shingle_coverage * 1e9).round() as u64),
+            self.source,
+        )
+    }
+}
+
+/// One repeat decided by [`sweep`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoverDecision {
+    /// The evidence that decided it.
+    pub evidence: Evidence,
+}
+
+impl CoverRule {
+    /// Whether a source with these measures decides the paragraph (as a
+    /// repeat, or kept by a guard).
+    pub fn decides(&self, e: &Evidence) -> bool {
+        e.shingle_coverage >= self.candidate && e.word_coverage >= self.coverage
+    }
+}
+
+/// Applies the rule to evidence sorted by `later` (any order within one
+/// later paragraph): the paragraphs that repeat an earlier article.
+///
+/// ```
+/// use newsdedup::clean::{sweep, CoverRule, Evidence, Guard};
+/// use newsdedup::{DocId, ParagraphRef};
+/// let p = |doc, paragraph| ParagraphRef { doc: DocId(doc), paragraph };
+/// let e = |later, doc, s, w, guard| Evidence {
+///     later, source: DocId(doc), best: p(doc, 0), kept_copy: p(doc, 0),
+///     paragraphs: vec![p(doc, 0)], shingle_coverage: s, word_coverage: w, guard,
+/// };
+/// let rule = CoverRule { coverage: 0.75, candidate: 0.3 };
+/// let evidence = [
+///     e(p(2, 0), 0, 0.6, 0.9, None),
+///     e(p(2, 0), 1, 0.8, 0.95, Some(Guard::Figure)), // the closest source: a figure changed
+///     e(p(3, 0), 0, 0.5, 0.8, None),
+/// ];
+/// let decisions = sweep(&evidence, &rule);
+/// assert_eq!(decisions.len(), 1);
+/// assert_eq!(decisions[0].evidence.later, p(3, 0));
+/// ```
+pub fn sweep(evidence: &[Evidence], rule: &CoverRule) -> Vec<CoverDecision> {
+    debug_assert!(
+        evidence.windows(2).all(|w| w[0].later <= w[1].later),
+        "evidence must be sorted by the later paragraph"
+    );
+    let mut decisions = Vec::new();
+    for group in evidence.chunk_by(|a, b| a.later == b.later) {
+        if let Some(e) = decide(group, rule) {
+            decisions.push(CoverDecision {
+                evidence: e.clone(),
+            });
+        }
+    }
+    decisions
+}
+
+/// The evidence that makes one paragraph a repeat, if any.
+pub(crate) fn decide<'a>(group: &'a [Evidence], rule: &CoverRule) -> Option<&'a Evidence> {
+    let deciding = group
+        .iter()
+        .filter(|e| rule.decides(e))
+        .min_by_key(|e| e.rank())?;
+    deciding.guard.is_none().then_some(deciding)
+}
+
+/// Tokens of the words that attribute a statement.
+#[derive(Clone, Debug)]
+pub(crate) struct Attribution {
+    verbs: Vec<u32>,
+    according: u32,
+    to: u32,
+}
+
+impl Attribution {
+    pub(crate) fn new() -> Attribution {
+        let verbs = [
+            // English first; the commonest verbs of reported speech of the
+            // languages with stop-word lists.
+            "said",
+            "says",
+            "say",
+            "added",
+            "adds",
+            "told",
+            "stated",
+            "reported",
+            "noted",
+            "explained",
+            "announced",
+            "dijo",
+            "afirmó",
+            "disse",
+            "afirmou",
+            "sagte",
+            "erklärte",
+            "déclaré",
+            "indiqué",
+            "detto",
+            "ha",
+            "сказал",
+            "заявил",
+        ];
+        Attribution {
+            verbs: verbs.iter().map(|w| word_token(w, false)).collect(),
+            according: word_token("according", false),
+            to: word_token("to", false),
+        }
+    }
+
+    fn is_verb(&self, token: u32) -> bool {
+        self.verbs.iter().any(|&v| same_word(v, token))
+    }
+
+    /// Whether `run`, followed by `next`, reads as an attribution clause.
+    fn is_clause(&self, run: &[u32], next: Option<u32>) -> bool {
+        if run.is_empty() || run.len() > ATTRIBUTION_WORDS {
+            return false;
+        }
+        let last = run[run.len() - 1];
+        self.is_verb(last)
+            || next.is_some_and(|t| self.is_verb(t))
+            || (run.len() >= 2 && same_word(run[0], self.according) && same_word(run[1], self.to))
+    }
+}
+
+/// An equal run of the alignment: `len` tokens from `source` in the
+/// source and `para` in the paragraph.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    source: usize,
+    para: usize,
+    len: usize,
+}
+
+/// Word coverage of `para` by `source` and the guard that fires, from a
+/// word alignment. `bloom` gives the spelling Bloom filter of a name token.
+pub(crate) fn align(
+    para: &[u32],
+    source: &[u32],
+    attribution: &Attribution,
+    bloom: &dyn Fn(u32) -> u64,
+    scratch: &mut (Vec<u32>, Vec<u32>),
+) -> (f64, Option<Guard>) {
+    let n = para.len();
+    if n == 0 {
+        return (0.0, None);
+    }
+    let (p, s) = scratch;
+    p.clear();
+    p.extend(para.iter().map(|t| t & !NAME));
+    s.clear();
+    s.extend(source.iter().map(|t| t & !NAME));
+    let runs: Vec<Run> = capture_diff_slices(Algorithm::Myers, s, p)
+        .iter()
+        .filter_map(|op| {
+            let (tag, old, new) = op.as_tag_tuple();
+            (tag == DiffTag::Equal).then_some(Run {
+                source: old.start,
+                para: new.start,
+                len: new.len(),
+            })
+        })
+        .collect();
+    let mut matched = 0;
+    let mut discounted = 0;
+    let mut guard = None;
+    // Gaps before, between and after the runs.
+    let mut prev = (0usize, 0usize); // (para end, source end) of the previous run
+    for k in 0..=runs.len() {
+        let (para_start, source_start) = runs
+            .get(k)
+            .map_or((n, source.len()), |r| (r.para, r.source));
+        let a = prev.0..para_start;
+        let b = prev.1..source_start;
+        if !a.is_empty() {
+            if attribution.is_clause(&para[a.clone()], para.get(a.end).copied()) {
+                discounted += a.len();
+            }
+            // An attribution that swaps one speaker's name or figure for
+            // another's ("Sun Co said" / "Phillips Petroleum said") is a
+            // templated line all the same.
+            if !b.is_empty()
+                && b.len() <= REPLACEMENT_WORDS.max(REPLACEMENT_RATIO * a.len())
+                && guard.is_none()
+            {
+                guard = replacement_guard(&para[a.clone()], &source[b.clone()], bloom);
+            }
+        }
+        if let Some(r) = runs.get(k) {
+            let anchored = r.len >= 2 || {
+                let before = r.source - prev.1;
+                let after =
+                    runs.get(k + 1).map_or(source.len(), |next| next.source) - (r.source + 1);
+                before <= ANCHOR_GAP && after <= ANCHOR_GAP
+            };
+            if anchored {
+                matched += r.len;
+            }
+            prev = (r.para + r.len, r.source + r.len);
+        }
+    }
+    let coverage = ((matched + discounted) as f64 / n as f64).min(1.0);
+    (coverage, guard)
+}
+
+/// The guard a replacement of `source` words by `para` words fires.
+fn replacement_guard(para: &[u32], source: &[u32], bloom: &dyn Fn(u32) -> u64) -> Option<Guard> {
+    let has = |run: &[u32], flag: u32| run.iter().any(|t| t & flag != 0);
+    if has(para, FIGURE) && has(source, FIGURE) {
+        return Some(Guard::Figure);
+    }
+    // Names must be most of both sides: a name swapped for another name
+    // ("Atari Corp" / "Micropolis Corp"), not a phrase reworded around one
+    // ("American officials" / "talks on Capitol Hill").
+    let mostly_names = |run: &[u32]| 2 * run.iter().filter(|t| *t & NAME != 0).count() > run.len();
+    if mostly_names(para) && mostly_names(source) {
+        let spelling = |run: &[u32]| {
+            run.iter()
+                .filter(|t| *t & NAME != 0)
+                .fold(0u64, |acc, &t| acc | bloom(t))
+        };
+        if spelling_similarity(spelling(para), spelling(source)) < NAME_SIMILARITY {
+            return Some(Guard::Name);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shingle::tokens::bigram_bloom;
+
+    /// Tokens of a sentence; words written with a capital are names.
+    fn tokens(text: &str) -> Vec<u32> {
+        text.split(' ')
+            .map(|w| {
+                let name = w.chars().next().is_some_and(char::is_uppercase);
+                word_token(&w.to_lowercase(), name)
+            })
+            .collect()
+    }
+
+    fn measure(para: &str, source: &str) -> (f64, Option<Guard>) {
+        let words: Vec<String> = format!("{para} {source}")
+            .split(' ')
+            .map(str::to_lowercase)
+            .collect();
+        let bloom = |t: u32| {
+            words
+                .iter()
+                .find(|w| same_word(word_token(w, false), t))
+                .map_or(0, |w| bigram_bloom(w))
+        };
+        align(
+            &tokens(para),
+            &tokens(source),
+            &Attribution::new(),
+            &bloom,
+            &mut Default::default(),
+        )
+    }
+
+    #[test]
+    fn truncation_and_attribution_are_covered() {
+        let (c, g) = measure(
+            "the port reopened on monday after the storm the company said",
+            "officials in the capital confirmed that the port reopened on monday after the storm had passed",
+        );
+        assert_eq!((c, g), (1.0, None));
+    }
+
+    #[test]
+    fn templated_records_fire_guards() {
+        let (_, g) = measure(
+            "qtly div 18 cts vs 15 cts prior pay april one",
+            "qtly div 15 cts vs 15 cts prior pay april one",
+        );
+        assert_eq!(g, Some(Guard::Figure));
+        let (_, g) = measure(
+            "Atari Corp said it filed a registration statement covering convertible debentures",
+            "Micropolis Corp said it filed a registration statement covering convertible debentures",
+        );
+        assert_eq!(g, Some(Guard::Name));
+        // A spelling fix is no other name; ten and 10 are one figure.
+        let (c, g) = measure(
+            "the Fidelcor unit sold ten branches in the region last year",
+            "the Fieldcor unit sold 10 branches in the region last year",
+        );
+        assert_eq!(g, None);
+        assert!(c > 0.85);
+    }
+
+    #[test]
+    fn isolated_far_matches_do_not_count() {
+        let (c, _) = measure(
+            "proceeds will reduce bank debt sterling said",
+            "proceeds will reduce debt the company makes specialty steel and it is one of the largest makers said",
+        );
+        // "said" is an attribution (the run before it is new); "bank" and
+        // "sterling" are not matched.
+        assert!(c < 0.75, "{c}");
+    }
+}

@@ -1,0 +1,235 @@
+//! Word tokens, shingles and winnowed fingerprints for the coverage stage.
+//!
+//! A paragraph's matching key becomes a sequence of 32-bit *tokens*, one per
+//! word (one per character in scripts written without spaces): the xxh3 of
+//! the word with its two low bits replaced by flags. [`FIGURE`] marks a word
+//! that holds a digit or is a number word ("seven", "hundred"), [`NAME`] a
+//! word capitalized in the text where that means a name. Number words up to
+//! twelve and the round tens are hashed as their digits, so "ten" and "10"
+//! are the same token. Two tokens are the same word when they are equal
+//! apart from [`NAME`] ([`same_word`]).
+//!
+//! Shingles are hashes of `width` consecutive tokens (flags masked), one per
+//! position; a paragraph shorter than the width is one shingle. Winnowing
+//! (Schleimer, Wilkerson and Aiken, 2003) keeps the smallest shingle hash of
+//! every window of [`WINNOW_WINDOW`] consecutive shingles: about
+//! `2 / (window + 1)` of the shingles, with the guarantee that two texts
+//! sharing a run of `width + window - 1` words share a fingerprint.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use super::is_unspaced_key;
+
+/// Seed of token hashes.
+pub const TOKEN_SEED: u64 = 0x746f_6b65_6e73_2121; // "tokens!!"
+/// Flag bit: the word is a figure (holds a digit, or is a number word).
+pub const FIGURE: u32 = 1;
+/// Flag bit: the word is a name (capitalized in running text, not a stop
+/// word at the start of a sentence).
+pub const NAME: u32 = 2;
+/// Shingles per winnowing window.
+pub const WINNOW_WINDOW: usize = 4;
+
+/// Number words hashed as their digits.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("zero", "0"),
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("sixty", "60"),
+    ("seventy", "70"),
+    ("eighty", "80"),
+    ("ninety", "90"),
+    ("hundred", "100"),
+    ("thousand", "1000"),
+];
+
+/// Further words that state a quantity without being one of the above.
+const QUANTITY_WORDS: &[&str] = &["half", "quarter", "third", "dozen", "million", "billion"];
+
+/// Whether two tokens are the same word (flags other than [`NAME`] follow
+/// from the word itself).
+#[inline]
+pub fn same_word(a: u32, b: u32) -> bool {
+    (a ^ b) & !NAME == 0
+}
+
+/// The token of one word of a matching key.
+pub fn word_token(word: &str, name: bool) -> u32 {
+    let canonical = NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map_or(word, |(_, digits)| digits);
+    let figure = canonical.bytes().any(|b| b.is_ascii_digit()) || QUANTITY_WORDS.contains(&word);
+    let hash = xxh3_64_with_seed(canonical.as_bytes(), TOKEN_SEED) as u32;
+    (hash & !(FIGURE | NAME)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
+}
+
+/// Appends the tokens of `key` to `out`; `names[i]` says whether word `i`
+/// is a name (missing entries are not). Returns the shingle width to use:
+/// `words` for spaced text, `chars` for a key mostly in a script written
+/// without spaces, whose tokens are its characters.
+pub fn tokens_into(
+    key: &str,
+    names: &[bool],
+    words: usize,
+    chars: usize,
+    out: &mut Vec<u32>,
+) -> usize {
+    if key.is_empty() {
+        return words;
+    }
+    if !key.is_ascii() && is_unspaced_key(key) {
+        let mut buf = [0u8; 4];
+        out.extend(
+            key.chars()
+                .filter(|c| *c != ' ')
+                .map(|c| word_token(c.encode_utf8(&mut buf), false)),
+        );
+        return chars;
+    }
+    out.extend(
+        key.split(' ')
+            .enumerate()
+            .map(|(i, w)| word_token(w, names.get(i).copied().unwrap_or(false))),
+    );
+    words
+}
+
+/// Appends one shingle hash per position of `tokens` (of `width` tokens,
+/// flags masked) to `out`; fewer tokens than `width` give one shingle.
+pub fn shingles_into(tokens: &[u32], width: usize, out: &mut Vec<u32>) {
+    if tokens.is_empty() {
+        return;
+    }
+    let width = width.clamp(1, tokens.len());
+    let mut bytes = Vec::with_capacity(width * 4);
+    for window in tokens.windows(width) {
+        bytes.clear();
+        for t in window {
+            bytes.extend_from_slice(&(t & !NAME).to_le_bytes());
+        }
+        out.push(xxh3_64_with_seed(&bytes, TOKEN_SEED) as u32);
+    }
+}
+
+/// The winnowed fingerprints of a shingle sequence, sorted and deduplicated
+/// into `out` (cleared first): the minimum of every window of `window`
+/// shingles (all of them when there are fewer).
+pub fn winnow_into(shingles: &[u32], window: usize, out: &mut Vec<u32>) {
+    out.clear();
+    if shingles.is_empty() {
+        return;
+    }
+    let window = window.clamp(1, shingles.len());
+    // A deque of positions whose hashes increase: the window's minimum is
+    // at its front. Linear time.
+    let mut deque = std::collections::VecDeque::with_capacity(window);
+    for (i, &h) in shingles.iter().enumerate() {
+        while deque.back().is_some_and(|&j: &usize| shingles[j] >= h) {
+            deque.pop_back();
+        }
+        deque.push_back(i);
+        if deque.front().is_some_and(|&j| j + window <= i) {
+            deque.pop_front();
+        }
+        if i + 1 >= window {
+            out.push(shingles[deque[0]]);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// A 64-bit Bloom filter of the character bigrams of `word`: the bigram
+/// sets of two spellings of a word overlap ([`spelling_similarity`]).
+pub fn bigram_bloom(word: &str) -> u64 {
+    let mut bloom = 0u64;
+    let mut prev: Option<char> = None;
+    let mut buf = [0u8; 8];
+    for c in word.chars() {
+        if let Some(p) = prev {
+            let n = p.encode_utf8(&mut buf[..4]).len();
+            let m = c.encode_utf8(&mut buf[n..]).len();
+            bloom |= 1 << (xxh3_64_with_seed(&buf[..n + m], TOKEN_SEED) & 63);
+        }
+        prev = Some(c);
+    }
+    if bloom == 0 {
+        bloom = 1 << (xxh3_64_with_seed(word.as_bytes(), TOKEN_SEED) & 63);
+    }
+    bloom
+}
+
+/// Dice coefficient of two bigram Bloom filters: near 1 for spellings of
+/// one word ("centre", "center"), low for different words.
+pub fn spelling_similarity(a: u64, b: u64) -> f64 {
+    let total = a.count_ones() + b.count_ones();
+    if total == 0 {
+        return 0.0;
+    }
+    f64::from(2 * (a & b).count_ones()) / f64::from(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_words_are_their_digits() {
+        assert_eq!(word_token("ten", false), word_token("10", false));
+        assert_eq!(word_token("ten", false) & FIGURE, FIGURE);
+        assert_eq!(word_token("half", false) & FIGURE, FIGURE);
+        assert_eq!(word_token("harbour", false) & FIGURE, 0);
+        assert!(same_word(
+            word_token("lima", true),
+            word_token("lima", false)
+        ));
+        assert!(!same_word(
+            word_token("lima", false),
+            word_token("rome", false)
+        ));
+    }
+
+    #[test]
+    fn shingles_and_winnowing() {
+        let tokens: Vec<u32> = (0..20)
+            .map(|i| word_token(&format!("w{i}"), false))
+            .collect();
+        let mut shingles = Vec::new();
+        shingles_into(&tokens, 5, &mut shingles);
+        assert_eq!(shingles.len(), 16);
+        let mut short = Vec::new();
+        shingles_into(&tokens[..3], 5, &mut short);
+        assert_eq!(short.len(), 1);
+        let mut fp = Vec::new();
+        winnow_into(&shingles, 4, &mut fp);
+        // Every window of 4 holds a fingerprint.
+        for w in shingles.windows(4) {
+            assert!(w.iter().any(|h| fp.binary_search(h).is_ok()));
+        }
+        assert!(fp.len() < shingles.len());
+    }
+
+    #[test]
+    fn spelling() {
+        let s = |a, b| spelling_similarity(bigram_bloom(a), bigram_bloom(b));
+        assert!(s("centre", "center") >= 0.5);
+        assert!(s("acquisitions", "aquisitions") >= 0.5);
+        assert!(s("micropolis", "atari") < 0.5);
+        assert!(s("indiana", "missouri") < 0.5);
+    }
+}
