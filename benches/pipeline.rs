@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use newsdedup::normalize::matching_key;
+use newsdedup::normalize::{clean_text, matching_key};
 use newsdedup::shingle::paragraph_hash;
 use newsdedup::{Cleaner, Index, Mode, Normalizer, RemovalKind};
 
@@ -170,7 +170,16 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    // Shingling and signatures over the matching keys of every paragraph.
+    // Sketches (tokens, shingles, winnowed fingerprints) of every paragraph.
+    let texts: Vec<String> = corpus
+        .texts
+        .iter()
+        .flat_map(|t| {
+            t.split("\n    ")
+                .map(|p| clean_text(p).into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let near = cleaner
         .near_settings()
         .expect("near stage on by default")
@@ -178,35 +187,18 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("shingle");
     group.throughput(Throughput::Bytes(key_bytes));
     group.bench_function(
-        format!("words-{}/{}", near.shingler.words(), corpus.name),
+        format!("sketch-{}/{}", near.shingle_words, corpus.name),
         |b| {
-            let mut out = Vec::new();
             b.iter(|| {
-                let mut total = 0;
-                for k in &keys {
-                    near.shingler.shingles_into(black_box(k), &mut out);
-                    total += out.len();
-                }
-                assert!(total >= keys.len() / 2);
-                total
-            })
-        },
-    );
-    let sets: Vec<Vec<u64>> = keys.iter().map(|k| near.shingler.shingles(k)).collect();
-    group.bench_function(
-        format!("signature-{}/{}", near.minhasher.bins(), corpus.name),
-        |b| {
-            let mut band_keys = Vec::new();
-            b.iter(|| {
-                let mut signed = 0;
-                for set in &sets {
-                    if let Some(sig) = near.minhasher.signature(black_box(set)) {
-                        near.bands.keys_into(&sig, &mut band_keys);
-                        signed += 1;
+                let mut fingerprints = 0;
+                for (text, key) in texts.iter().zip(&keys) {
+                    if let Some(sketch) = cleaner.sketch(black_box(text), black_box(key)) {
+                        assert!(sketch.fingerprints.len() <= sketch.shingles.len());
+                        fingerprints += sketch.fingerprints.len();
                     }
                 }
-                assert_eq!(signed, sets.iter().filter(|s| !s.is_empty()).count());
-                signed
+                assert!(fingerprints >= keys.len() / 2);
+                fingerprints
             })
         },
     );

@@ -64,12 +64,22 @@ pub struct Removal {
     pub span: Span,
     /// For duplicates, the earliest kept copy.
     pub duplicate_of: Option<ParagraphRef>,
-    /// For near-duplicates, the similarity to that copy (Jaccard of shingle
-    /// sets; for short paragraphs in a run, normalized Levenshtein).
+    /// For near-duplicates, the similarity to the paragraph it repeats
+    /// (Jaccard of shingle sets; for short paragraphs in a run, normalized
+    /// Levenshtein).
     pub similarity: Option<f64>,
     /// For near-duplicates, the share of this paragraph's shingles found in
-    /// the copy.
+    /// the earlier article it repeats (in the paragraphs of `sources`, or in
+    /// `duplicate_of`'s when `sources` is empty).
     pub containment: Option<f64>,
+    /// For near-duplicates found by coverage, the share of this paragraph's
+    /// words matched in order in the earlier article.
+    pub coverage: Option<f64>,
+    /// For a near-duplicate found by coverage, the paragraphs of the earlier
+    /// article that hold it (kept or removed), in order: several when it
+    /// joins re-paragraphed text. `duplicate_of` names the kept copy of
+    /// the one holding most of it. Empty for other removals.
+    pub sources: Vec<ParagraphRef>,
 }
 
 impl Removal {
@@ -82,6 +92,8 @@ impl Removal {
             duplicate_of: None,
             similarity: None,
             containment: None,
+            coverage: None,
+            sources: Vec::new(),
         }
     }
 }

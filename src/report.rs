@@ -310,9 +310,18 @@ pub struct RemovedEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
     /// For near-duplicates, the share of this paragraph's shingles found in
-    /// the kept copy.
+    /// the earlier article it repeats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containment: Option<f64>,
+    /// For near-duplicates found by coverage, the share of this
+    /// paragraph's words matched in order in the earlier article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<f64>,
+    /// For a near-duplicate found by coverage, the paragraphs of the earlier
+    /// article that hold it (kept or removed), in order: several when it
+    /// joins re-paragraphed text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<DuplicateOf>,
 }
 
 /// The kept copy a duplicate repeats.
@@ -448,6 +457,15 @@ impl DocumentRecord {
                 }),
                 similarity: r.similarity,
                 containment: r.containment,
+                coverage: r.coverage,
+                sources: r
+                    .sources
+                    .iter()
+                    .map(|at| DuplicateOf {
+                        id: index.name(at.doc).to_string(),
+                        paragraph: at.paragraph,
+                    })
+                    .collect(),
             })
             .collect();
         DocumentRecord {

@@ -142,12 +142,21 @@ fn one_word_a_million_times() {
 #[test]
 fn huge_pages_in_page_mode() {
     // Each page its own prose: the pages are cleaned in one run, where
-    // prose shared across them would be a cross-document duplicate.
-    let prose = |thing: &str| {
-        format!(
-            "The council said on Tuesday that the new {thing} would open before the end of the year, and that it cost less than feared.\n\
-             Engineers added that the old {thing} would stay open for cyclists and walkers until the summer, when work on it begins.\n"
-        )
+    // prose shared across them (even with a word changed) would be a
+    // cross-document repeat.
+    let prose = |thing: &str| match thing {
+        "bridge" => {
+            "The council said on Tuesday that the new bridge would open before the end of the year, and that it cost less than feared.\n\
+                     Engineers added that the old crossing would stay open for cyclists and walkers until the summer, when work on it begins.\n"
+        }
+        "tunnel" => {
+            "Drivers will be able to use the tunnel under the river from March, two years later than the transport ministry first promised.\n\
+                     Its builders blamed flooding in the first winter of digging and a shortage of steel for most of the delay and the rising bill.\n"
+        }
+        _ => {
+            "The city library reopens next week after a renovation that added a children's wing, a cafe and longer hours on weekends.\n\
+              Readers who borrowed books before the closure may return them at any branch without a fine until the end of the month.\n"
+        }
     };
     let buttons = format!(
         "{}{}",
@@ -187,7 +196,7 @@ fn huge_pages_in_page_mode() {
     }
     let cleaned = fs::read_to_string(out_dir.join("list.txt")).unwrap();
     assert!(
-        cleaned.starts_with("The council said"),
+        cleaned.starts_with("The city library reopens"),
         "{}",
         &cleaned[..200.min(cleaned.len())]
     );

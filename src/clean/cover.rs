@@ -100,6 +100,8 @@ pub struct Evidence {
     pub kept_copy: ParagraphRef,
     /// Every covering paragraph, in order.
     pub paragraphs: Vec<ParagraphRef>,
+    /// Jaccard similarity of P's shingles and `best`'s.
+    pub similarity: f64,
     /// Share of P's shingles found in the covering paragraphs.
     pub shingle_coverage: f64,
     /// Share of P's words matched in order (see the module docs).
@@ -143,7 +145,7 @@ impl CoverRule {
 /// let p = |doc, paragraph| ParagraphRef { doc: DocId(doc), paragraph };
 /// let e = |later, doc, s, w, guard| Evidence {
 ///     later, source: DocId(doc), best: p(doc, 0), kept_copy: p(doc, 0),
-///     paragraphs: vec![p(doc, 0)], shingle_coverage: s, word_coverage: w, guard,
+///     paragraphs: vec![p(doc, 0)], similarity: s, shingle_coverage: s, word_coverage: w, guard,
 /// };
 /// let rule = CoverRule { coverage: 0.75, candidate: 0.3 };
 /// let evidence = [
@@ -331,12 +333,22 @@ fn replacement_guard(para: &[u32], source: &[u32], bloom: &dyn Fn(u32) -> u64) -
     // ("American officials" / "talks on Capitol Hill").
     let mostly_names = |run: &[u32]| 2 * run.iter().filter(|t| *t & NAME != 0).count() > run.len();
     if mostly_names(para) && mostly_names(source) {
-        let spelling = |run: &[u32]| {
+        // Another name: one of P's names is no spelling of any of the
+        // source's ("Credit Suisse" / "Swiss Bank Corp"); a spelling fix
+        // ("Fidelcor" / "Fieldcor") is not.
+        let names = |run: &[u32]| {
             run.iter()
                 .filter(|t| *t & NAME != 0)
-                .fold(0u64, |acc, &t| acc | bloom(t))
+                .map(|&t| bloom(t))
+                .collect::<Vec<_>>()
         };
-        if spelling_similarity(spelling(para), spelling(source)) < NAME_SIMILARITY {
+        let theirs = names(source);
+        let other = names(para).into_iter().any(|mine| {
+            theirs
+                .iter()
+                .all(|&their| spelling_similarity(mine, their) < NAME_SIMILARITY)
+        });
+        if other {
             return Some(Guard::Name);
         }
     }

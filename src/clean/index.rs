@@ -138,6 +138,8 @@ pub(crate) struct NearMatch {
     pub(crate) of: ParagraphRef,
     pub(crate) similarity: f64,
     pub(crate) containment: Option<f64>,
+    /// Word coverage, for a paragraph removed by the coverage rule.
+    pub(crate) coverage: Option<f64>,
 }
 
 /// A paragraph that reached the duplicate stages.

@@ -626,9 +626,12 @@ impl Cleaner {
                 true
             });
         let mut near_counts = (0, 0);
+        // The covering paragraphs of near-duplicates that merge several.
+        let mut merged = Vec::new();
         if !repeated_document {
             duplicate_document_of = None;
-            near_counts = self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates);
+            near_counts =
+                self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates, &mut merged);
         }
         // Runs read this document's candidates through the index.
         index.set_candidates(doc, candidates);
@@ -664,7 +667,7 @@ impl Cleaner {
             }
             index.set_candidates(doc, candidates);
         }
-        let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of);
+        let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of, merged);
         cleaned.duplicate_fraction = duplicate_fraction;
         cleaned.dropped = dropped;
         (cleaned.near_pairs_verified, cleaned.near_paragraphs_checked) = near_counts;
@@ -680,6 +683,7 @@ impl Cleaner {
         analysis: &Analysis,
         candidates: &[Candidate],
         fates: &mut [Fate],
+        sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
     ) -> (usize, usize) {
         let mut local_first: HashTable<ParagraphRef> = HashTable::default();
         let mut local_alias: HashTable<NearMatch> = HashTable::default();
@@ -723,9 +727,11 @@ impl Cleaner {
                 Some(e) => {
                     let m = NearMatch {
                         of: e.kept_copy,
-                        similarity: e.word_coverage,
+                        similarity: e.similarity,
                         containment: Some(e.shingle_coverage),
+                        coverage: Some(e.word_coverage),
                     };
+                    sources.push((c.paragraph, e.paragraphs.clone()));
                     local_alias.insert(c.hash, m);
                     *fate = Fate::Near(m, "near-duplicate");
                     e.kept_copy
@@ -824,7 +830,8 @@ impl Cleaner {
         let found = &mut scratch.found;
         found.clear();
         found.resize(sketch.shingles.len(), false);
-        let mut best: Option<(usize, ParagraphRef, ParagraphRef)> = None;
+        // (shared shingles, Jaccard, paragraph, kept copy) of the best.
+        let mut best: Option<(usize, f64, ParagraphRef, ParagraphRef)> = None;
         for e in &entries {
             scratch.shingles.clear();
             shingles_into(e.tokens, e.width, &mut scratch.shingles);
@@ -838,14 +845,15 @@ impl Cleaner {
                 }
             }
             if best.is_none_or(|(n, ..)| shared > n) {
-                best = Some((shared, e.at, e.kept));
+                let union = sketch.shingles.len() + scratch.shingles.len() - shared;
+                best = Some((shared, shared as f64 / union as f64, e.at, e.kept));
             }
         }
         let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles.len() as f64;
         if coverage < near.rule.candidate {
             return None;
         }
-        let (_, best, kept_copy) = best?;
+        let (_, similarity, best, kept_copy) = best?;
         let source: Vec<u32> = entries
             .iter()
             .flat_map(|e| e.tokens.iter().copied())
@@ -879,6 +887,7 @@ impl Cleaner {
             best,
             kept_copy,
             paragraphs: entries.iter().map(|e| e.at).collect(),
+            similarity,
             shingle_coverage: coverage,
             word_coverage,
             guard,
@@ -935,6 +944,7 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
                         of: at,
                         similarity,
                         containment: None,
+                        coverage: None,
                     },
                     "near-duplicate-run",
                 ))
@@ -1058,12 +1068,18 @@ fn assemble(
     analysis: Analysis,
     fate_of: Vec<Option<Fate>>,
     duplicate_document_of: Option<DocId>,
+    merged: Vec<(u32, Vec<ParagraphRef>)>,
 ) -> Cleaned {
+    let mut merged = merged.into_iter().peekable();
     let separator = analysis.layout.separator();
     let mut text = String::new();
     let mut removed = Vec::new();
     let mut paragraphs = Vec::with_capacity(analysis.paragraphs.len());
-    for (para, fate) in analysis.paragraphs.into_iter().zip(fate_of) {
+    for (i, (para, fate)) in analysis.paragraphs.into_iter().zip(fate_of).enumerate() {
+        let sources = merged
+            .next_if(|(p, _)| *p as usize == i)
+            .map(|(_, s)| s)
+            .unwrap_or_default();
         let kept = match (para.removed, fate) {
             (Some(removal), _) => {
                 removed.push(removal);
@@ -1080,6 +1096,8 @@ fn assemble(
                 removal.duplicate_of = Some(m.of);
                 removal.similarity = Some(m.similarity);
                 removal.containment = m.containment;
+                removal.coverage = m.coverage;
+                removal.sources = sources;
                 removed.push(removal);
                 false
             }

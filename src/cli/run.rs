@@ -408,13 +408,16 @@ fn render_diff(
             }
         }
         flush(&mut line, run);
+        let measures = match entry.coverage {
+            Some(coverage) => format!(
+                "coverage {coverage:.3}, similarity {:.3}",
+                entry.similarity.unwrap_or(0.0)
+            ),
+            None => format!("similarity {:.3}", entry.similarity.unwrap_or(0.0)),
+        };
         out.push_str(&format!(
-            "~ near-duplicate at {}..{} of {} paragraph {} (similarity {:.3}): {line}\n",
-            entry.start,
-            entry.end,
-            copy.id,
-            copy.paragraph,
-            entry.similarity.unwrap_or(0.0),
+            "~ near-duplicate at {}..{} of {} paragraph {} ({measures}): {line}\n",
+            entry.start, entry.end, copy.id, copy.paragraph,
         ));
     }
     out

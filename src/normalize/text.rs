@@ -436,13 +436,13 @@ pub struct WordCase {
 ///
 /// ```
 /// use newsdedup::normalize::{word_cases, matching_key};
-/// let text = "Lima \u{2013} Peru's port (ENAPU) reopened.";
+/// let text = "In Lima, Peru's port (ENAPU) reopened.";
 /// let mut cases = Vec::new();
 /// word_cases(text, &mut cases);
 /// assert_eq!(cases.len(), matching_key(text).split(' ').count());
 /// assert!(cases[0].capitalized && cases[0].initial);
 /// assert!(cases[1].capitalized && !cases[1].initial);
-/// assert!(cases[3].upper);
+/// assert!(cases[4].upper && !cases[5].capitalized);
 /// ```
 pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     out.clear();

@@ -3,24 +3,17 @@
 //! * Paragraph hashes are xxh3-64 of the paragraph's matching key with seed
 //!   [`SEED`]; a document hash is xxh3-64 of the little-endian bytes of its
 //!   paragraph hashes in order.
-//! * Shingles ([`Shingler`]) are word n-grams of the matching key, each
-//!   hashed with xxh3 straight from the key's bytes (no string is built per
-//!   shingle); text written without spaces between words falls back to
-//!   character n-grams.
-//! * Signatures ([`MinHasher`]) are one-permutation MinHash with optimal
-//!   densification, and [`Bands`] turns them into LSH band keys.
+//! * [`tokens`]: a paragraph's words as 32-bit tokens carrying figure and
+//!   name flags, word n-gram shingles of the tokens (character n-grams for
+//!   text written without spaces between words), winnowed fingerprints, and
+//!   spelling Bloom filters for names: what the coverage stage indexes and
+//!   aligns.
 //!
 //! Everything here is deterministic across platforms, runs and processes;
 //! the seeds and widths are recorded in the report's parameters, so another
-//! process computes the same signatures and band keys.
+//! process computes the same tokens, shingles and fingerprints.
 
-mod minhash;
 pub mod tokens;
-
-pub(crate) use minhash::is_unspaced_key;
-pub use minhash::{
-    BAND_SEED, Bands, MinHasher, SHINGLE_SEED, Shingler, Signature, jaccard_and_containment,
-};
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -18,8 +18,6 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::is_unspaced_key;
-
 /// Seed of token hashes.
 pub const TOKEN_SEED: u64 = 0x746f_6b65_6e73_2121; // "tokens!!"
 /// Flag bit: the word is a figure (holds a digit, or is a number word).
@@ -59,6 +57,29 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 
 /// Further words that state a quantity without being one of the above.
 const QUANTITY_WORDS: &[&str] = &["half", "quarter", "third", "dozen", "million", "billion"];
+
+/// True for scripts usually written without spaces between words.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'      // Thai, Lao
+        | '\u{1000}'..='\u{109F}'    // Myanmar
+        | '\u{1780}'..='\u{17FF}'    // Khmer
+        | '\u{3040}'..='\u{30FF}'    // Hiragana, Katakana
+        | '\u{3400}'..='\u{4DBF}'    // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'    // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}'    // CJK compatibility ideographs
+        | '\u{20000}'..='\u{2FA1F}') // CJK extensions B-F
+}
+
+/// True when most letters of `key` are in scripts written without spaces.
+pub fn is_unspaced_key(key: &str) -> bool {
+    let (mut unspaced, mut letters) = (0usize, 0usize);
+    for c in key.chars().filter(|c| *c != ' ') {
+        letters += 1;
+        unspaced += usize::from(is_unspaced_script(c));
+    }
+    unspaced * 2 > letters
+}
 
 /// Whether two tokens are the same word (flags other than [`NAME`] follow
 /// from the word itself).

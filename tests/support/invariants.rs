@@ -9,7 +9,7 @@ use newsdedup::clean::site::{SITE_RULE, SiteCounter};
 use newsdedup::jsonl::{parse_record, write_record};
 use newsdedup::normalize::{clean_text, default_rules, is_ignorable, matching_key};
 use newsdedup::paragraph::split;
-use newsdedup::shingle::{Bands, MinHasher, Shingler, jaccard_and_containment};
+use newsdedup::shingle::tokens::{is_unspaced_key, shingles_into, winnow_into};
 use newsdedup::{Cleaner, Index, Mode, Normalizer};
 
 /// Normalizer settings and a document.
@@ -98,53 +98,67 @@ pub fn check_split(input: &SplitInput) {
     assert!(text[at..].chars().all(is_ignorable));
 }
 
-/// Shingler, MinHash and banding settings and two texts.
+/// Shingle width, winnowing window and a text.
 #[derive(Debug, Arbitrary)]
 pub struct ShingleInput {
     pub a: String,
     pub b: String,
     pub words: u8,
     pub chars: u8,
-    pub bins: u16,
-    pub target: u8,
+    pub window: u8,
 }
 
 pub fn check_shingle(input: &ShingleInput) {
-    let (Ok(shingler), Ok(minhasher)) = (
-        Shingler::new(usize::from(input.words % 12), usize::from(input.chars % 8)),
-        MinHasher::new(usize::from(input.bins % 300)),
-    ) else {
+    let Ok(cleaner) = Cleaner::builder()
+        .shingle_words(usize::from(input.words % 12))
+        .build()
+    else {
         return;
     };
-    let target = f64::from(input.target) / 255.0;
-    let bands = Bands::for_target(minhasher.bins(), target, 0.99);
-    assert!(bands.bands() * bands.rows() <= minhasher.bins() && bands.bands() >= 1);
-    let (ka, kb) = (matching_key(&input.a), matching_key(&input.b));
-    let (sa, sb) = (shingler.shingles(&ka), shingler.shingles(&kb));
-    for set in [&sa, &sb] {
-        assert!(set.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
-    }
-    assert_eq!(
-        sa.is_empty(),
-        ka.is_empty(),
-        "only an empty key has no shingles"
-    );
-    let (j, c) = jaccard_and_containment(&sa, &sb);
-    assert!((0.0..=1.0).contains(&j) && (0.0..=1.0).contains(&c) && c >= j);
-    if !sa.is_empty() {
-        assert_eq!(jaccard_and_containment(&sa, &sa), (1.0, 1.0));
-        let sig = minhasher.signature(&sa).expect("non-empty set");
-        assert_eq!(sig.len(), minhasher.bins());
+    for text in [&input.a, &input.b] {
+        let clean = clean_text(text);
+        let key = matching_key(&clean);
+        let Some(sketch) = cleaner.sketch(&clean, &key) else {
+            assert!(key.is_empty(), "only an empty key has no sketch");
+            continue;
+        };
+        let units = if is_unspaced_key(&key) {
+            key.chars().filter(|c| *c != ' ').count()
+        } else {
+            key.split(' ').count()
+        };
+        assert_eq!(sketch.tokens.len(), units, "one token per word");
+        for set in [&sketch.shingles, &sketch.fingerprints] {
+            assert!(set.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+        }
         assert!(
-            sig.iter().all(|v| sa.binary_search(v).is_ok()),
-            "every value is a shingle"
+            sketch
+                .fingerprints
+                .iter()
+                .all(|f| sketch.shingles.binary_search(f).is_ok()),
+            "fingerprints are shingles"
         );
-        assert_eq!(minhasher.signature(&sa), Some(sig.clone()), "deterministic");
-        let mut keys = Vec::new();
-        bands.keys_into(&sig, &mut keys);
-        assert_eq!(keys.len(), bands.bands());
-    } else {
-        assert!(minhasher.signature(&sa).is_none());
+        assert_eq!(
+            cleaner.sketch(&clean, &key),
+            Some(sketch.clone()),
+            "deterministic"
+        );
+        // Case only moves name flags: shingles and fingerprints stay.
+        let upper = cleaner
+            .sketch(&clean.to_uppercase(), &key)
+            .expect("same key");
+        assert_eq!(upper.shingles, sketch.shingles);
+        assert_eq!(upper.fingerprints, sketch.fingerprints);
+        // Winnowing: every window of consecutive shingles holds a
+        // fingerprint.
+        let window = usize::from(input.window % 9).max(1);
+        let mut positions = Vec::new();
+        shingles_into(&sketch.tokens, sketch.width, &mut positions);
+        let mut fingerprints = Vec::new();
+        winnow_into(&positions, window, &mut fingerprints);
+        for w in positions.windows(window) {
+            assert!(w.iter().any(|h| fingerprints.binary_search(h).is_ok()));
+        }
     }
 }
 
@@ -154,10 +168,9 @@ pub struct CleanInput {
     pub docs: Vec<String>,
     pub short_words: u8,
     pub near: bool,
-    pub threshold: u8,
-    pub containment: u8,
+    pub coverage: u8,
+    pub candidate: u8,
     pub shingle_words: u8,
-    pub bins: u8,
     pub drop: Option<u8>,
     /// Learn site boilerplate first (documents alternate between two sites).
     pub sites: bool,
@@ -169,10 +182,9 @@ impl CleanInput {
         Cleaner::builder()
             .short_paragraph_words(usize::from(self.short_words % 16))
             .near_duplicates(self.near)
-            .near_threshold(fraction(self.threshold))
-            .containment_threshold(fraction(self.containment))
+            .coverage(fraction(self.coverage))
+            .candidate_coverage(fraction(self.candidate))
             .shingle_words(usize::from(self.shingle_words % 8))
-            .minhash_bins(usize::from(self.bins))
             .drop_duplicate_docs(self.drop.map(fraction))
             .build()
             .ok()
