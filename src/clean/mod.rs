@@ -854,10 +854,27 @@ impl Cleaner {
             return None;
         }
         let (_, similarity, best, kept_copy) = best?;
-        let source: Vec<u32> = entries
-            .iter()
-            .flat_map(|e| e.tokens.iter().copied())
-            .collect();
+        // The source to align: of each covering paragraph, the stretch from
+        // P's length before its first shared shingle to P's length after its
+        // last. What lies further cannot be matched in order without a gap
+        // longer than P, and leaving it out bounds the diff's cost.
+        let mut source: Vec<u32> = Vec::new();
+        for e in &entries {
+            scratch.shingles.clear();
+            shingles_into(e.tokens, e.width, &mut scratch.shingles);
+            let mut shared = scratch
+                .shingles
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| sketch.shingles.binary_search(h).is_ok())
+                .map(|(i, _)| i);
+            let Some(first) = shared.next() else { continue };
+            let last = shared.last().unwrap_or(first) + e.width.min(e.tokens.len());
+            let reach = sketch.tokens.len();
+            let from = first.saturating_sub(reach);
+            let to = (last + reach).min(e.tokens.len());
+            source.extend_from_slice(&e.tokens[from..to]);
+        }
         let (word_coverage, guard) = if sketch.tokens.len() > cover::MAX_ALIGN_WORDS
             || source.len() > cover::MAX_ALIGN_SOURCE
         {
