@@ -869,7 +869,7 @@ impl Cleaner {
                 .filter(|(_, h)| sketch.shingles.binary_search(h).is_ok())
                 .map(|(i, _)| i);
             let Some(first) = shared.next() else { continue };
-            let last = shared.last().unwrap_or(first) + e.width.min(e.tokens.len());
+            let last = shared.next_back().unwrap_or(first) + e.width.min(e.tokens.len());
             let reach = sketch.tokens.len();
             let from = first.saturating_sub(reach);
             let to = (last + reach).min(e.tokens.len());
