@@ -110,17 +110,6 @@ pub struct Evidence {
     pub guard: Option<Guard>,
 }
 
-impl Evidence {
-    /// Sort key within one later paragraph: best shingle coverage first,
-    /// then the earliest source.
-    fn rank(&self) -> (std::cmp::Reverse<u64>, DocId) {
-        (
-            std::cmp::Reverse((self.shingle_coverage * 1e9).round() as u64),
-            self.source,
-        )
-    }
-}
-
 /// One repeat decided by [`sweep`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoverDecision {
@@ -175,10 +164,12 @@ pub fn sweep(evidence: &[Evidence], rule: &CoverRule) -> Vec<CoverDecision> {
 
 /// The evidence that makes one paragraph a repeat, if any.
 pub(crate) fn decide<'a>(group: &'a [Evidence], rule: &CoverRule) -> Option<&'a Evidence> {
-    let deciding = group
-        .iter()
-        .filter(|e| rule.decides(e))
-        .min_by_key(|e| e.rank())?;
+    // The closest source decides: best shingle coverage, then the earliest.
+    let deciding = group.iter().filter(|e| rule.decides(e)).min_by(|a, b| {
+        b.shingle_coverage
+            .total_cmp(&a.shingle_coverage)
+            .then(a.source.cmp(&b.source))
+    })?;
     deciding.guard.is_none().then_some(deciding)
 }
 

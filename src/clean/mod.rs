@@ -832,18 +832,28 @@ impl Cleaner {
         found.resize(sketch.shingles.len(), false);
         // (shared shingles, Jaccard, paragraph, kept copy) of the best.
         let mut best: Option<(usize, f64, ParagraphRef, ParagraphRef)> = None;
+        // Per entry, the positions of its first and last shared shingle.
+        let mut stretches: Vec<Option<(usize, usize)>> = Vec::with_capacity(entries.len());
         for e in &entries {
-            scratch.shingles.clear();
-            shingles_into(e.tokens, e.width, &mut scratch.shingles);
-            scratch.shingles.sort_unstable();
-            scratch.shingles.dedup();
-            let mut shared = 0;
-            for (i, h) in sketch.shingles.iter().enumerate() {
-                if scratch.shingles.binary_search(h).is_ok() {
-                    shared += 1;
-                    found[i] = true;
+            scratch.positions.clear();
+            shingles_into(e.tokens, e.width, &mut scratch.positions);
+            let mut stretch = None;
+            for (i, h) in scratch.positions.iter().enumerate() {
+                if let Ok(k) = sketch.shingles.binary_search(h) {
+                    found[k] = true;
+                    stretch = Some(stretch.map_or((i, i), |(first, _)| (first, i)));
                 }
             }
+            stretches.push(stretch);
+            scratch.shingles.clear();
+            scratch.shingles.extend_from_slice(&scratch.positions);
+            scratch.shingles.sort_unstable();
+            scratch.shingles.dedup();
+            let shared = sketch
+                .shingles
+                .iter()
+                .filter(|h| scratch.shingles.binary_search(h).is_ok())
+                .count();
             if best.is_none_or(|(n, ..)| shared > n) {
                 let union = sketch.shingles.len() + scratch.shingles.len() - shared;
                 best = Some((shared, shared as f64 / union as f64, e.at, e.kept));
@@ -859,18 +869,12 @@ impl Cleaner {
         // last. What lies further cannot be matched in order without a gap
         // longer than P, and leaving it out bounds the diff's cost.
         let mut source: Vec<u32> = Vec::new();
-        for e in &entries {
-            scratch.shingles.clear();
-            shingles_into(e.tokens, e.width, &mut scratch.shingles);
-            let mut shared = scratch
-                .shingles
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| sketch.shingles.binary_search(h).is_ok())
-                .map(|(i, _)| i);
-            let Some(first) = shared.next() else { continue };
-            let last = shared.next_back().unwrap_or(first) + e.width.min(e.tokens.len());
-            let reach = sketch.tokens.len();
+        let reach = sketch.tokens.len();
+        for (e, stretch) in entries.iter().zip(&stretches) {
+            let Some((first, last)) = *stretch else {
+                continue;
+            };
+            let last = last + e.width.min(e.tokens.len());
             let from = first.saturating_sub(reach);
             let to = (last + reach).min(e.tokens.len());
             source.extend_from_slice(&e.tokens[from..to]);
@@ -925,6 +929,8 @@ struct Scratch {
     postings: Vec<(u32, u32)>,
     fps: Vec<u32>,
     found: Vec<bool>,
+    /// A source paragraph's shingles by position, and sorted.
+    positions: Vec<u32>,
     shingles: Vec<u32>,
     align: (Vec<u32>, Vec<u32>),
 }
