@@ -66,7 +66,7 @@ use crate::normalize::{
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::tokens::{
-    NAME, WINNOW_WINDOW, bigram_bloom, shingles_into, tokens_into, winnow_into,
+    NAME, WINNOW_WINDOW, bigram_bloom, shingles_into, tokens_with, winnow_into,
 };
 use crate::shingle::{document_hash, paragraph_hash};
 use crate::span::Span;
@@ -507,30 +507,42 @@ impl Cleaner {
         if key.is_empty() {
             return None;
         }
-        let names = self.names(text, key);
-        let mut tokens = Vec::new();
-        let width = tokens_into(
+        let mut cases: Vec<WordCase> = Vec::new();
+        word_cases(text, &mut cases);
+        // Names need the text's words to line up with the key's, in a text
+        // not mostly in capitals.
+        let words = crate::normalize::key_words(key);
+        if cases.len() != words || cases.iter().filter(|c| c.upper).count() * 2 > words {
+            cases.clear();
+        }
+        let mut names = Vec::new();
+        let mut tokens = Vec::with_capacity(words);
+        let width = tokens_with(
             key,
-            &names,
             near.shingle_words,
             near.shingle_chars,
             &mut tokens,
+            |i, word| {
+                // Capitalized, and not a stop word opening a sentence.
+                let name = cases.get(i).is_some_and(|c| {
+                    c.capitalized && !(c.initial && self.stop_words.contains(word))
+                });
+                if name {
+                    names.push((i, bigram_bloom(word)));
+                }
+                name
+            },
         );
+        let blooms = names
+            .into_iter()
+            .map(|(i, bloom)| (tokens[i], bloom))
+            .collect();
         let mut positions = Vec::with_capacity(tokens.len());
         shingles_into(&tokens, width, &mut positions);
         let mut fingerprints = Vec::new();
         winnow_into(&positions, near.winnow_window, &mut fingerprints);
         positions.sort_unstable();
         positions.dedup();
-        let blooms = if names.iter().any(|&n| n) {
-            key.split(' ')
-                .zip(&tokens)
-                .filter(|(_, t)| *t & NAME != 0)
-                .map(|(w, &t)| (t, bigram_bloom(w)))
-                .collect()
-        } else {
-            Vec::new()
-        };
         Some(Sketch {
             tokens,
             width,
@@ -540,27 +552,23 @@ impl Cleaner {
         })
     }
 
-    /// Which words of `key` are names: capitalized in `text`, in a text
-    /// that is not mostly in capitals, and not a stop word opening a
-    /// sentence. All false when the text's words do not line up with the
-    /// key's.
-    fn names(&self, text: &str, key: &str) -> Vec<bool> {
-        let mut cases: Vec<WordCase> = Vec::new();
-        word_cases(text, &mut cases);
-        let words = crate::normalize::key_words(key);
-        if cases.len() != words || cases.iter().filter(|c| c.upper).count() * 2 > words {
-            return Vec::new();
-        }
-        key.split(' ')
-            .zip(&cases)
-            .map(|(w, c)| c.capitalized && !(c.initial && self.stop_words.contains(w)))
-            .collect()
-    }
-
     /// Step 1: normalize and hash. Needs no index; safe to run in parallel.
     pub fn analyze(&self, text: &str) -> Analysis {
+        self.analyze_with(text, None)
+    }
+
+    /// Step 1 with a read-only look at the index the document will be
+    /// decided against (or an earlier state of it, as when a batch is
+    /// analyzed in parallel before any of it is decided): a paragraph the
+    /// index already holds is an exact repeat, decided without a sketch,
+    /// so none is made. The decisions are those of [`Cleaner::analyze`].
+    pub fn analyze_against(&self, index: &Index, text: &str) -> Analysis {
+        self.analyze_with(text, Some(index))
+    }
+
+    fn analyze_with(&self, text: &str, index: Option<&Index>) -> Analysis {
         let doc = self.normalizer.normalize_document(text);
-        let hashes = doc
+        let hashes: Vec<Option<u64>> = doc
             .paragraphs
             .iter()
             .map(|p| p.removed.is_none().then(|| paragraph_hash(&p.key)))
@@ -568,13 +576,13 @@ impl Cleaner {
         let sketches = doc
             .paragraphs
             .iter()
-            .map(|p| {
-                let long = p.removed.is_none() && p.words >= self.short_words;
-                if long {
-                    self.sketch(&p.text, &p.key)
-                } else {
-                    None
-                }
+            .zip(&hashes)
+            .map(|(p, hash)| {
+                let hash = (*hash)?;
+                let known = index.is_some_and(|index| {
+                    index.first_copy(hash).is_some() || index.alias(hash).is_some()
+                });
+                (p.words >= self.short_words && !known).then(|| self.sketch(&p.text, &p.key))?
             })
             .collect();
         Analysis {
@@ -748,8 +756,13 @@ impl Cleaner {
 
     /// The evidence of the earlier articles that share a fingerprint with
     /// paragraph `at`: in `index` (earlier documents) and `local` (earlier
-    /// paragraphs of its own document). Only sources with at least the
-    /// candidate shingle coverage are aligned and returned.
+    /// paragraphs of its own document).
+    ///
+    /// Sources are aligned in the order the rule ranks them (shingle
+    /// coverage, then input order) and only while none has decided; one
+    /// whose word coverage cannot reach the threshold (by
+    /// [`cover::coverage_bound`]) is not aligned. [`cover::decide`] over
+    /// what is returned therefore decides as it would over every source.
     fn evidence(
         &self,
         index: &Sources,
@@ -777,24 +790,25 @@ impl Cleaner {
         // (fingerprints shared, document, its hits)
         let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
         let mut from = 0;
-        while from < hits.len() {
-            let doc = hits[from].0;
-            let to = from + hits[from..].iter().take_while(|h| h.0 == doc).count();
+        for group in hits.chunk_by(|a, b| a.0 == b.0) {
             scratch.fps.clear();
-            scratch.fps.extend(hits[from..to].iter().map(|h| h.3));
+            scratch.fps.extend(group.iter().map(|h| h.3));
             scratch.fps.sort_unstable();
             scratch.fps.dedup();
-            ranked.push((scratch.fps.len(), doc, from..to));
-            from = to;
+            ranked.push((scratch.fps.len(), group[0].0, from..from + group.len()));
+            from += group.len();
         }
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
         ranked.truncate(cover::MAX_SOURCES);
-        let mut out = Vec::new();
+        scratch.seen.clear();
+        scratch.seen.resize(sketch.shingles.len(), 0);
+        scratch.stamp = 0;
+        let mut covering = Vec::new();
         for (_, doc, range) in ranked {
             let mut entries: Vec<(u8, u32)> = hits[range].iter().map(|h| (h.1, h.2)).collect();
             entries.sort_unstable();
             entries.dedup();
-            let entries: Vec<_> = entries
+            let mut entries: Vec<_> = entries
                 .into_iter()
                 .map(|(which, id)| {
                     if which == 0 {
@@ -804,71 +818,55 @@ impl Cleaner {
                     }
                 })
                 .collect();
-            if let Some(e) = self.measure(near, at, sketch, doc, entries, index, local, scratch) {
-                out.push(e);
+            entries.sort_by_key(|e| e.at);
+            if let Some(c) = covering_of(sketch, doc, entries, scratch) {
+                if c.coverage >= near.rule.candidate {
+                    covering.push(c);
+                }
             }
         }
         scratch.hits = hits;
+        covering.sort_by(|a, b| b.coverage.total_cmp(&a.coverage).then(a.doc.cmp(&b.doc)));
+        scratch.prepared = false;
+        let mut out = Vec::new();
+        for c in covering {
+            if let Some(e) = self.measure(near, at, sketch, c, index, local, scratch) {
+                let decided = near.rule.decides(&e);
+                out.push(e);
+                if decided {
+                    break;
+                }
+            }
+        }
         out
     }
 
-    /// The evidence of one source document, from its covering paragraphs;
-    /// `None` below the candidate shingle coverage.
+    /// The evidence of one source document, from its covering paragraphs:
+    /// `None` when its word coverage cannot reach the threshold.
     #[allow(clippy::too_many_arguments)]
     fn measure(
         &self,
         near: &NearSettings,
         at: ParagraphRef,
         sketch: &Sketch,
-        doc: DocId,
-        mut entries: Vec<index::SourceEntry<'_>>,
+        covering: Covering<'_>,
         index: &Sources,
         local: &Sources,
         scratch: &mut Scratch,
     ) -> Option<Evidence> {
-        entries.sort_by_key(|e| e.at);
-        let found = &mut scratch.found;
-        found.clear();
-        found.resize(sketch.shingles.len(), false);
-        // (shared shingles, Jaccard, paragraph, kept copy) of the best.
-        let mut best: Option<(usize, f64, ParagraphRef, ParagraphRef)> = None;
-        // Per entry, the positions of its first and last shared shingle.
-        let mut stretches: Vec<Option<(usize, usize)>> = Vec::with_capacity(entries.len());
-        for e in &entries {
-            scratch.positions.clear();
-            shingles_into(e.tokens, e.width, &mut scratch.positions);
-            let mut stretch = None;
-            for (i, h) in scratch.positions.iter().enumerate() {
-                if let Ok(k) = sketch.shingles.binary_search(h) {
-                    found[k] = true;
-                    stretch = Some(stretch.map_or((i, i), |(first, _)| (first, i)));
-                }
-            }
-            stretches.push(stretch);
-            scratch.shingles.clear();
-            scratch.shingles.extend_from_slice(&scratch.positions);
-            scratch.shingles.sort_unstable();
-            scratch.shingles.dedup();
-            let shared = sketch
-                .shingles
-                .iter()
-                .filter(|h| scratch.shingles.binary_search(h).is_ok())
-                .count();
-            if best.is_none_or(|(n, ..)| shared > n) {
-                let union = sketch.shingles.len() + scratch.shingles.len() - shared;
-                best = Some((shared, shared as f64 / union as f64, e.at, e.kept));
-            }
-        }
-        let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles.len() as f64;
-        if coverage < near.rule.candidate {
-            return None;
-        }
-        let (_, similarity, best, kept_copy) = best?;
+        let Covering {
+            doc,
+            entries,
+            stretches,
+            coverage,
+            best,
+        } = covering;
         // The source to align: of each covering paragraph, the stretch from
         // P's length before its first shared shingle to P's length after its
         // last. What lies further cannot be matched in order without a gap
         // longer than P, and leaving it out bounds the diff's cost.
-        let mut source: Vec<u32> = Vec::new();
+        let source = &mut scratch.source;
+        source.clear();
         let reach = sketch.tokens.len();
         for (e, stretch) in entries.iter().zip(&stretches) {
             let Some((first, last)) = *stretch else {
@@ -884,6 +882,13 @@ impl Cleaner {
         {
             (coverage, None)
         } else {
+            if !scratch.prepared {
+                scratch.align.prepare(&sketch.tokens, &self.attribution);
+                scratch.prepared = true;
+            }
+            if scratch.align.coverage_bound(source) < near.rule.coverage {
+                return None;
+            }
             let bloom = |t: u32| {
                 sketch
                     .blooms
@@ -896,19 +901,27 @@ impl Cleaner {
             };
             cover::align(
                 &sketch.tokens,
-                &source,
+                source,
                 &self.attribution,
                 &bloom,
                 &mut scratch.align,
             )
         };
+        // Jaccard similarity with the best covering paragraph.
+        let (shared, best) = best;
+        let best = &entries[best];
+        scratch.shingles.clear();
+        shingles_into(best.tokens, best.width, &mut scratch.shingles);
+        scratch.shingles.sort_unstable();
+        scratch.shingles.dedup();
+        let union = sketch.shingles.len() + scratch.shingles.len() - shared;
         Some(Evidence {
             later: at,
             source: doc,
-            best,
-            kept_copy,
+            best: best.at,
+            kept_copy: best.kept,
             paragraphs: entries.iter().map(|e| e.at).collect(),
-            similarity,
+            similarity: shared as f64 / union as f64,
             shingle_coverage: coverage,
             word_coverage,
             guard,
@@ -917,7 +930,7 @@ impl Cleaner {
 
     /// Analyzes and decides in one call.
     pub fn clean(&self, index: &mut Index, id: &str, text: &str) -> Cleaned {
-        let analysis = self.analyze(text);
+        let analysis = self.analyze_against(index, text);
         self.decide(index, id, analysis)
     }
 }
@@ -928,11 +941,77 @@ struct Scratch {
     hits: Vec<(DocId, u8, u32, u32)>,
     postings: Vec<(u32, u32)>,
     fps: Vec<u32>,
+    /// Per shingle of the paragraph: whether the current source document
+    /// holds it, and the last covering paragraph (by stamp) that did.
     found: Vec<bool>,
-    /// A source paragraph's shingles by position, and sorted.
-    positions: Vec<u32>,
+    seen: Vec<u32>,
+    stamp: u32,
+    /// A source paragraph's shingles.
     shingles: Vec<u32>,
-    align: (Vec<u32>, Vec<u32>),
+    /// The source tokens to align.
+    source: Vec<u32>,
+    align: cover::AlignScratch,
+    /// Whether `align` is prepared for the current paragraph.
+    prepared: bool,
+}
+
+/// What one source document's covering paragraphs hold of a paragraph's
+/// shingles, before any alignment.
+struct Covering<'a> {
+    doc: DocId,
+    /// Its paragraphs that share a fingerprint with P, in order.
+    entries: Vec<index::SourceEntry<'a>>,
+    /// Per entry, the positions of its first and last shingle found in P.
+    stretches: Vec<Option<(usize, usize)>>,
+    /// Share of P's shingles found in the entries.
+    coverage: f64,
+    /// (shingles of P it holds, entry) of the entry holding the most (the
+    /// earliest on ties).
+    best: (usize, usize),
+}
+
+/// The shingle coverage of `sketch` by one source document's `entries`
+/// (sorted by paragraph); `None` when there are none.
+fn covering_of<'a>(
+    sketch: &Sketch,
+    doc: DocId,
+    entries: Vec<index::SourceEntry<'a>>,
+    scratch: &mut Scratch,
+) -> Option<Covering<'a>> {
+    let found = &mut scratch.found;
+    found.clear();
+    found.resize(sketch.shingles.len(), false);
+    let mut best: Option<(usize, usize)> = None;
+    let mut stretches = Vec::with_capacity(entries.len());
+    for (k, e) in entries.iter().enumerate() {
+        scratch.stamp += 1;
+        scratch.shingles.clear();
+        shingles_into(e.tokens, e.width, &mut scratch.shingles);
+        let mut stretch = None;
+        let mut shared = 0;
+        for (i, h) in scratch.shingles.iter().enumerate() {
+            if let Ok(j) = sketch.shingles.binary_search(h) {
+                found[j] = true;
+                if scratch.seen[j] != scratch.stamp {
+                    scratch.seen[j] = scratch.stamp;
+                    shared += 1;
+                }
+                stretch = Some(stretch.map_or((i, i), |(first, _)| (first, i)));
+            }
+        }
+        stretches.push(stretch);
+        if best.is_none_or(|(n, _)| shared > n) {
+            best = Some((shared, k));
+        }
+    }
+    let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles.len() as f64;
+    Some(Covering {
+        doc,
+        entries,
+        stretches,
+        coverage,
+        best: best?,
+    })
 }
 
 /// Turns short paragraphs into run removals where they continue a run of

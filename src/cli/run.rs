@@ -251,7 +251,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                 .par_iter()
                 .map(|item| {
                     let record = item.as_ref().ok()?;
-                    let mut analysis = cleaner.analyze(&record.text);
+                    let mut analysis = cleaner.analyze_against(&index, &record.text);
                     if let (Some(found), Some(site)) = (&site_boilerplate, &record.site) {
                         analysis.remove_site_boilerplate(site, found);
                     }

@@ -90,11 +90,18 @@ pub fn same_word(a: u32, b: u32) -> bool {
 
 /// The token of one word of a matching key.
 pub fn word_token(word: &str, name: bool) -> u32 {
-    let canonical = NUMBER_WORDS
-        .iter()
-        .find(|(w, _)| *w == word)
-        .map_or(word, |(_, digits)| digits);
-    let figure = canonical.bytes().any(|b| b.is_ascii_digit()) || QUANTITY_WORDS.contains(&word);
+    // Number and quantity words are 3 to 8 lowercase ASCII letters.
+    let maybe_number = (3..=8).contains(&word.len()) && word.as_bytes()[0].is_ascii_lowercase();
+    let canonical = if maybe_number {
+        NUMBER_WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map_or(word, |(_, digits)| digits)
+    } else {
+        word
+    };
+    let figure = canonical.bytes().any(|b| b.is_ascii_digit())
+        || (maybe_number && QUANTITY_WORDS.contains(&word));
     let hash = xxh3_64_with_seed(canonical.as_bytes(), TOKEN_SEED) as u32;
     (hash & !(FIGURE | NAME)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
 }
@@ -109,6 +116,20 @@ pub fn tokens_into(
     words: usize,
     chars: usize,
     out: &mut Vec<u32>,
+) -> usize {
+    tokens_with(key, words, chars, out, |i, _| {
+        names.get(i).copied().unwrap_or(false)
+    })
+}
+
+/// [`tokens_into`] with the name flag of word `i` (the word given) asked
+/// of `is_name`, in word order, in one pass over the key.
+pub fn tokens_with(
+    key: &str,
+    words: usize,
+    chars: usize,
+    out: &mut Vec<u32>,
+    mut is_name: impl FnMut(usize, &str) -> bool,
 ) -> usize {
     if key.is_empty() {
         return words;
@@ -125,7 +146,7 @@ pub fn tokens_into(
     out.extend(
         key.split(' ')
             .enumerate()
-            .map(|(i, w)| word_token(w, names.get(i).copied().unwrap_or(false))),
+            .map(|(i, w)| word_token(w, is_name(i, w))),
     );
     words
 }
@@ -137,14 +158,22 @@ pub fn shingles_into(tokens: &[u32], width: usize, out: &mut Vec<u32>) {
         return;
     }
     let width = width.clamp(1, tokens.len());
-    let mut bytes = Vec::with_capacity(width * 4);
-    for window in tokens.windows(width) {
-        bytes.clear();
-        for t in window {
-            bytes.extend_from_slice(&(t & !NAME).to_le_bytes());
-        }
-        out.push(xxh3_64_with_seed(&bytes, TOKEN_SEED) as u32);
+    // The tokens' bytes, flags masked, once; each shingle hashes a slice.
+    let mut stack = [0u8; 256];
+    let mut heap = Vec::new();
+    let bytes: &mut [u8] = if tokens.len() * 4 <= stack.len() {
+        &mut stack[..tokens.len() * 4]
+    } else {
+        heap.resize(tokens.len() * 4, 0);
+        &mut heap
+    };
+    for (chunk, t) in bytes.chunks_exact_mut(4).zip(tokens) {
+        chunk.copy_from_slice(&(t & !NAME).to_le_bytes());
     }
+    out.extend(
+        (0..=tokens.len() - width)
+            .map(|i| xxh3_64_with_seed(&bytes[i * 4..(i + width) * 4], TOKEN_SEED) as u32),
+    );
 }
 
 /// The winnowed fingerprints of a shingle sequence, sorted and deduplicated
