@@ -103,16 +103,16 @@ impl Sources {
         self.refs.push(at);
         self.kept.push(kept);
         self.widths
-            .push(u8::try_from(sketch.width).unwrap_or(u8::MAX));
-        self.tokens.extend_from_slice(&sketch.tokens);
+            .push(u8::try_from(sketch.width()).unwrap_or(u8::MAX));
+        self.tokens.extend_from_slice(sketch.tokens());
         self.starts
             .push(u32::try_from(self.tokens.len()).expect("fewer than 2^32 indexed tokens"));
-        for &fp in &sketch.fingerprints {
+        for &fp in sketch.fingerprints() {
             let posting = u32::try_from(self.postings.len()).expect("fewer than 2^32 postings");
             let previous = self.heads.insert(fp, posting).unwrap_or(NO_ID);
             self.postings.push((id, previous));
         }
-        for &(token, bloom) in &sketch.blooms {
+        for &(token, bloom) in sketch.blooms() {
             self.blooms.entry(token & !NAME).or_insert(bloom);
         }
     }

@@ -142,18 +142,61 @@ pub struct CleanerBuilder {
 
 /// What the near-duplicate stage keeps of a paragraph: its words as
 /// tokens, its shingles and fingerprints ([`crate::shingle::tokens`]).
+///
+/// The three sequences share one allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sketch {
+    /// The tokens, then the shingles, then the fingerprints.
+    data: Box<[u32]>,
+    /// Where the shingles and the fingerprints start in `data`.
+    shingles_at: u32,
+    fingerprints_at: u32,
+    width: usize,
+    blooms: Box<[(u32, u64)]>,
+}
+
+impl Sketch {
     /// One token per word, in order.
-    pub tokens: Vec<u32>,
+    pub fn tokens(&self) -> &[u32] {
+        &self.data[..self.shingles_at as usize]
+    }
+
     /// Tokens per shingle.
-    pub width: usize,
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Sorted, deduplicated shingle hashes.
-    pub shingles: Vec<u32>,
-    /// Sorted, deduplicated winnowed fingerprints (a subset of `shingles`).
-    pub fingerprints: Vec<u32>,
+    pub fn shingles(&self) -> &[u32] {
+        &self.data[self.shingles_at as usize..self.fingerprints_at as usize]
+    }
+
+    /// Sorted, deduplicated winnowed fingerprints (a subset of
+    /// [`Sketch::shingles`]).
+    pub fn fingerprints(&self) -> &[u32] {
+        &self.data[self.fingerprints_at as usize..]
+    }
+
     /// The spelling Bloom filter of each name token.
-    pub blooms: Vec<(u32, u64)>,
+    pub fn blooms(&self) -> &[(u32, u64)] {
+        &self.blooms
+    }
+}
+
+/// Buffers [`Cleaner::sketch`] reuses across the paragraphs a thread
+/// sketches.
+#[derive(Default)]
+struct SketchScratch {
+    cases: Vec<WordCase>,
+    names: Vec<(usize, u64)>,
+    tokens: Vec<u32>,
+    positions: Vec<u32>,
+    fingerprints: Vec<u32>,
+}
+
+thread_local! {
+    static SKETCH_SCRATCH: std::cell::RefCell<SketchScratch> =
+        std::cell::RefCell::default();
 }
 
 /// The normalized, hashed paragraphs of one document: the output of
@@ -507,48 +550,59 @@ impl Cleaner {
         if key.is_empty() {
             return None;
         }
-        let mut cases: Vec<WordCase> = Vec::new();
-        word_cases(text, &mut cases);
-        // Names need the text's words to line up with the key's, in a text
-        // not mostly in capitals.
-        let words = crate::normalize::key_words(key);
-        if cases.len() != words || cases.iter().filter(|c| c.upper).count() * 2 > words {
-            cases.clear();
-        }
-        let mut names = Vec::new();
-        let mut tokens = Vec::with_capacity(words);
-        let width = tokens_with(
-            key,
-            near.shingle_words,
-            near.shingle_chars,
-            &mut tokens,
-            |i, word| {
-                // Capitalized, and not a stop word opening a sentence.
-                let name = cases.get(i).is_some_and(|c| {
-                    c.capitalized && !(c.initial && self.stop_words.contains(word))
-                });
-                if name {
-                    names.push((i, bigram_bloom(word)));
-                }
-                name
-            },
-        );
-        let blooms = names
-            .into_iter()
-            .map(|(i, bloom)| (tokens[i], bloom))
-            .collect();
-        let mut positions = Vec::with_capacity(tokens.len());
-        shingles_into(&tokens, width, &mut positions);
-        let mut fingerprints = Vec::new();
-        winnow_into(&positions, near.winnow_window, &mut fingerprints);
-        positions.sort_unstable();
-        positions.dedup();
-        Some(Sketch {
-            tokens,
-            width,
-            shingles: positions,
-            fingerprints,
-            blooms,
+        SKETCH_SCRATCH.with(|scratch| {
+            let scratch = &mut *scratch.borrow_mut();
+            let SketchScratch {
+                cases,
+                names,
+                tokens,
+                positions,
+                fingerprints,
+            } = scratch;
+            word_cases(text, cases);
+            // Names need the text's words to line up with the key's, in a
+            // text not mostly in capitals.
+            let words = crate::normalize::key_words(key);
+            if cases.len() != words || cases.iter().filter(|c| c.upper).count() * 2 > words {
+                cases.clear();
+            }
+            names.clear();
+            tokens.clear();
+            let width = tokens_with(
+                key,
+                near.shingle_words,
+                near.shingle_chars,
+                tokens,
+                |i, word| {
+                    // Capitalized, and not a stop word opening a sentence.
+                    let name = cases.get(i).is_some_and(|c| {
+                        c.capitalized && !(c.initial && self.stop_words.contains(word))
+                    });
+                    if name {
+                        names.push((i, bigram_bloom(word)));
+                    }
+                    name
+                },
+            );
+            positions.clear();
+            shingles_into(tokens, width, positions);
+            winnow_into(positions, near.winnow_window, fingerprints);
+            positions.sort_unstable();
+            positions.dedup();
+            let mut data = Vec::with_capacity(tokens.len() + positions.len() + fingerprints.len());
+            data.extend_from_slice(tokens);
+            data.extend_from_slice(positions);
+            data.extend_from_slice(fingerprints);
+            // Fewer than 2^32 words: a paragraph is at most a few MB.
+            let shingles_at = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
+            let fingerprints_at = u32::try_from(tokens.len() + positions.len()).unwrap_or(u32::MAX);
+            Some(Sketch {
+                data: data.into_boxed_slice(),
+                shingles_at,
+                fingerprints_at,
+                width,
+                blooms: names.iter().map(|&(i, bloom)| (tokens[i], bloom)).collect(),
+            })
         })
     }
 
@@ -779,7 +833,7 @@ impl Cleaner {
         hits.clear();
         for (which, sources) in [index, local].into_iter().enumerate() {
             scratch.postings.clear();
-            sources.postings(&sketch.fingerprints, MAX_POSTINGS, &mut scratch.postings);
+            sources.postings(sketch.fingerprints(), MAX_POSTINGS, &mut scratch.postings);
             hits.extend(scratch.postings.iter().map(|&(entry, fp)| {
                 let doc = sources.entry(entry).at.doc;
                 (doc, which as u8, entry, fp)
@@ -801,7 +855,7 @@ impl Cleaner {
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
         ranked.truncate(cover::MAX_SOURCES);
         scratch.seen.clear();
-        scratch.seen.resize(sketch.shingles.len(), 0);
+        scratch.seen.resize(sketch.shingles().len(), 0);
         scratch.stamp = 0;
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
@@ -867,7 +921,7 @@ impl Cleaner {
         // longer than P, and leaving it out bounds the diff's cost.
         let source = &mut scratch.source;
         source.clear();
-        let reach = sketch.tokens.len();
+        let reach = sketch.tokens().len();
         for (e, stretch) in entries.iter().zip(&stretches) {
             let Some((first, last)) = *stretch else {
                 continue;
@@ -877,13 +931,13 @@ impl Cleaner {
             let to = (last + reach).min(e.tokens.len());
             source.extend_from_slice(&e.tokens[from..to]);
         }
-        let (word_coverage, guard) = if sketch.tokens.len() > cover::MAX_ALIGN_WORDS
+        let (word_coverage, guard) = if sketch.tokens().len() > cover::MAX_ALIGN_WORDS
             || source.len() > cover::MAX_ALIGN_SOURCE
         {
             (coverage, None)
         } else {
             if !scratch.prepared {
-                scratch.align.prepare(&sketch.tokens, &self.attribution);
+                scratch.align.prepare(sketch.tokens(), &self.attribution);
                 scratch.prepared = true;
             }
             if scratch.align.coverage_bound(source) < near.rule.coverage {
@@ -891,7 +945,7 @@ impl Cleaner {
             }
             let bloom = |t: u32| {
                 sketch
-                    .blooms
+                    .blooms()
                     .iter()
                     .find(|(token, _)| (token ^ t) & !NAME == 0)
                     .map(|&(_, b)| b)
@@ -900,7 +954,7 @@ impl Cleaner {
                     .unwrap_or(0)
             };
             cover::align(
-                &sketch.tokens,
+                sketch.tokens(),
                 source,
                 &self.attribution,
                 &bloom,
@@ -914,7 +968,7 @@ impl Cleaner {
         shingles_into(best.tokens, best.width, &mut scratch.shingles);
         scratch.shingles.sort_unstable();
         scratch.shingles.dedup();
-        let union = sketch.shingles.len() + scratch.shingles.len() - shared;
+        let union = sketch.shingles().len() + scratch.shingles.len() - shared;
         Some(Evidence {
             later: at,
             source: doc,
@@ -980,7 +1034,7 @@ fn covering_of<'a>(
 ) -> Option<Covering<'a>> {
     let found = &mut scratch.found;
     found.clear();
-    found.resize(sketch.shingles.len(), false);
+    found.resize(sketch.shingles().len(), false);
     let mut best: Option<(usize, usize)> = None;
     let mut stretches = Vec::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {
@@ -990,7 +1044,7 @@ fn covering_of<'a>(
         let mut stretch = None;
         let mut shared = 0;
         for (i, h) in scratch.shingles.iter().enumerate() {
-            if let Ok(j) = sketch.shingles.binary_search(h) {
+            if let Ok(j) = sketch.shingles().binary_search(h) {
                 found[j] = true;
                 if scratch.seen[j] != scratch.stamp {
                     scratch.seen[j] = scratch.stamp;
@@ -1004,7 +1058,7 @@ fn covering_of<'a>(
             best = Some((shared, k));
         }
     }
-    let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles.len() as f64;
+    let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles().len() as f64;
     Some(Covering {
         doc,
         entries,

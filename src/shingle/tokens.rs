@@ -28,35 +28,43 @@ pub const NAME: u32 = 2;
 /// Shingles per winnowing window.
 pub const WINNOW_WINDOW: usize = 4;
 
-/// Number words hashed as their digits.
-const NUMBER_WORDS: &[(&str, &str)] = &[
-    ("zero", "0"),
-    ("one", "1"),
-    ("two", "2"),
-    ("three", "3"),
-    ("four", "4"),
-    ("five", "5"),
-    ("six", "6"),
-    ("seven", "7"),
-    ("eight", "8"),
-    ("nine", "9"),
-    ("ten", "10"),
-    ("eleven", "11"),
-    ("twelve", "12"),
-    ("twenty", "20"),
-    ("thirty", "30"),
-    ("forty", "40"),
-    ("fifty", "50"),
-    ("sixty", "60"),
-    ("seventy", "70"),
-    ("eighty", "80"),
-    ("ninety", "90"),
-    ("hundred", "100"),
-    ("thousand", "1000"),
-];
+/// The digits a number word is hashed as ("ten" is "10"), or `None`.
+fn number_word(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "zero" => "0",
+        "one" => "1",
+        "two" => "2",
+        "three" => "3",
+        "four" => "4",
+        "five" => "5",
+        "six" => "6",
+        "seven" => "7",
+        "eight" => "8",
+        "nine" => "9",
+        "ten" => "10",
+        "eleven" => "11",
+        "twelve" => "12",
+        "twenty" => "20",
+        "thirty" => "30",
+        "forty" => "40",
+        "fifty" => "50",
+        "sixty" => "60",
+        "seventy" => "70",
+        "eighty" => "80",
+        "ninety" => "90",
+        "hundred" => "100",
+        "thousand" => "1000",
+        _ => return None,
+    })
+}
 
-/// Further words that state a quantity without being one of the above.
-const QUANTITY_WORDS: &[&str] = &["half", "quarter", "third", "dozen", "million", "billion"];
+/// Further words that state a quantity without being a number word.
+fn is_quantity_word(word: &str) -> bool {
+    matches!(
+        word,
+        "half" | "quarter" | "third" | "dozen" | "million" | "billion"
+    )
+}
 
 /// True for scripts usually written without spaces between words.
 fn is_unspaced_script(c: char) -> bool {
@@ -92,16 +100,11 @@ pub fn same_word(a: u32, b: u32) -> bool {
 pub fn word_token(word: &str, name: bool) -> u32 {
     // Number and quantity words are 3 to 8 lowercase ASCII letters.
     let maybe_number = (3..=8).contains(&word.len()) && word.as_bytes()[0].is_ascii_lowercase();
-    let canonical = if maybe_number {
-        NUMBER_WORDS
-            .iter()
-            .find(|(w, _)| *w == word)
-            .map_or(word, |(_, digits)| digits)
-    } else {
-        word
-    };
-    let figure = canonical.bytes().any(|b| b.is_ascii_digit())
-        || (maybe_number && QUANTITY_WORDS.contains(&word));
+    let number = if maybe_number { number_word(word) } else { None };
+    let canonical = number.unwrap_or(word);
+    let figure = number.is_some()
+        || canonical.bytes().any(|b| b.is_ascii_digit())
+        || (maybe_number && is_quantity_word(word));
     let hash = xxh3_64_with_seed(canonical.as_bytes(), TOKEN_SEED) as u32;
     (hash & !(FIGURE | NAME)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
 }
@@ -185,21 +188,13 @@ pub fn winnow_into(shingles: &[u32], window: usize, out: &mut Vec<u32>) {
         return;
     }
     let window = window.clamp(1, shingles.len());
-    // A deque of positions whose hashes increase: the window's minimum is
-    // at its front. Linear time.
-    let mut deque = std::collections::VecDeque::with_capacity(window);
-    for (i, &h) in shingles.iter().enumerate() {
-        while deque.back().is_some_and(|&j: &usize| shingles[j] >= h) {
-            deque.pop_back();
-        }
-        deque.push_back(i);
-        if deque.front().is_some_and(|&j| j + window <= i) {
-            deque.pop_front();
-        }
-        if i + 1 >= window {
-            out.push(shingles[deque[0]]);
-        }
-    }
+    // O(n * window), with no allocation: faster than a monotonic deque for
+    // windows of a few shingles.
+    out.extend(
+        shingles
+            .windows(window)
+            .map(|w| w.iter().copied().min().unwrap_or(u32::MAX)),
+    );
     out.sort_unstable();
     out.dedup();
 }
