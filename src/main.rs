@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The cleaner allocates and frees many small buffers per paragraph, and
+/// from several threads: mimalloc's per-thread free lists cut the time
+/// the system allocator takes there (measured in the README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Args::parse();
     match cli::run(args) {

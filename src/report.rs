@@ -395,6 +395,10 @@ pub struct Summary {
     pub index_near_paragraphs: u64,
     /// Estimated bytes held by the cross-article index.
     pub index_memory_bytes: u64,
+    /// `index_memory_bytes` per distinct paragraph in the index.
+    pub index_bytes_per_paragraph: u64,
+    /// `index_memory_bytes` by part ([`Index::memory_parts`]).
+    pub index_memory: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -435,6 +439,15 @@ impl Summary {
         self.index_paragraphs = index.distinct_paragraphs() as u64;
         self.index_near_paragraphs = index.near_paragraphs() as u64;
         self.index_memory_bytes = index.memory_bytes() as u64;
+        self.index_bytes_per_paragraph = self
+            .index_memory_bytes
+            .checked_div(self.index_paragraphs)
+            .unwrap_or(0);
+        self.index_memory = index
+            .memory_parts()
+            .into_iter()
+            .map(|(part, bytes)| (part.to_owned(), bytes as u64))
+            .collect();
     }
 }
 

@@ -117,16 +117,25 @@ impl Sources {
         }
     }
 
-    fn memory_bytes(&self) -> usize {
-        let table = |cap: usize, entry: usize| cap * (entry + 1);
-        self.refs.capacity() * std::mem::size_of::<ParagraphRef>() * 2
-            + self.starts.capacity() * 4
-            + self.widths.capacity()
-            + self.tokens.capacity() * 4
-            + table(self.heads.capacity(), 8)
-            + self.postings.capacity() * 8
-            + table(self.blooms.capacity(), 16)
+    fn memory_parts(&self, parts: &mut Vec<(&'static str, usize)>) {
+        parts.push((
+            "source paragraphs",
+            self.refs.capacity() * std::mem::size_of::<ParagraphRef>()
+                + self.kept.capacity() * std::mem::size_of::<ParagraphRef>()
+                + self.starts.capacity() * 4
+                + self.widths.capacity(),
+        ));
+        parts.push(("source tokens", self.tokens.capacity() * 4));
+        parts.push(("fingerprint heads", table_bytes(self.heads.capacity(), std::mem::size_of::<(u32, u32)>())));
+        parts.push(("postings", self.postings.capacity() * 8));
+        parts.push(("name spellings", table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>())));
     }
+}
+
+/// Bytes of a hash table of `capacity` entries of `entry` bytes (one
+/// control byte each).
+fn table_bytes(capacity: usize, entry: usize) -> usize {
+    capacity * (entry + 1)
 }
 
 /// End of a posting chain.
@@ -192,34 +201,53 @@ impl Index {
         &self.docs[doc.0 as usize].name
     }
 
-    /// Estimated heap bytes held (hash tables at capacity, names, per-document
-    /// paragraph lists).
+    /// Estimated heap bytes held: the sum of [`Index::memory_parts`].
     pub fn memory_bytes(&self) -> usize {
-        let table = |cap: usize, entry: usize| cap * (entry + 1);
-        let docs: usize = self
+        self.memory_parts().iter().map(|(_, bytes)| bytes).sum()
+    }
+
+    /// Estimated heap bytes held, by part (hash tables at capacity, one
+    /// control byte per slot), in a fixed order.
+    pub fn memory_parts(&self) -> Vec<(&'static str, usize)> {
+        let candidates: usize = self
             .docs
             .iter()
             .map(|d| {
-                std::mem::size_of::<DocEntry>()
-                    + d.name.len()
-                    + d.candidates.capacity() * std::mem::size_of::<Candidate>()
+                d.candidates.capacity() * std::mem::size_of::<Candidate>()
                     + d.candidates
                         .iter()
                         .filter_map(|c| c.short_key.as_ref().map(|k| k.len()))
                         .sum::<usize>()
             })
             .sum();
-        table(
-            self.first.capacity(),
-            std::mem::size_of::<(u64, ParagraphRef)>(),
-        ) + table(
-            self.aliases.capacity(),
-            std::mem::size_of::<(u64, NearMatch)>(),
-        ) + table(
-            self.documents.capacity() + self.kept_documents.capacity(),
-            std::mem::size_of::<(u64, DocId)>(),
-        ) + docs
-            + self.sources.memory_bytes()
+        let names: usize = self.docs.iter().map(|d| d.name.len()).sum();
+        let mut parts = vec![
+            (
+                "paragraph hashes",
+                table_bytes(
+                    self.first.capacity(),
+                    std::mem::size_of::<(u64, ParagraphRef)>(),
+                ),
+            ),
+            (
+                "near aliases",
+                table_bytes(
+                    self.aliases.capacity(),
+                    std::mem::size_of::<(u64, NearMatch)>(),
+                ),
+            ),
+            (
+                "documents",
+                table_bytes(
+                    self.documents.capacity() + self.kept_documents.capacity(),
+                    std::mem::size_of::<(u64, DocId)>(),
+                ) + self.docs.capacity() * std::mem::size_of::<DocEntry>()
+                    + names,
+            ),
+            ("paragraph lists", candidates),
+        ];
+        self.sources.memory_parts(&mut parts);
+        parts
     }
 
     pub(crate) fn add_document(&mut self, name: &str) -> DocId {

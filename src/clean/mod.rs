@@ -856,6 +856,10 @@ impl Cleaner {
         ranked.truncate(cover::MAX_SOURCES);
         scratch.seen.clear();
         scratch.seen.resize(sketch.shingles().len(), 0);
+        scratch.members = [0; MEMBER_WORDS];
+        for &h in sketch.shingles() {
+            scratch.members[(h as usize >> 6) % MEMBER_WORDS] |= 1 << (h & 63);
+        }
         scratch.stamp = 0;
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
@@ -989,6 +993,10 @@ impl Cleaner {
     }
 }
 
+/// Words of [`Scratch::members`]: 2,048 bits, a few per cent set for a
+/// paragraph of a hundred words.
+const MEMBER_WORDS: usize = 32;
+
 /// Buffers reused across the paragraphs of a document.
 #[derive(Default)]
 struct Scratch {
@@ -1000,6 +1008,8 @@ struct Scratch {
     found: Vec<bool>,
     seen: Vec<u32>,
     stamp: u32,
+    /// A bitmap of P's shingle hashes (a one-hash Bloom filter).
+    members: [u64; MEMBER_WORDS],
     /// A source paragraph's shingles.
     shingles: Vec<u32>,
     /// The source tokens to align.
@@ -1043,8 +1053,12 @@ fn covering_of<'a>(
         shingles_into(e.tokens, e.width, &mut scratch.shingles);
         let mut stretch = None;
         let mut shared = 0;
-        for (i, h) in scratch.shingles.iter().enumerate() {
-            if let Ok(j) = sketch.shingles().binary_search(h) {
+        for (i, &h) in scratch.shingles.iter().enumerate() {
+            // Most of a source's shingles are not P's: one bit tells.
+            if scratch.members[(h as usize >> 6) % MEMBER_WORDS] & (1 << (h & 63)) == 0 {
+                continue;
+            }
+            if let Ok(j) = sketch.shingles().binary_search(&h) {
                 found[j] = true;
                 if scratch.seen[j] != scratch.stamp {
                     scratch.seen[j] = scratch.stamp;

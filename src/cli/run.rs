@@ -456,7 +456,7 @@ fn summary_line(s: &Summary) -> String {
     };
     format!(
         "newsdedup: {} records in, {} written, {} skipped, {} dropped, {} repeated documents; \
-         paragraphs {} -> {}; removed {removed}; bytes {} -> {}; index {} paragraphs, {:.1} MB",
+         paragraphs {} -> {}; removed {removed}; bytes {} -> {}; index {} paragraphs, {:.1} MB ({} bytes a paragraph)",
         s.records_in,
         s.records_written,
         s.records_skipped,
@@ -468,5 +468,6 @@ fn summary_line(s: &Summary) -> String {
         s.bytes_out,
         s.index_paragraphs,
         s.index_memory_bytes as f64 / 1e6,
+        s.index_bytes_per_paragraph,
     )
 }
