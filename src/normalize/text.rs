@@ -446,22 +446,12 @@ pub struct WordCase {
 /// ```
 pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     out.clear();
-    // The same loop, specialized: bytes are cheaper to walk than chars.
-    if text.is_ascii() {
-        cases_of(text.bytes().map(char::from), out);
-    } else {
-        cases_of(text.chars(), out);
-    }
-}
-
-#[inline(always)]
-fn cases_of(chars: impl Iterator<Item = char>, out: &mut Vec<WordCase>) {
+    let ascii = &*ASCII_CLASSES;
     let mut word: Option<WordCase> = None;
     let mut letters = 0usize;
     let mut uppers = 0usize;
     let mut has_alnum = false;
     // The last visible character before the current piece.
-    let mut before: Option<char> = None;
     let mut last: Option<char> = None;
     let mut finish =
         |word: &mut Option<WordCase>, letters: usize, uppers: usize, has_alnum: bool| {
@@ -472,57 +462,90 @@ fn cases_of(chars: impl Iterator<Item = char>, out: &mut Vec<WordCase>) {
                 }
             }
         };
-    for c in chars {
-        if is_key_separator(c) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII by table; anything else decoded and classified.
+        let (c, class) = if bytes[i] < 0x80 {
+            i += 1;
+            (char::from(bytes[i - 1]), ascii[usize::from(bytes[i - 1])])
+        } else {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            (c, char_class(c))
+        };
+        if class & SEPARATOR != 0 {
             if word.is_some() {
                 finish(&mut word, letters, uppers, has_alnum);
             }
-            if !c.is_whitespace() {
+            if class & SPACE == 0 {
                 last = Some(c);
             }
             continue;
         }
-        if is_invisible(c) {
+        if class & INVISIBLE != 0 {
             continue;
         }
         let w = word.get_or_insert_with(|| {
             letters = 0;
             uppers = 0;
             has_alnum = false;
-            before = last;
             WordCase {
                 capitalized: false,
                 upper: false,
-                initial: is_opening(c)
-                    || before.is_none_or(|b| {
-                        is_opening(b)
-                            || matches!(
-                                b,
-                                '.' | '!'
-                                    | '?'
-                                    | ':'
-                                    | ';'
-                                    | '\u{201D}'
-                                    | '\u{00BB}'
-                                    | '-'
-                                    | '\u{2013}'
-                                    | '\u{2014}'
-                            )
-                    }),
+                initial: is_opening(c) || last.is_none_or(opens_sentence_after),
             }
         });
-        if c.is_alphabetic() {
+        if class & ALPHABETIC != 0 {
             if letters == 0 {
-                w.capitalized = c.is_uppercase();
+                w.capitalized = class & UPPERCASE != 0;
             }
             letters += 1;
-            uppers += usize::from(c.is_uppercase());
+            uppers += usize::from(class & UPPERCASE != 0);
         }
-        has_alnum |= c.is_alphanumeric();
+        has_alnum |= class & ALPHANUMERIC != 0;
         last = Some(c);
     }
     finish(&mut word, letters, uppers, has_alnum);
 }
+
+/// What may stand before the first word of a sentence.
+fn opens_sentence_after(b: char) -> bool {
+    is_opening(b)
+        || matches!(
+            b,
+            '.' | '!' | '?' | ':' | ';' | '\u{201D}' | '\u{00BB}' | '-' | '\u{2013}' | '\u{2014}'
+        )
+}
+
+// Character classes of [`word_cases`].
+const SEPARATOR: u8 = 1;
+const SPACE: u8 = 2;
+const INVISIBLE: u8 = 4;
+const ALPHABETIC: u8 = 8;
+const UPPERCASE: u8 = 16;
+const ALPHANUMERIC: u8 = 32;
+
+fn char_class(c: char) -> u8 {
+    let flag = |yes: bool, bit: u8| if yes { bit } else { 0 };
+    flag(is_key_separator(c), SEPARATOR)
+        | flag(c.is_whitespace(), SPACE)
+        | flag(is_invisible(c), INVISIBLE)
+        | flag(c.is_alphabetic(), ALPHABETIC)
+        | flag(c.is_uppercase(), UPPERCASE)
+        | flag(c.is_alphanumeric(), ALPHANUMERIC)
+}
+
+/// [`char_class`] of every ASCII character.
+static ASCII_CLASSES: std::sync::LazyLock<[u8; 128]> = std::sync::LazyLock::new(|| {
+    let mut table = [0; 128];
+    for (b, class) in (0u8..).zip(table.iter_mut()) {
+        *class = char_class(char::from(b));
+    }
+    table
+});
 
 /// Opening quotes and brackets: what a sentence may start with.
 fn is_opening(c: char) -> bool {
