@@ -26,7 +26,7 @@ pub const FIGURE: u32 = 1;
 /// word at the start of a sentence).
 pub const NAME: u32 = 2;
 /// Shingles per winnowing window.
-pub const WINNOW_WINDOW: usize = 4;
+pub const WINNOW_WINDOW: usize = 6;
 
 /// The digits a number word is hashed as ("ten" is "10"), or `None`.
 fn number_word(word: &str) -> Option<&'static str> {
