@@ -4,7 +4,7 @@ use super::Sketch;
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
 use crate::shingle::HashTable32;
-use crate::shingle::tokens::NAME;
+use crate::shingle::tokens::{CASE, LOWER};
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -27,6 +27,18 @@ pub struct Index {
     /// The paragraphs of the coverage stage (kept, or removed as repeats:
     /// both are sources), by entry id, in input order.
     sources: Sources,
+    /// A one-hash Bloom filter of the words seen in lowercase in running
+    /// text ([`LOWER`]), [`LOWER_BITS`] bits once a source is indexed.
+    lower: Vec<u64>,
+}
+
+/// Bits of [`Index::lower`]: about 1.5% false positives at 500,000
+/// distinct words, in 4 MiB whatever the corpus size.
+const LOWER_BITS: usize = 1 << 25;
+
+/// The bit of `token` in [`Index::lower`].
+fn lower_bit(token: u32) -> usize {
+    (token >> 3) as usize % LOWER_BITS
 }
 
 /// The coverage stage's paragraphs: their tokens and a posting list per
@@ -92,7 +104,7 @@ impl Sources {
     }
 
     pub(crate) fn bloom(&self, token: u32) -> Option<u64> {
-        self.blooms.get(&(token & !NAME)).copied()
+        self.blooms.get(&(token & !CASE)).copied()
     }
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
@@ -113,7 +125,7 @@ impl Sources {
             self.postings.push((id, previous));
         }
         for &(token, bloom) in sketch.blooms() {
-            self.blooms.entry(token & !NAME).or_insert(bloom);
+            self.blooms.entry(token & !CASE).or_insert(bloom);
         }
     }
 
@@ -126,9 +138,15 @@ impl Sources {
                 + self.widths.capacity(),
         ));
         parts.push(("source tokens", self.tokens.capacity() * 4));
-        parts.push(("fingerprint heads", table_bytes(self.heads.capacity(), std::mem::size_of::<(u32, u32)>())));
+        parts.push((
+            "fingerprint heads",
+            table_bytes(self.heads.capacity(), std::mem::size_of::<(u32, u32)>()),
+        ));
         parts.push(("postings", self.postings.capacity() * 8));
-        parts.push(("name spellings", table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>())));
+        parts.push((
+            "name spellings",
+            table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
+        ));
     }
 }
 
@@ -245,6 +263,7 @@ impl Index {
                     + names,
             ),
             ("paragraph lists", candidates),
+            ("lowercase words", self.lower.capacity() * 8),
         ];
         self.sources.memory_parts(&mut parts);
         parts
@@ -285,6 +304,22 @@ impl Index {
 
     pub(crate) fn insert_source(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
         self.sources.insert(at, kept, sketch);
+        if self.lower.is_empty() {
+            self.lower = vec![0; LOWER_BITS / 64];
+        }
+        for &token in sketch.tokens().iter().filter(|&&t| t & LOWER != 0) {
+            let bit = lower_bit(token);
+            self.lower[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    /// Whether `token`'s word was (probably) seen in lowercase in running
+    /// text: a common word, whatever its case here.
+    pub(crate) fn is_common(&self, token: u32) -> bool {
+        let bit = lower_bit(token);
+        self.lower
+            .get(bit / 64)
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {

@@ -66,7 +66,7 @@ use crate::normalize::{
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::tokens::{
-    NAME, WINNOW_WINDOW, bigram_bloom, shingles_into, tokens_with, winnow_into,
+    LOWER, NAME, WINNOW_WINDOW, bigram_bloom, same_word, shingles_into, tokens_with, winnow_into,
 };
 use crate::shingle::{document_hash, paragraph_hash};
 use crate::span::Span;
@@ -574,14 +574,18 @@ impl Cleaner {
                 near.shingle_chars,
                 tokens,
                 |i, word| {
+                    let Some(case) = cases.get(i) else {
+                        return 0;
+                    };
                     // Capitalized, and not a stop word opening a sentence.
-                    let name = cases.get(i).is_some_and(|c| {
-                        c.capitalized && !(c.initial && self.stop_words.contains(word))
-                    });
-                    if name {
+                    if case.capitalized && !(case.initial && self.stop_words.contains(word)) {
                         names.push((i, bigram_bloom(word)));
+                        NAME
+                    } else if case.capitalized || case.upper {
+                        0
+                    } else {
+                        LOWER
                     }
-                    name
                 },
             );
             positions.clear();
@@ -783,7 +787,7 @@ impl Cleaner {
                 continue;
             };
             checked += 1;
-            let evidence = self.evidence(index.sources(), &local, at, sketch, &mut scratch);
+            let evidence = self.evidence(index, &local, at, sketch, &mut scratch);
             verified += evidence.len();
             let kept = match cover::decide(&evidence, &near.rule) {
                 Some(e) => {
@@ -819,7 +823,7 @@ impl Cleaner {
     /// what is returned therefore decides as it would over every source.
     fn evidence(
         &self,
-        index: &Sources,
+        index: &Index,
         local: &Sources,
         at: ParagraphRef,
         sketch: &Sketch,
@@ -828,10 +832,11 @@ impl Cleaner {
         let Some(near) = &self.near else {
             return Vec::new();
         };
+        let sources = index.sources();
         // (document, entry, which index, fingerprint) of every posting hit.
         let mut hits = std::mem::take(&mut scratch.hits);
         hits.clear();
-        for (which, sources) in [index, local].into_iter().enumerate() {
+        for (which, sources) in [sources, local].into_iter().enumerate() {
             scratch.postings.clear();
             sources.postings(sketch.fingerprints(), MAX_POSTINGS, &mut scratch.postings);
             hits.extend(scratch.postings.iter().map(|&(entry, fp)| {
@@ -870,7 +875,7 @@ impl Cleaner {
                 .into_iter()
                 .map(|(which, id)| {
                     if which == 0 {
-                        index.entry(id)
+                        sources.entry(id)
                     } else {
                         local.entry(id)
                     }
@@ -908,7 +913,7 @@ impl Cleaner {
         at: ParagraphRef,
         sketch: &Sketch,
         covering: Covering<'_>,
-        index: &Sources,
+        index: &Index,
         local: &Sources,
         scratch: &mut Scratch,
     ) -> Option<Evidence> {
@@ -951,17 +956,21 @@ impl Cleaner {
                 sketch
                     .blooms()
                     .iter()
-                    .find(|(token, _)| (token ^ t) & !NAME == 0)
+                    .find(|(token, _)| same_word(*token, t))
                     .map(|&(_, b)| b)
                     .or_else(|| local.bloom(t))
-                    .or_else(|| index.bloom(t))
+                    .or_else(|| index.sources().bloom(t))
                     .unwrap_or(0)
             };
+            // A word seen in lowercase before is no name, whatever its case
+            // in P or its source.
+            let common = |t: u32| index.is_common(t);
             cover::align(
                 sketch.tokens(),
                 source,
                 &self.attribution,
                 &bloom,
+                &common,
                 &mut scratch.align,
             )
         };

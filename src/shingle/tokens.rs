@@ -25,6 +25,13 @@ pub const FIGURE: u32 = 1;
 /// Flag bit: the word is a name (capitalized in running text, not a stop
 /// word at the start of a sentence).
 pub const NAME: u32 = 2;
+/// Flag bit: the word is written in lowercase in running text, where the
+/// text's case is known. A word seen so is a common word wherever else it
+/// is capitalized ("Whether", "Economy"), not a name.
+pub const LOWER: u32 = 4;
+/// The flags that say how one occurrence of a word is written rather than
+/// which word it is.
+pub const CASE: u32 = NAME | LOWER;
 /// Shingles per winnowing window.
 pub const WINNOW_WINDOW: usize = 6;
 
@@ -89,24 +96,28 @@ pub fn is_unspaced_key(key: &str) -> bool {
     unspaced * 2 > letters
 }
 
-/// Whether two tokens are the same word (flags other than [`NAME`] follow
+/// Whether two tokens are the same word (flags other than [`CASE`] follow
 /// from the word itself).
 #[inline]
 pub fn same_word(a: u32, b: u32) -> bool {
-    (a ^ b) & !NAME == 0
+    (a ^ b) & !CASE == 0
 }
 
 /// The token of one word of a matching key.
 pub fn word_token(word: &str, name: bool) -> u32 {
     // Number and quantity words are 3 to 8 lowercase ASCII letters.
     let maybe_number = (3..=8).contains(&word.len()) && word.as_bytes()[0].is_ascii_lowercase();
-    let number = if maybe_number { number_word(word) } else { None };
+    let number = if maybe_number {
+        number_word(word)
+    } else {
+        None
+    };
     let canonical = number.unwrap_or(word);
     let figure = number.is_some()
         || canonical.bytes().any(|b| b.is_ascii_digit())
         || (maybe_number && is_quantity_word(word));
     let hash = xxh3_64_with_seed(canonical.as_bytes(), TOKEN_SEED) as u32;
-    (hash & !(FIGURE | NAME)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
+    (hash & !(FIGURE | CASE)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
 }
 
 /// Appends the tokens of `key` to `out`; `names[i]` says whether word `i`
@@ -121,18 +132,22 @@ pub fn tokens_into(
     out: &mut Vec<u32>,
 ) -> usize {
     tokens_with(key, words, chars, out, |i, _| {
-        names.get(i).copied().unwrap_or(false)
+        if names.get(i).copied().unwrap_or(false) {
+            NAME
+        } else {
+            0
+        }
     })
 }
 
-/// [`tokens_into`] with the name flag of word `i` (the word given) asked
-/// of `is_name`, in word order, in one pass over the key.
+/// [`tokens_into`] with the [`CASE`] flags of word `i` (the word given)
+/// asked of `case_of`, in word order, in one pass over the key.
 pub fn tokens_with(
     key: &str,
     words: usize,
     chars: usize,
     out: &mut Vec<u32>,
-    mut is_name: impl FnMut(usize, &str) -> bool,
+    mut case_of: impl FnMut(usize, &str) -> u32,
 ) -> usize {
     if key.is_empty() {
         return words;
@@ -149,7 +164,7 @@ pub fn tokens_with(
     out.extend(
         key.split(' ')
             .enumerate()
-            .map(|(i, w)| word_token(w, is_name(i, w))),
+            .map(|(i, w)| word_token(w, false) | (case_of(i, w) & CASE)),
     );
     words
 }
@@ -171,7 +186,7 @@ pub fn shingles_into(tokens: &[u32], width: usize, out: &mut Vec<u32>) {
         &mut heap
     };
     for (chunk, t) in bytes.chunks_exact_mut(4).zip(tokens) {
-        chunk.copy_from_slice(&(t & !NAME).to_le_bytes());
+        chunk.copy_from_slice(&(t & !CASE).to_le_bytes());
     }
     out.extend(
         (0..=tokens.len() - width)

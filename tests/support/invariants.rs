@@ -127,15 +127,15 @@ pub fn check_shingle(input: &ShingleInput) {
         } else {
             key.split(' ').count()
         };
-        assert_eq!(sketch.tokens.len(), units, "one token per word");
-        for set in [&sketch.shingles, &sketch.fingerprints] {
+        assert_eq!(sketch.tokens().len(), units, "one token per word");
+        for set in [&sketch.shingles(), &sketch.fingerprints()] {
             assert!(set.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
         }
         assert!(
             sketch
-                .fingerprints
+                .fingerprints()
                 .iter()
-                .all(|f| sketch.shingles.binary_search(f).is_ok()),
+                .all(|f| sketch.shingles().binary_search(f).is_ok()),
             "fingerprints are shingles"
         );
         assert_eq!(
@@ -147,13 +147,13 @@ pub fn check_shingle(input: &ShingleInput) {
         let upper = cleaner
             .sketch(&clean.to_uppercase(), &key)
             .expect("same key");
-        assert_eq!(upper.shingles, sketch.shingles);
-        assert_eq!(upper.fingerprints, sketch.fingerprints);
+        assert_eq!(upper.shingles(), sketch.shingles());
+        assert_eq!(upper.fingerprints(), sketch.fingerprints());
         // Winnowing: every window of consecutive shingles holds a
         // fingerprint.
         let window = usize::from(input.window % 9).max(1);
         let mut positions = Vec::new();
-        shingles_into(&sketch.tokens, sketch.width, &mut positions);
+        shingles_into(sketch.tokens(), sketch.width(), &mut positions);
         let mut fingerprints = Vec::new();
         winnow_into(&positions, window, &mut fingerprints);
         for w in positions.windows(window) {
