@@ -77,6 +77,11 @@ impl Sources {
         self.refs.len()
     }
 
+    /// The document of entry `id`.
+    pub(crate) fn doc_of(&self, id: u32) -> DocId {
+        self.refs[id as usize].doc
+    }
+
     pub(crate) fn entry(&self, id: u32) -> SourceEntry<'_> {
         let i = id as usize;
         SourceEntry {
@@ -108,7 +113,11 @@ impl Sources {
     }
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
-        let id = u32::try_from(self.refs.len()).expect("fewer than 2^32 indexed paragraphs");
+        // Entry ids leave the top bit free for posting hits' sort keys.
+        let id = u32::try_from(self.refs.len())
+            .ok()
+            .filter(|id| id & (1 << 31) == 0)
+            .expect("fewer than 2^31 indexed paragraphs");
         if self.starts.is_empty() {
             self.starts.push(0);
         }

@@ -833,28 +833,37 @@ impl Cleaner {
             return Vec::new();
         };
         let sources = index.sources();
-        // (document, entry, which index, fingerprint) of every posting hit.
+        // Every posting hit as (document, which index, entry) packed in
+        // that order into a sort key, and the fingerprint's index.
         let mut hits = std::mem::take(&mut scratch.hits);
         hits.clear();
         for (which, sources) in [sources, local].into_iter().enumerate() {
             scratch.postings.clear();
             sources.postings(sketch.fingerprints(), MAX_POSTINGS, &mut scratch.postings);
             hits.extend(scratch.postings.iter().map(|&(entry, fp)| {
-                let doc = sources.entry(entry).at.doc;
-                (doc, which as u8, entry, fp)
+                let doc = sources.doc_of(entry);
+                (hit_key(doc, which, entry), fp)
             }));
         }
         // Rank the documents by fingerprints shared, then input order.
-        hits.sort_unstable();
+        hits.sort_unstable_by_key(|h| h.0);
         // (fingerprints shared, document, its hits)
         let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
         let mut from = 0;
-        for group in hits.chunk_by(|a, b| a.0 == b.0) {
-            scratch.fps.clear();
-            scratch.fps.extend(group.iter().map(|h| h.3));
-            scratch.fps.sort_unstable();
-            scratch.fps.dedup();
-            ranked.push((scratch.fps.len(), group[0].0, from..from + group.len()));
+        scratch.fps.clear();
+        scratch.fps.resize(sketch.fingerprints().len(), 0);
+        for (stamp, group) in (1..).zip(hits.chunk_by(|a, b| a.0 >> 32 == b.0 >> 32)) {
+            let mut shared = 0;
+            for &(_, fp) in group {
+                let seen = &mut scratch.fps[fp as usize];
+                shared += usize::from(*seen != stamp);
+                *seen = stamp;
+            }
+            ranked.push((
+                shared,
+                DocId((group[0].0 >> 32) as u32),
+                from..from + group.len(),
+            ));
             from += group.len();
         }
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
@@ -868,13 +877,12 @@ impl Cleaner {
         scratch.stamp = 0;
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
-            let mut entries: Vec<(u8, u32)> = hits[range].iter().map(|h| (h.1, h.2)).collect();
-            entries.sort_unstable();
-            entries.dedup();
-            let mut entries: Vec<_> = entries
-                .into_iter()
-                .map(|(which, id)| {
-                    if which == 0 {
+            // Hits are sorted by (which, entry) within the document.
+            let mut entries: Vec<_> = hits[range]
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|group| {
+                    let id = group[0].0 as u32 & !LOCAL_HIT;
+                    if group[0].0 as u32 & LOCAL_HIT == 0 {
                         sources.entry(id)
                     } else {
                         local.entry(id)
@@ -1002,6 +1010,16 @@ impl Cleaner {
     }
 }
 
+/// The bit of a hit key that marks an entry of the document's own
+/// paragraphs.
+const LOCAL_HIT: u32 = 1 << 31;
+
+/// The sort key of a posting hit: by document, then index, then entry.
+fn hit_key(doc: DocId, which: usize, entry: u32) -> u64 {
+    let local = if which == 0 { 0 } else { LOCAL_HIT };
+    (u64::from(doc.0) << 32) | u64::from(local | entry)
+}
+
 /// Words of [`Scratch::members`]: 2,048 bits, a few per cent set for a
 /// paragraph of a hundred words.
 const MEMBER_WORDS: usize = 32;
@@ -1009,8 +1027,9 @@ const MEMBER_WORDS: usize = 32;
 /// Buffers reused across the paragraphs of a document.
 #[derive(Default)]
 struct Scratch {
-    hits: Vec<(DocId, u8, u32, u32)>,
+    hits: Vec<(u64, u32)>,
     postings: Vec<(u32, u32)>,
+    /// Per fingerprint of P, the stamp of the last document holding it.
     fps: Vec<u32>,
     /// Per shingle of the paragraph: whether the current source document
     /// holds it, and the last covering paragraph (by stamp) that did.

@@ -219,12 +219,12 @@ pub fn winnow_into(shingles: &[u32], window: usize, out: &mut Vec<u32>) {
 pub fn bigram_bloom(word: &str) -> u64 {
     let mut bloom = 0u64;
     let mut prev: Option<char> = None;
-    let mut buf = [0u8; 8];
     for c in word.chars() {
         if let Some(p) = prev {
-            let n = p.encode_utf8(&mut buf[..4]).len();
-            let m = c.encode_utf8(&mut buf[n..]).len();
-            bloom |= 1 << (xxh3_64_with_seed(&buf[..n + m], TOKEN_SEED) & 63);
+            // A multiplicative hash of the pair of code points: its top six
+            // bits pick the filter's bit.
+            let pair = (u64::from(p) << 32) | u64::from(c);
+            bloom |= 1 << (pair.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58);
         }
         prev = Some(c);
     }
