@@ -30,6 +30,8 @@ pub struct Index {
     /// A one-hash Bloom filter of the words seen in lowercase in running
     /// text ([`LOWER`]), [`LOWER_BITS`] bits once a source is indexed.
     lower: Vec<u64>,
+    /// Earlier documents holding each short paragraph (by hash).
+    short_lines: HashTable<u32>,
 }
 
 /// Bits of [`Index::lower`]: about 1.5% false positives at 500,000
@@ -273,6 +275,13 @@ impl Index {
             ),
             ("paragraph lists", candidates),
             ("lowercase words", self.lower.capacity() * 8),
+            (
+                "short lines",
+                table_bytes(
+                    self.short_lines.capacity(),
+                    std::mem::size_of::<(u64, u32)>(),
+                ),
+            ),
         ];
         self.sources.memory_parts(&mut parts);
         parts
@@ -320,6 +329,26 @@ impl Index {
             let bit = lower_bit(token);
             self.lower[bit / 64] |= 1 << (bit % 64);
         }
+    }
+
+    /// Counts one more document holding each short paragraph of `hashes`.
+    pub(crate) fn count_short_lines(&mut self, mut hashes: Vec<u64>) {
+        hashes.sort_unstable();
+        hashes.dedup();
+        for hash in hashes {
+            let count = self.short_lines.entry(hash).or_insert(0);
+            *count = count.saturating_add(1);
+        }
+    }
+
+    /// Whether the short paragraph with hash `hash` is page furniture: in
+    /// at least [`FURNITURE_MIN_DOCS`](super::FURNITURE_MIN_DOCS) earlier
+    /// documents and [`FURNITURE_MIN_SHARE`](super::FURNITURE_MIN_SHARE)
+    /// of them.
+    pub(crate) fn is_furniture(&self, hash: u64) -> bool {
+        let count = self.short_lines.get(&hash).copied().unwrap_or(0);
+        count >= super::FURNITURE_MIN_DOCS
+            && f64::from(count) >= super::FURNITURE_MIN_SHARE * self.docs.len() as f64
     }
 
     /// Whether `token`'s word was (probably) seen in lowercase in running

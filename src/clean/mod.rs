@@ -91,6 +91,22 @@ pub const MAX_POSTINGS: usize = 1_024;
 /// Normalized Levenshtein similarity at or above which two short
 /// paragraphs in aligned runs are near-duplicates.
 pub const SHORT_SIMILARITY: f64 = 0.8;
+/// Rule named for page furniture: a short line at the edge of at least
+/// [`FURNITURE_MIN_DOCS`] earlier articles, and of at least
+/// [`FURNITURE_MIN_SHARE`] of them.
+pub const FURNITURE_RULE: &str = "corpus-furniture";
+/// Fewest earlier articles a short line must be in to be furniture: a
+/// heading or dateline recurs in a few, a subscription plug in hundreds.
+pub const FURNITURE_MIN_DOCS: u32 = 100;
+/// Share of the earlier articles a short line must be in to be furniture:
+/// on a large corpus, result-table lines ("Record March 31") recur in a
+/// hundred articles but in far fewer than one in two hundred.
+pub const FURNITURE_MIN_SHARE: f64 = 0.005;
+/// Paragraphs at the end of an article where furniture stands (the
+/// agency's sign-off, plugs, share links, often several); at its start
+/// only the first paragraph: the second is where a record's first table
+/// heading ("Year" under the title) stands.
+pub const FURNITURE_TAIL: usize = 2;
 
 /// The cleaner: build once, share across threads, pass an [`Index`] per corpus.
 ///
@@ -373,6 +389,9 @@ enum Fate {
     /// A short paragraph with an earlier copy: kept unless part of a run.
     ShortRepeat(ParagraphRef),
     Near(NearMatch, &'static str),
+    /// A short line that recurs at the edge of many articles: page
+    /// furniture ([`FURNITURE_RULE`]), with its first copy.
+    Furniture(ParagraphRef),
 }
 
 impl Fate {
@@ -381,7 +400,7 @@ impl Fate {
         match self {
             Fate::Duplicate(at, _) => Some(*at),
             Fate::Near(m, _) => Some(m.of),
-            Fate::Keep | Fate::ShortRepeat(_) => None,
+            Fate::Keep | Fate::ShortRepeat(_) | Fate::Furniture(_) => None,
         }
     }
 }
@@ -758,11 +777,18 @@ impl Cleaner {
         let mut scratch = Scratch::default();
         let mut verified = 0;
         let mut checked = 0;
-        for (fate, c) in fates.iter_mut().zip(candidates) {
+        let edges = furniture_edges(candidates.len());
+        for (pos, (fate, c)) in fates.iter_mut().zip(candidates).enumerate() {
             let at = ParagraphRef {
                 doc,
                 paragraph: c.paragraph,
             };
+            if c.short && edges(pos) && index.is_furniture(c.hash) {
+                if let Some(first) = index.first_copy(c.hash) {
+                    *fate = Fate::Furniture(first);
+                    continue;
+                }
+            }
             let earlier = index
                 .first_copy(c.hash)
                 .or_else(|| local_first.get(&c.hash).copied());
@@ -1164,6 +1190,15 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
     }
 }
 
+/// Whether the candidate at a position of a document of `len` candidates
+/// stands at its edge, where page furniture goes: the first, or among the
+/// last [`FURNITURE_TAIL`], in a document with a body between them. In a
+/// record of a few lines every line is at an edge, and a recurring one is
+/// its structure ("Nine mths" above the nine months' figures).
+fn furniture_edges(len: usize) -> impl Fn(usize) -> bool {
+    move |pos| len > 2 * FURNITURE_TAIL && (pos == 0 || pos + FURNITURE_TAIL >= len)
+}
+
 /// Hash of the sequence of kept paragraphs, `None` when none is kept.
 fn kept_document_hash(candidates: &[Candidate], fates: &[Fate]) -> Option<u64> {
     let kept: Vec<u64> = candidates
@@ -1251,9 +1286,16 @@ fn commit(
                 }
                 index.insert_alias(c.hash, *m);
             }
-            Fate::Duplicate(..) => {}
+            Fate::Duplicate(..) | Fate::Furniture(_) => {}
         }
     }
+    index.count_short_lines(
+        candidates
+            .iter()
+            .filter(|c| c.short)
+            .map(|c| c.hash)
+            .collect(),
+    );
     if let Some(hash) = doc_hash {
         index.insert_document(hash, doc);
     }
@@ -1286,6 +1328,13 @@ fn assemble(
             (None, Some(Fate::Duplicate(at, rule))) => {
                 let mut removal = Removal::new(RemovalKind::Duplicate, Some(rule), para.span);
                 removal.duplicate_of = Some(at);
+                removed.push(removal);
+                false
+            }
+            (None, Some(Fate::Furniture(first))) => {
+                let mut removal =
+                    Removal::new(RemovalKind::Boilerplate, Some(FURNITURE_RULE), para.span);
+                removal.duplicate_of = Some(first);
                 removed.push(removal);
                 false
             }
@@ -1416,5 +1465,50 @@ mod tests {
             err.to_string(),
             "short_paragraph_words must be at least 1, got 0"
         );
+    }
+
+    /// A distinct article of `index`: a title, a subhead and three body
+    /// paragraphs that no other article shares, then `tail`.
+    fn article(index: usize, tail: &str) -> String {
+        let words = ["port", "grain", "steel", "rail", "bank", "power", "ship"];
+        let word = |k: usize| words[(index / 7usize.pow(k as u32)) % 7];
+        let body: Vec<String> = (0..3)
+            .map(|p| {
+                format!(
+                    "Officials of the {} {} {} office said item {index}.{p} moved by {} points today.",
+                    word(0),
+                    word(1),
+                    word(2),
+                    index * 3 + p
+                )
+            })
+            .collect();
+        format!(
+            "Title number {index}\n\nBackground\n\n{}\n\n{tail}",
+            body.join("\n\n")
+        )
+    }
+
+    #[test]
+    fn a_short_line_at_the_end_of_hundreds_of_articles_is_furniture() {
+        let cleaner = Cleaner::new();
+        let mut index = Index::new();
+        let plug = "Click here to subscribe.";
+        let mut furniture = Vec::new();
+        for i in 0..150 {
+            let cleaned = cleaner.clean(&mut index, &i.to_string(), &article(i, plug));
+            let rules = removed_rules(&cleaned);
+            // The heading inside the body recurs as often, and stays.
+            assert!(cleaned.text.contains("Background"), "article {i}");
+            furniture.push(rules == [FURNITURE_RULE]);
+        }
+        // Kept while it had been seen in fewer than a hundred articles.
+        let first = furniture.iter().position(|&f| f);
+        assert_eq!(first, Some(FURNITURE_MIN_DOCS as usize));
+        assert!(furniture[100..].iter().all(|&f| f));
+        // A short record: every line is at an edge, none is furniture.
+        let record = format!("Title number 1000\n\n{plug}\n\nPay May 15");
+        let cleaned = cleaner.clean(&mut index, "record", &record);
+        assert!(cleaned.removed.is_empty(), "{:?}", cleaned.removed);
     }
 }
