@@ -24,6 +24,11 @@ pub struct Index {
     /// First document with each hash of its kept paragraphs.
     kept_documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
+    /// The duplicate stages' paragraphs of every decided document, in
+    /// order.
+    lines: Vec<Line>,
+    /// The short keys of `lines`, concatenated.
+    short_keys: String,
     /// The paragraphs of the coverage stage (kept, or removed as repeats:
     /// both are sources), by entry id, in input order.
     sources: Sources,
@@ -180,23 +185,35 @@ pub(crate) struct NearMatch {
     pub(crate) coverage: Option<f64>,
 }
 
-/// A paragraph that reached the duplicate stages.
+/// A paragraph of the document being decided that reached the duplicate
+/// stages.
 #[derive(Clone, Debug)]
-pub(crate) struct Candidate {
+pub(crate) struct Candidate<'a> {
     pub(crate) paragraph: u32,
     pub(crate) hash: u64,
     /// Fewer words than the short-paragraph bound.
     pub(crate) short: bool,
     /// The matching key of a short paragraph, for runs of near-duplicates
-    /// (kept only when the near stage is on).
-    pub(crate) short_key: Option<Box<str>>,
+    /// (only when the near stage is on).
+    pub(crate) short_key: Option<&'a str>,
+}
+
+/// A paragraph of the duplicate stages of a decided document, as the
+/// index keeps it for runs: [`Index::neighbour`].
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    hash: u64,
+    paragraph: u32,
+    /// Where its short key starts in [`Index::short_keys`]; it ends where
+    /// the next line's starts (empty when it has none).
+    key_start: u32,
 }
 
 #[derive(Clone, Debug)]
 struct DocEntry {
     name: Box<str>,
-    /// The document's candidates, in order.
-    candidates: Vec<Candidate>,
+    /// Its lines are `lines[lines_start..]` up to the next document's.
+    lines_start: u32,
 }
 
 impl Index {
@@ -238,17 +255,6 @@ impl Index {
     /// Estimated heap bytes held, by part (hash tables at capacity, one
     /// control byte per slot), in a fixed order.
     pub fn memory_parts(&self) -> Vec<(&'static str, usize)> {
-        let candidates: usize = self
-            .docs
-            .iter()
-            .map(|d| {
-                d.candidates.capacity() * std::mem::size_of::<Candidate>()
-                    + d.candidates
-                        .iter()
-                        .filter_map(|c| c.short_key.as_ref().map(|k| k.len()))
-                        .sum::<usize>()
-            })
-            .sum();
         let names: usize = self.docs.iter().map(|d| d.name.len()).sum();
         let mut parts = vec![
             (
@@ -273,7 +279,10 @@ impl Index {
                 ) + self.docs.capacity() * std::mem::size_of::<DocEntry>()
                     + names,
             ),
-            ("paragraph lists", candidates),
+            (
+                "paragraph lists",
+                self.lines.capacity() * std::mem::size_of::<Line>() + self.short_keys.capacity(),
+            ),
             ("lowercase words", self.lower.capacity() * 8),
             (
                 "short lines",
@@ -291,21 +300,28 @@ impl Index {
         let id = u32::try_from(self.docs.len()).expect("fewer than 2^32 documents per index");
         self.docs.push(DocEntry {
             name: name.into(),
-            candidates: Vec::new(),
+            lines_start: self.lines_len(),
         });
         DocId(id)
     }
 
-    pub(crate) fn set_candidates(&mut self, doc: DocId, candidates: Vec<Candidate>) {
-        self.docs[doc.0 as usize].candidates = candidates;
+    fn lines_len(&self) -> u32 {
+        u32::try_from(self.lines.len()).expect("fewer than 2^32 indexed paragraphs")
     }
 
-    pub(crate) fn candidates(&self, doc: DocId) -> &[Candidate] {
-        &self.docs[doc.0 as usize].candidates
-    }
-
-    pub(crate) fn take_candidates(&mut self, doc: DocId) -> Vec<Candidate> {
-        std::mem::take(&mut self.docs[doc.0 as usize].candidates)
+    /// Keeps the candidates of `doc`, the document added last, for runs.
+    pub(crate) fn insert_lines(&mut self, doc: DocId, candidates: &[Candidate<'_>]) {
+        debug_assert_eq!(doc.0 as usize + 1, self.docs.len(), "the last document");
+        for c in candidates {
+            let key = c.short_key.unwrap_or("");
+            let key_start = u32::try_from(self.short_keys.len()).unwrap_or(u32::MAX);
+            self.short_keys.push_str(key);
+            self.lines.push(Line {
+                hash: c.hash,
+                paragraph: c.paragraph,
+                key_start,
+            });
+        }
     }
 
     pub(crate) fn alias(&self, hash: u64) -> Option<NearMatch> {
@@ -386,22 +402,38 @@ impl Index {
         self.kept_documents.entry(hash).or_insert(doc);
     }
 
-    /// The candidate `step` places after (or before, for a negative `step`)
-    /// paragraph `at` in its document, with its paragraph reference.
+    /// The paragraph `step` places after (or before, for a negative
+    /// `step`) paragraph `at` among the duplicate stages' paragraphs of its
+    /// (decided) document: its reference, hash and short key.
     pub(crate) fn neighbour(
         &self,
         at: ParagraphRef,
         step: isize,
-    ) -> Option<(ParagraphRef, &Candidate)> {
-        let candidates = &self.docs.get(at.doc.0 as usize)?.candidates;
-        let pos = candidates
-            .binary_search_by_key(&at.paragraph, |c| c.paragraph)
+    ) -> Option<(ParagraphRef, u64, Option<&str>)> {
+        let d = at.doc.0 as usize;
+        let start = self.docs.get(d)?.lines_start as usize;
+        let end = self
+            .docs
+            .get(d + 1)
+            .map_or(self.lines.len(), |next| next.lines_start as usize);
+        let lines = self.lines.get(start..end)?;
+        let pos = lines
+            .binary_search_by_key(&at.paragraph, |l| l.paragraph)
             .ok()?;
-        let neighbour = candidates.get(pos.checked_add_signed(step)?)?;
+        let pos = pos.checked_add_signed(step)?;
+        let line = lines.get(pos)?;
+        let key_end = lines
+            .get(pos + 1)
+            .or_else(|| self.lines.get(end))
+            .map_or(self.short_keys.len(), |next| next.key_start as usize);
+        let key = self
+            .short_keys
+            .get(line.key_start as usize..key_end)
+            .filter(|key| !key.is_empty());
         let at = ParagraphRef {
             doc: at.doc,
-            paragraph: neighbour.paragraph,
+            paragraph: line.paragraph,
         };
-        Some((at, neighbour))
+        Some((at, line.hash, key))
     }
 }

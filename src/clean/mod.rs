@@ -684,8 +684,7 @@ impl Cleaner {
                     let para = &analysis.paragraphs[i];
                     // Short keys are kept for near-duplicate runs only.
                     let short = para.words < self.short_words;
-                    let short_key =
-                        (short && self.near.is_some()).then(|| para.key.as_str().into());
+                    let short_key = (short && self.near.is_some()).then_some(para.key.as_str());
                     Candidate {
                         paragraph: i as u32,
                         hash,
@@ -718,17 +717,9 @@ impl Cleaner {
             near_counts =
                 self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates, &mut merged);
         }
-        // Runs read this document's candidates through the index.
-        index.set_candidates(doc, candidates);
         if !repeated_document {
-            extend_runs(
-                index,
-                index.candidates(doc),
-                &mut fates,
-                self.near.is_some(),
-            );
+            extend_runs(index, doc, &candidates, &mut fates, self.near.is_some());
         }
-        let candidates = index.take_candidates(doc);
         // What is left may repeat what an earlier document kept: then the
         // document repeats that document once its repeats are gone.
         let kept_hash = kept_document_hash(&candidates, &fates);
@@ -750,7 +741,7 @@ impl Cleaner {
             if let Some(hash) = kept_document_hash(&candidates, &fates) {
                 index.insert_kept_document(hash, doc);
             }
-            index.set_candidates(doc, candidates);
+            index.insert_lines(doc, &candidates);
         }
         let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of, merged);
         cleaned.duplicate_fraction = duplicate_fraction;
@@ -1139,7 +1130,28 @@ fn covering_of<'a>(
 /// Turns short paragraphs into run removals where they continue a run of
 /// (near-)duplicates, until nothing changes. `near` allows close (not
 /// equal) short paragraphs, when the near-duplicate stage is on.
-fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near: bool) {
+fn extend_runs(
+    index: &Index,
+    doc: DocId,
+    candidates: &[Candidate<'_>],
+    fates: &mut [Fate],
+    near: bool,
+) {
+    // The paragraph `step` after `at`, in this document or a decided one.
+    let neighbour = |at: ParagraphRef, step: isize| {
+        if at.doc != doc {
+            return index.neighbour(at, step);
+        }
+        let pos = candidates
+            .binary_search_by_key(&at.paragraph, |c| c.paragraph)
+            .ok()?;
+        let c = candidates.get(pos.checked_add_signed(step)?)?;
+        let at = ParagraphRef {
+            doc,
+            paragraph: c.paragraph,
+        };
+        Some((at, c.hash, c.short_key))
+    };
     loop {
         let mut changed = false;
         for pos in 0..fates.len() {
@@ -1153,16 +1165,19 @@ fn extend_runs(index: &Index, candidates: &[Candidate], fates: &mut [Fate], near
             // The neighbour on `side` repeats a copy that has, on the same
             // side of it, a paragraph equal or close to this one.
             let aligned = |side: isize| {
-                let neighbour = pos.checked_add_signed(side).and_then(|n| fates.get(n))?;
-                let (at, other) = index.neighbour(neighbour.copy()?, -side)?;
-                if other.hash == candidate.hash {
+                let copy = pos
+                    .checked_add_signed(side)
+                    .and_then(|n| fates.get(n))?
+                    .copy()?;
+                let (at, hash, short_key) = neighbour(copy, -side)?;
+                if hash == candidate.hash {
                     return Some(Fate::Duplicate(at, "duplicate-run"));
                 }
                 if !near {
                     return None;
                 }
-                let key = candidate.short_key.as_deref()?;
-                let similarity = strsim::normalized_levenshtein(key, other.short_key.as_deref()?);
+                let key = candidate.short_key?;
+                let similarity = strsim::normalized_levenshtein(key, short_key?);
                 (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
                     NearMatch {
                         of: at,
