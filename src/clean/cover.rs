@@ -13,7 +13,8 @@
 //!   the source's paragraphs that share a fingerprint with P (its
 //!   *covering* paragraphs);
 //! * **word coverage**: the share of P's words matched, in order, in a word
-//!   alignment (Myers' diff, via [`similar`]) of P with the covering
+//!   alignment (a longest common subsequence, bit-parallel, with a
+//!   traceback that keeps runs together) of P with the covering
 //!   paragraphs joined in their order. Isolated matches of single words far
 //!   from any other match ("said" forty words away) do not count; an
 //!   attribution of at most six words ("the company said", "according to
@@ -40,8 +41,6 @@
 //! paragraph wrongly removed as a near copy of a templated line does not
 //! hide a later true copy of itself. What a removal names in `duplicate_of`
 //! is always kept text: the kept copy of the best covering paragraph.
-
-use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::removal::{DocId, ParagraphRef};
 use crate::shingle::tokens::{CASE, FIGURE, NAME, same_word, spelling_similarity, word_token};
@@ -261,6 +260,10 @@ pub(crate) struct AlignScratch {
     anchors: usize,
     /// The bit-parallel LCS state.
     state: Vec<u64>,
+    /// The state after each source token, for the alignment's traceback.
+    rows: Vec<u64>,
+    /// The alignment's equal runs.
+    runs: Vec<Run>,
 }
 
 impl AlignScratch {
@@ -303,14 +306,80 @@ impl AlignScratch {
             let mask = &self.masks[k * words..(k + 1) * words];
             let mut carry = false;
             for (v, &m) in state.iter_mut().zip(mask) {
-                let x = *v;
-                let (sum, c1) = x.overflowing_add(x & m);
-                let (sum, c2) = sum.overflowing_add(u64::from(carry));
-                carry = c1 || c2;
-                *v = sum | (x & !m);
+                *v = lcs_step(*v, m, &mut carry);
             }
         }
         state.iter().map(|v| v.count_zeros() as usize).sum()
+    }
+
+    /// The equal runs of one longest common subsequence of the prepared
+    /// paragraph (`para`, flags masked) and `source` (flags masked), into
+    /// `self.runs` in order: the bit-parallel rows of [`Self::lcs_len`],
+    /// kept, then a traceback that prefers, from the end, a match, then a
+    /// source word skipped, then a paragraph word skipped.
+    fn lcs_runs(&mut self, para: &[u32], source: &[u32]) {
+        let words = self.words;
+        let m = source.len();
+        self.rows.clear();
+        self.rows.resize((m + 1) * words, u64::MAX);
+        for (i, token) in source.iter().enumerate() {
+            let (done, rest) = self.rows.split_at_mut((i + 1) * words);
+            let prev = &done[i * words..];
+            let next = &mut rest[..words];
+            let Ok(k) = self.distinct.binary_search(token) else {
+                next.copy_from_slice(prev);
+                continue;
+            };
+            let mask = &self.masks[k * words..(k + 1) * words];
+            let mut carry = false;
+            for ((v, &x), &m) in next.iter_mut().zip(prev).zip(mask) {
+                *v = lcs_step(x, m, &mut carry);
+            }
+        }
+        // LCS of source[..i] and para[..j]: the zero bits of row i below j.
+        let rows = &self.rows;
+        let lcs = |i: usize, j: usize| -> usize {
+            let row = &rows[i * words..(i + 1) * words];
+            let full = j / 64;
+            let mut zeros: usize = row[..full].iter().map(|v| v.count_zeros() as usize).sum();
+            if j % 64 != 0 {
+                zeros += (!row[full] & ((1u64 << (j % 64)) - 1)).count_ones() as usize;
+            }
+            zeros
+        };
+        self.runs.clear();
+        let (mut i, mut j) = (m, para.len());
+        let mut here = lcs(i, j);
+        while i > 0 && j > 0 && here > 0 {
+            let extends = self
+                .runs
+                .last()
+                .is_some_and(|run| run.source == i && run.para == j);
+            if !extends && lcs(i - 1, j) == here {
+                i -= 1;
+            } else if source[i - 1] == para[j - 1] && lcs(i - 1, j - 1) + 1 == here {
+                i -= 1;
+                j -= 1;
+                here -= 1;
+                match self.runs.last_mut() {
+                    Some(run) if run.source == i + 1 && run.para == j + 1 => {
+                        run.source = i;
+                        run.para = j;
+                        run.len += 1;
+                    }
+                    _ => self.runs.push(Run {
+                        source: i,
+                        para: j,
+                        len: 1,
+                    }),
+                }
+            } else if lcs(i - 1, j) == here {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+        }
+        self.runs.reverse();
     }
 
     /// An upper bound of [`align`]'s word coverage of the prepared
@@ -325,6 +394,17 @@ impl AlignScratch {
         let bound = self.lcs_len(source) + ATTRIBUTION_WORDS * self.anchors;
         bound.min(self.len) as f64 / self.len as f64
     }
+}
+
+/// One 64-bit word of a bit-parallel LCS row update: `x` the row before
+/// the source token, `m` the token's positions in the paragraph, `carry`
+/// from the word below.
+#[inline]
+fn lcs_step(x: u64, m: u64, carry: &mut bool) -> u64 {
+    let (sum, c1) = x.overflowing_add(x & m);
+    let (sum, c2) = sum.overflowing_add(u64::from(*carry));
+    *carry = c1 || c2;
+    sum | (x & !m)
 }
 
 /// `tokens` without their name flag, which spelling variants do not share.
@@ -356,20 +436,16 @@ pub(crate) fn align(
     if n == 0 {
         return (0.0, None);
     }
+    scratch.prepare(para, attribution);
     mask_into(para, &mut scratch.para);
     mask_into(source, &mut scratch.source);
-    let (p, s) = (&scratch.para, &scratch.source);
-    let runs: Vec<Run> = capture_diff_slices(Algorithm::Myers, s, p)
-        .iter()
-        .filter_map(|op| {
-            let (tag, old, new) = op.as_tag_tuple();
-            (tag == DiffTag::Equal).then_some(Run {
-                source: old.start,
-                para: new.start,
-                len: new.len(),
-            })
-        })
-        .collect();
+    let (p, s) = (
+        std::mem::take(&mut scratch.para),
+        std::mem::take(&mut scratch.source),
+    );
+    scratch.lcs_runs(&p, &s);
+    (scratch.para, scratch.source) = (p, s);
+    let runs = &scratch.runs;
     let mut matched = 0;
     let mut discounted = 0;
     let mut guard = None;
@@ -594,7 +670,7 @@ mod tests {
     }
 
     #[test]
-    fn bit_parallel_lcs_equals_the_dynamic_program() {
+    fn bit_parallel_lcs_and_its_traceback_equal_the_dynamic_program() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move |n: u64| {
             state ^= state << 13;
@@ -613,11 +689,27 @@ mod tests {
             let a: Vec<u32> = a.iter().map(|t| t << 3).collect();
             let b: Vec<u32> = b.iter().map(|t| t << 3).collect();
             scratch.prepare(&a, &attribution);
+            let expected = lcs_table(&a, &b);
+            assert_eq!(scratch.lcs_len(&b), expected, "case {case}: {a:?} / {b:?}");
+            // The traceback's runs are a common subsequence that long, in
+            // order, of equal tokens.
+            scratch.lcs_runs(&a, &b);
+            let runs = &scratch.runs;
             assert_eq!(
-                scratch.lcs_len(&b),
-                lcs_table(&a, &b),
-                "case {case}: {a:?} / {b:?}"
+                runs.iter().map(|r| r.len).sum::<usize>(),
+                expected,
+                "case {case}"
             );
+            for pair in runs.windows(2) {
+                assert!(pair[0].para + pair[0].len <= pair[1].para, "case {case}");
+                assert!(
+                    pair[0].source + pair[0].len <= pair[1].source,
+                    "case {case}"
+                );
+            }
+            for r in runs {
+                assert_eq!(a[r.para..r.para + r.len], b[r.source..r.source + r.len]);
+            }
         }
     }
 
