@@ -423,7 +423,9 @@ struct Run {
 }
 
 /// Word coverage of `para` by `source` and the guard that fires, from a
-/// word alignment. `bloom` gives the spelling Bloom filter of a name token.
+/// word alignment. `bloom` gives the spelling Bloom filter of a name token,
+/// `common` whether a word was seen in lowercase. `scratch` must be
+/// [prepared](AlignScratch::prepare) for `para`.
 pub(crate) fn align(
     para: &[u32],
     source: &[u32],
@@ -436,7 +438,6 @@ pub(crate) fn align(
     if n == 0 {
         return (0.0, None);
     }
-    scratch.prepare(para, attribution);
     mask_into(para, &mut scratch.para);
     mask_into(source, &mut scratch.source);
     let (p, s) = (
@@ -584,13 +585,16 @@ mod tests {
                 .map_or(0, |w| bigram_bloom(w))
         };
         let common = |t: u32| common.iter().any(|w| same_word(word_token(w, false), t));
+        let attribution = Attribution::new();
+        let mut scratch = AlignScratch::default();
+        scratch.prepare(&tokens(para), &attribution);
         align(
             &tokens(para),
             &tokens(source),
-            &Attribution::new(),
+            &attribution,
             &bloom,
             &common,
-            &mut Default::default(),
+            &mut scratch,
         )
     }
 
