@@ -36,6 +36,13 @@
 //!   [`strsim`]'s normalized Levenshtein similarity of the matching keys,
 //!   at least [`SHORT_SIMILARITY`] (rule `near-duplicate-run`). Runs grow
 //!   until nothing changes.
+//! * **Page furniture.** A short paragraph that is the first, or among the
+//!   last [`FURNITURE_TAIL`], of an article with a body, and that has been
+//!   in at least [`FURNITURE_MIN_DOCS`] earlier articles and
+//!   [`FURNITURE_MIN_SHARE`] of them, is `boilerplate` of rule
+//!   [`FURNITURE_RULE`] ("Click here to subscribe to our podcast.", the
+//!   "Reuter" sign-off): counted online, in input order, so the first copies
+//!   stay and the decision depends on the input alone.
 //! * **Repeated documents.** A document whose paragraph hashes all equal, in
 //!   order, those of an earlier document goes whole (`duplicate_document_of`,
 //!   rule `duplicate-document`); so does a document whose *kept* paragraphs
