@@ -230,9 +230,7 @@ impl Attribution {
             || next.is_some_and(|t| self.is_verb(t))
             || (run.len() >= 2 && same_word(run[0], self.according) && same_word(run[1], self.to))
     }
-}
 
-impl Attribution {
     /// How many of `para`'s tokens can anchor an attribution clause (a
     /// speech verb, or "according"): each discounted clause needs its own.
     fn anchors(&self, para: &[u32]) -> usize {
@@ -245,7 +243,8 @@ impl Attribution {
 /// Buffers of the word alignment, reused across paragraphs.
 #[derive(Debug, Default)]
 pub(crate) struct AlignScratch {
-    /// The paragraph's and the source's tokens without their name flag.
+    /// The prepared paragraph's and the source's tokens without their
+    /// case flags.
     para: Vec<u32>,
     source: Vec<u32>,
     /// The paragraph [`AlignScratch::prepare`] was given: its
@@ -272,9 +271,9 @@ impl AlignScratch {
         self.len = para.len();
         self.words = para.len().div_ceil(64);
         self.anchors = attribution.anchors(para);
+        mask_into(para, &mut self.para);
         self.positions.clear();
-        self.positions
-            .extend(para.iter().zip(0u32..).map(|(&t, i)| (t & !CASE, i)));
+        self.positions.extend(self.para.iter().copied().zip(0u32..));
         self.positions.sort_unstable();
         self.distinct.clear();
         self.masks.clear();
@@ -288,56 +287,65 @@ impl AlignScratch {
         }
     }
 
+    /// The bit mask of the prepared paragraph's positions of `token` (flags
+    /// masked), when it has the word.
+    fn mask(&self, token: u32) -> Option<&[u64]> {
+        let k = self.distinct.binary_search(&token).ok()?;
+        Some(&self.masks[k * self.words..(k + 1) * self.words])
+    }
+
     /// Length of a longest common subsequence of the prepared paragraph
     /// and `source` (flags masked), bit-parallel (Allison and Dix 1986;
     /// Hyyrö 2004): `|source| · ⌈|para| / 64⌉` word operations instead of
     /// the diff's `(|para| + |source|) · D`.
     fn lcs_len(&mut self, source: &[u32]) -> usize {
-        let words = self.words;
         // A zero bit of the state is a matched position; bits past the
         // paragraph's length stay one, as their mask bits are zero.
-        let state = &mut self.state;
+        let mut state = std::mem::take(&mut self.state);
         state.clear();
-        state.resize(words, u64::MAX);
+        state.resize(self.words, u64::MAX);
         for token in source {
-            let Ok(k) = self.distinct.binary_search(&(token & !CASE)) else {
+            let Some(mask) = self.mask(token & !CASE) else {
                 continue;
             };
-            let mask = &self.masks[k * words..(k + 1) * words];
             let mut carry = false;
             for (v, &m) in state.iter_mut().zip(mask) {
                 *v = lcs_step(*v, m, &mut carry);
             }
         }
-        state.iter().map(|v| v.count_zeros() as usize).sum()
+        let len = state.iter().map(|v| v.count_zeros() as usize).sum();
+        self.state = state;
+        len
     }
 
     /// The equal runs of one longest common subsequence of the prepared
-    /// paragraph (`para`, flags masked) and `source` (flags masked), into
-    /// `self.runs` in order: the bit-parallel rows of [`Self::lcs_len`],
-    /// kept, then a traceback that prefers, from the end, a match, then a
-    /// source word skipped, then a paragraph word skipped.
-    fn lcs_runs(&mut self, para: &[u32], source: &[u32]) {
+    /// paragraph and `self.source` (both flags masked), into `self.runs` in
+    /// order: the bit-parallel rows of [`Self::lcs_len`], kept, then a
+    /// traceback from the end that, outside a run, skips a source word
+    /// where that keeps the length, and otherwise prefers a match, then a
+    /// source word skipped, then a paragraph word skipped; inside a run it
+    /// extends the run first.
+    fn lcs_runs(&mut self) {
         let words = self.words;
+        let (para, source) = (&self.para, &self.source);
         let m = source.len();
-        self.rows.clear();
-        self.rows.resize((m + 1) * words, u64::MAX);
-        for (i, token) in source.iter().enumerate() {
-            let (done, rest) = self.rows.split_at_mut((i + 1) * words);
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.clear();
+        rows.resize((m + 1) * words, u64::MAX);
+        for (i, &token) in source.iter().enumerate() {
+            let (done, rest) = rows.split_at_mut((i + 1) * words);
             let prev = &done[i * words..];
             let next = &mut rest[..words];
-            let Ok(k) = self.distinct.binary_search(token) else {
+            let Some(mask) = self.mask(token) else {
                 next.copy_from_slice(prev);
                 continue;
             };
-            let mask = &self.masks[k * words..(k + 1) * words];
             let mut carry = false;
             for ((v, &x), &m) in next.iter_mut().zip(prev).zip(mask) {
                 *v = lcs_step(x, m, &mut carry);
             }
         }
         // LCS of source[..i] and para[..j]: the zero bits of row i below j.
-        let rows = &self.rows;
         let lcs = |i: usize, j: usize| -> usize {
             let row = &rows[i * words..(i + 1) * words];
             let full = j / 64;
@@ -347,12 +355,12 @@ impl AlignScratch {
             }
             zeros
         };
-        self.runs.clear();
+        let runs = &mut self.runs;
+        runs.clear();
         let (mut i, mut j) = (m, para.len());
         let mut here = lcs(i, j);
         while i > 0 && j > 0 && here > 0 {
-            let extends = self
-                .runs
+            let extends = runs
                 .last()
                 .is_some_and(|run| run.source == i && run.para == j);
             if !extends && lcs(i - 1, j) == here {
@@ -361,13 +369,13 @@ impl AlignScratch {
                 i -= 1;
                 j -= 1;
                 here -= 1;
-                match self.runs.last_mut() {
+                match runs.last_mut() {
                     Some(run) if run.source == i + 1 && run.para == j + 1 => {
                         run.source = i;
                         run.para = j;
                         run.len += 1;
                     }
-                    _ => self.runs.push(Run {
+                    _ => runs.push(Run {
                         source: i,
                         para: j,
                         len: 1,
@@ -379,7 +387,8 @@ impl AlignScratch {
                 j -= 1;
             }
         }
-        self.runs.reverse();
+        runs.reverse();
+        self.rows = rows;
     }
 
     /// An upper bound of [`align`]'s word coverage of the prepared
@@ -407,7 +416,8 @@ fn lcs_step(x: u64, m: u64, carry: &mut bool) -> u64 {
     sum | (x & !m)
 }
 
-/// `tokens` without their name flag, which spelling variants do not share.
+/// `tokens` without their case flags, which spellings of a word need not
+/// share.
 fn mask_into(tokens: &[u32], out: &mut Vec<u32>) {
     out.clear();
     out.extend(tokens.iter().map(|t| t & !CASE));
@@ -438,14 +448,8 @@ pub(crate) fn align(
     if n == 0 {
         return (0.0, None);
     }
-    mask_into(para, &mut scratch.para);
     mask_into(source, &mut scratch.source);
-    let (p, s) = (
-        std::mem::take(&mut scratch.para),
-        std::mem::take(&mut scratch.source),
-    );
-    scratch.lcs_runs(&p, &s);
-    (scratch.para, scratch.source) = (p, s);
+    scratch.lcs_runs();
     let runs = &scratch.runs;
     let mut matched = 0;
     let mut discounted = 0;
@@ -697,7 +701,8 @@ mod tests {
             assert_eq!(scratch.lcs_len(&b), expected, "case {case}: {a:?} / {b:?}");
             // The traceback's runs are a common subsequence that long, in
             // order, of equal tokens.
-            scratch.lcs_runs(&a, &b);
+            mask_into(&b, &mut scratch.source);
+            scratch.lcs_runs();
             let runs = &scratch.runs;
             assert_eq!(
                 runs.iter().map(|r| r.len).sum::<usize>(),

@@ -3,8 +3,8 @@
 use super::Sketch;
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
-use crate::shingle::HashTable32;
 use crate::shingle::tokens::{CASE, LOWER};
+use crate::shingle::{HashTable32, has_bit, set_bit};
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -164,6 +164,22 @@ impl Sources {
             table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
         ));
     }
+}
+
+/// Of `items` sorted by paragraph, the one `step` places after (or before,
+/// for a negative `step`) the item of paragraph `paragraph`, with its
+/// position.
+pub(crate) fn step_from<T>(
+    items: &[T],
+    paragraph: u32,
+    paragraph_of: impl Fn(&T) -> u32,
+    step: isize,
+) -> Option<(usize, &T)> {
+    let pos = items
+        .binary_search_by_key(&paragraph, paragraph_of)
+        .ok()?
+        .checked_add_signed(step)?;
+    Some((pos, items.get(pos)?))
 }
 
 /// Bytes of a hash table of `capacity` entries of `entry` bytes (one
@@ -342,8 +358,7 @@ impl Index {
             self.lower = vec![0; LOWER_BITS / 64];
         }
         for &token in sketch.tokens().iter().filter(|&&t| t & LOWER != 0) {
-            let bit = lower_bit(token);
-            self.lower[bit / 64] |= 1 << (bit % 64);
+            set_bit(&mut self.lower, lower_bit(token));
         }
     }
 
@@ -370,10 +385,7 @@ impl Index {
     /// Whether `token`'s word was (probably) seen in lowercase in running
     /// text: a common word, whatever its case here.
     pub(crate) fn is_common(&self, token: u32) -> bool {
-        let bit = lower_bit(token);
-        self.lower
-            .get(bit / 64)
-            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+        has_bit(&self.lower, lower_bit(token))
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
@@ -417,11 +429,7 @@ impl Index {
             .get(d + 1)
             .map_or(self.lines.len(), |next| next.lines_start as usize);
         let lines = self.lines.get(start..end)?;
-        let pos = lines
-            .binary_search_by_key(&at.paragraph, |l| l.paragraph)
-            .ok()?;
-        let pos = pos.checked_add_signed(step)?;
-        let line = lines.get(pos)?;
+        let (pos, line) = step_from(lines, at.paragraph, |l| l.paragraph, step)?;
         let key_end = lines
             .get(pos + 1)
             .or_else(|| self.lines.get(end))

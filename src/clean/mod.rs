@@ -75,7 +75,7 @@ use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
 use crate::shingle::tokens::{
     LOWER, NAME, WINNOW_WINDOW, bigram_bloom, same_word, shingles_into, tokens_with, winnow_into,
 };
-use crate::shingle::{document_hash, paragraph_hash};
+use crate::shingle::{document_hash, has_bit, paragraph_hash, set_bit};
 use crate::span::Span;
 
 /// Default for [`CleanerBuilder::short_paragraph_words`].
@@ -847,7 +847,7 @@ impl Cleaner {
     /// Sources are aligned in the order the rule ranks them (shingle
     /// coverage, then input order) and only while none has decided; one
     /// whose word coverage cannot reach the threshold (by
-    /// [`cover::coverage_bound`]) is not aligned. [`cover::decide`] over
+    /// `AlignScratch::coverage_bound`) is not aligned. [`cover::decide`] over
     /// what is returned therefore decides as it would over every source.
     fn evidence(
         &self,
@@ -900,7 +900,7 @@ impl Cleaner {
         scratch.seen.resize(sketch.shingles().len(), 0);
         scratch.members = [0; MEMBER_WORDS];
         for &h in sketch.shingles() {
-            scratch.members[(h as usize >> 6) % MEMBER_WORDS] |= 1 << (h & 63);
+            set_bit(&mut scratch.members, member_bit(h));
         }
         scratch.stamp = 0;
         let mut covering = Vec::new();
@@ -1052,6 +1052,11 @@ fn hit_key(doc: DocId, which: usize, entry: u32) -> u64 {
 /// paragraph of a hundred words.
 const MEMBER_WORDS: usize = 32;
 
+/// The bit of shingle hash `h` in [`Scratch::members`].
+fn member_bit(h: u32) -> usize {
+    h as usize % (MEMBER_WORDS * 64)
+}
+
 /// Buffers reused across the paragraphs of a document.
 #[derive(Default)]
 struct Scratch {
@@ -1111,7 +1116,7 @@ fn covering_of<'a>(
         let mut shared = 0;
         for (i, &h) in scratch.shingles.iter().enumerate() {
             // Most of a source's shingles are not P's: one bit tells.
-            if scratch.members[(h as usize >> 6) % MEMBER_WORDS] & (1 << (h & 63)) == 0 {
+            if !has_bit(&scratch.members, member_bit(h)) {
                 continue;
             }
             if let Ok(j) = sketch.shingles().binary_search(&h) {
@@ -1153,10 +1158,7 @@ fn extend_runs(
         if at.doc != doc {
             return index.neighbour(at, step);
         }
-        let pos = candidates
-            .binary_search_by_key(&at.paragraph, |c| c.paragraph)
-            .ok()?;
-        let c = candidates.get(pos.checked_add_signed(step)?)?;
+        let (_, c) = index::step_from(candidates, at.paragraph, |c| c.paragraph, step)?;
         let at = ParagraphRef {
             doc,
             paragraph: c.paragraph,

@@ -91,6 +91,20 @@ impl Hasher for PassThrough {
     }
 }
 
+/// Sets bit `bit` of a bitmap held in 64-bit words (a one-hash Bloom
+/// filter when `bit` comes from a hash).
+pub(crate) fn set_bit(words: &mut [u64], bit: usize) {
+    words[bit / 64] |= 1 << (bit % 64);
+}
+
+/// Whether bit `bit` of a bitmap held in 64-bit words is set (false past
+/// its end).
+pub(crate) fn has_bit(words: &[u64], bit: usize) -> bool {
+    words
+        .get(bit / 64)
+        .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+}
+
 /// A hash table keyed by xxh3 hashes.
 pub(crate) type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
