@@ -72,10 +72,11 @@ use crate::normalize::{
 };
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
+use crate::shingle::probe::ShingleProbe;
 use crate::shingle::tokens::{
     LOWER, NAME, WINNOW_WINDOW, bigram_bloom, same_word, shingles_into, tokens_with, winnow_into,
 };
-use crate::shingle::{document_hash, has_bit, paragraph_hash, set_bit};
+use crate::shingle::{document_hash, paragraph_hash};
 use crate::span::Span;
 
 /// Default for [`CleanerBuilder::short_paragraph_words`].
@@ -896,12 +897,9 @@ impl Cleaner {
         }
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
         ranked.truncate(cover::MAX_SOURCES);
+        scratch.probe.set(sketch.tokens(), sketch.width());
         scratch.seen.clear();
-        scratch.seen.resize(sketch.shingles().len(), 0);
-        scratch.members = [0; MEMBER_WORDS];
-        for &h in sketch.shingles() {
-            set_bit(&mut scratch.members, member_bit(h));
-        }
+        scratch.seen.resize(scratch.probe.len(), 0);
         scratch.stamp = 0;
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
@@ -918,7 +916,7 @@ impl Cleaner {
                 })
                 .collect();
             entries.sort_by_key(|e| e.at);
-            if let Some(c) = covering_of(sketch, doc, entries, scratch) {
+            if let Some(c) = covering_of(doc, entries, scratch) {
                 if c.coverage >= near.rule.candidate {
                     covering.push(c);
                 }
@@ -1013,11 +1011,7 @@ impl Cleaner {
         // Jaccard similarity with the best covering paragraph.
         let (shared, best) = best;
         let best = &entries[best];
-        scratch.shingles.clear();
-        shingles_into(best.tokens, best.width, &mut scratch.shingles);
-        scratch.shingles.sort_unstable();
-        scratch.shingles.dedup();
-        let union = sketch.shingles().len() + scratch.shingles.len() - shared;
+        let union = scratch.probe.len() + scratch.probe.distinct(best.tokens, best.width) - shared;
         Some(Evidence {
             later: at,
             source: doc,
@@ -1048,15 +1042,6 @@ fn hit_key(doc: DocId, which: usize, entry: u32) -> u64 {
     (u64::from(doc.0) << 32) | u64::from(local | entry)
 }
 
-/// Words of [`Scratch::members`]: 2,048 bits, a few per cent set for a
-/// paragraph of a hundred words.
-const MEMBER_WORDS: usize = 32;
-
-/// The bit of shingle hash `h` in [`Scratch::members`].
-fn member_bit(h: u32) -> usize {
-    h as usize % (MEMBER_WORDS * 64)
-}
-
 /// Buffers reused across the paragraphs of a document.
 #[derive(Default)]
 struct Scratch {
@@ -1069,10 +1054,8 @@ struct Scratch {
     found: Vec<bool>,
     seen: Vec<u32>,
     stamp: u32,
-    /// A bitmap of P's shingle hashes (a one-hash Bloom filter).
-    members: [u64; MEMBER_WORDS],
-    /// A source paragraph's shingles.
-    shingles: Vec<u32>,
+    /// P's shingles, to find in its sources.
+    probe: ShingleProbe,
     /// The source tokens to align.
     source: Vec<u32>,
     align: cover::AlignScratch,
@@ -1098,42 +1081,35 @@ struct Covering<'a> {
 /// The shingle coverage of `sketch` by one source document's `entries`
 /// (sorted by paragraph); `None` when there are none.
 fn covering_of<'a>(
-    sketch: &Sketch,
     doc: DocId,
     entries: Vec<index::SourceEntry<'a>>,
     scratch: &mut Scratch,
 ) -> Option<Covering<'a>> {
     let found = &mut scratch.found;
     found.clear();
-    found.resize(sketch.shingles().len(), false);
+    found.resize(scratch.probe.len(), false);
     let mut best: Option<(usize, usize)> = None;
     let mut stretches = Vec::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {
         scratch.stamp += 1;
-        scratch.shingles.clear();
-        shingles_into(e.tokens, e.width, &mut scratch.shingles);
+        let stamp = scratch.stamp;
+        let seen = &mut scratch.seen;
         let mut stretch = None;
         let mut shared = 0;
-        for (i, &h) in scratch.shingles.iter().enumerate() {
-            // Most of a source's shingles are not P's: one bit tells.
-            if !has_bit(&scratch.members, member_bit(h)) {
-                continue;
+        scratch.probe.matches(e.tokens, e.width, |i, j| {
+            found[j] = true;
+            if seen[j] != stamp {
+                seen[j] = stamp;
+                shared += 1;
             }
-            if let Ok(j) = sketch.shingles().binary_search(&h) {
-                found[j] = true;
-                if scratch.seen[j] != scratch.stamp {
-                    scratch.seen[j] = scratch.stamp;
-                    shared += 1;
-                }
-                stretch = Some(stretch.map_or((i, i), |(first, _)| (first, i)));
-            }
-        }
+            stretch = Some(stretch.map_or((i, i), |(first, _): (usize, usize)| (first, i)));
+        });
         stretches.push(stretch);
         if best.is_none_or(|(n, _)| shared > n) {
             best = Some((shared, k));
         }
     }
-    let coverage = found.iter().filter(|&&f| f).count() as f64 / sketch.shingles().len() as f64;
+    let coverage = found.iter().filter(|&&f| f).count() as f64 / scratch.probe.len() as f64;
     Some(Covering {
         doc,
         entries,

@@ -8,11 +8,15 @@
 //!   text written without spaces between words), winnowed fingerprints, and
 //!   spelling Bloom filters for names: what the coverage stage indexes and
 //!   aligns.
+//! * [`probe`]: which of one paragraph's shingles another token sequence
+//!   holds, by a rolling key over tokens that lives only in memory (the
+//!   coverage stage's inner loop).
 //!
 //! Everything here is deterministic across platforms, runs and processes;
 //! the seeds and widths are recorded in the report's parameters, so another
 //! process computes the same tokens, shingles and fingerprints.
 
+pub mod probe;
 pub mod tokens;
 
 use std::collections::HashMap;
