@@ -61,11 +61,8 @@ pub(crate) struct Sources {
     /// Shingle width of each entry.
     widths: Vec<u8>,
     tokens: Vec<u32>,
-    /// Fingerprint to the latest posting holding it.
-    heads: HashTable32<u32>,
-    /// Per posting: its entry, and the previous posting of the same
-    /// fingerprint (or [`NO_ID`]).
-    postings: Vec<(u32, u32)>,
+    /// The entries holding each fingerprint.
+    postings: Postings,
     /// Spelling Bloom filter of every token seen as a name.
     blooms: HashTable32<u64>,
 }
@@ -99,19 +96,12 @@ impl Sources {
         }
     }
 
-    /// Appends to `out` every `(entry, fingerprint index)` of the entries
-    /// that hold one of `fingerprints`.
-    /// At most `max` postings, the newest, are read per fingerprint.
-    pub(crate) fn postings(&self, fingerprints: &[u32], max: usize, out: &mut Vec<(u32, u32)>) {
-        for (f, fp) in fingerprints.iter().enumerate() {
-            let mut posting = self.heads.get(fp).copied().unwrap_or(NO_ID);
-            let mut read = 0;
-            while posting != NO_ID && read < max {
-                read += 1;
-                let (entry, previous) = self.postings[posting as usize];
-                out.push((entry, f as u32));
-                posting = previous;
-            }
+    /// Calls `hit(entry, fingerprint index)` for every entry that holds one
+    /// of `fingerprints`. At most `max` postings, the newest, are read per
+    /// fingerprint.
+    pub(crate) fn postings(&self, fingerprints: &[u32], max: usize, mut hit: impl FnMut(u32, u32)) {
+        for (f, &fp) in fingerprints.iter().enumerate() {
+            self.postings.read(fp, max, |entry| hit(entry, f as u32));
         }
     }
 
@@ -136,9 +126,7 @@ impl Sources {
         self.starts
             .push(u32::try_from(self.tokens.len()).expect("fewer than 2^32 indexed tokens"));
         for &fp in sketch.fingerprints() {
-            let posting = u32::try_from(self.postings.len()).expect("fewer than 2^32 postings");
-            let previous = self.heads.insert(fp, posting).unwrap_or(NO_ID);
-            self.postings.push((id, previous));
+            self.postings.push(fp, id);
         }
         for &(token, bloom) in sketch.blooms() {
             self.blooms.entry(token & !CASE).or_insert(bloom);
@@ -156,9 +144,12 @@ impl Sources {
         parts.push(("source tokens", self.tokens.capacity() * 4));
         parts.push((
             "fingerprint heads",
-            table_bytes(self.heads.capacity(), std::mem::size_of::<(u32, u32)>()),
+            table_bytes(
+                self.postings.heads.capacity(),
+                std::mem::size_of::<(u32, u32)>(),
+            ),
         ));
-        parts.push(("postings", self.postings.capacity() * 8));
+        parts.push(("postings", self.postings.blocks.capacity() * 4));
         parts.push((
             "name spellings",
             table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
@@ -190,6 +181,134 @@ fn table_bytes(capacity: usize, entry: usize) -> usize {
 
 /// End of a posting chain.
 const NO_ID: u32 = u32::MAX;
+
+/// Posting chains: for each fingerprint, the entries holding it, newest
+/// read first.
+///
+/// A fingerprint held once (most are) is one entry in its head, with no
+/// block. A longer chain is a list of blocks of entry ids whose capacities
+/// double from 2 up to [`MAX_BLOCK`] ([`block_capacity`]), all in one
+/// arena: reading the newest hundred entries of a common fingerprint visits
+/// a handful of blocks, not a hundred scattered postings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Postings {
+    /// Fingerprint to its chain: [`SINGLE`] and the entry id when it has
+    /// one entry, else where its newest block starts in `blocks`.
+    heads: HashTable32<u32>,
+    /// The blocks: each is the start of the chain's previous block (or
+    /// [`NO_ID`]), the chain's length when it was the newest, and its
+    /// entries, oldest first.
+    blocks: Vec<u32>,
+}
+
+/// The mark of a head holding its chain's only entry.
+const SINGLE: u32 = 1 << 31;
+
+/// Words of a block before its entries.
+const BLOCK_HEADER: usize = 2;
+
+impl Postings {
+    /// Appends entry `id` (below 2^31) to the chain of `fp`.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is 2^31 or more, or past 2^31 slots in the arena (some
+    /// 10^9 postings).
+    pub(crate) fn push(&mut self, fp: u32, id: u32) {
+        assert!(id & SINGLE == 0, "posting entry ids are below 2^31");
+        let head = match self.heads.entry(fp) {
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(SINGLE | id);
+                return;
+            }
+            std::collections::hash_map::Entry::Occupied(occupied) => occupied.into_mut(),
+        };
+        let (previous, len, k) = if *head & SINGLE != 0 {
+            // The single entry moves into the chain's first block.
+            (NO_ID, 1, 0)
+        } else {
+            let block = *head as usize;
+            let len = self.blocks[block + 1];
+            let (k, fill) = newest_block(len);
+            if fill < block_capacity(k) {
+                self.blocks[block + BLOCK_HEADER + fill] = id;
+                self.blocks[block + 1] = len + 1;
+                return;
+            }
+            (*head, len, k + 1)
+        };
+        let start = u32::try_from(self.blocks.len())
+            .ok()
+            .filter(|&start| start & SINGLE == 0)
+            .expect("fewer than 2^31 posting slots");
+        let entries = self.blocks.len() + BLOCK_HEADER;
+        self.blocks.extend([previous, len + 1]);
+        if len == 1 {
+            self.blocks.push(*head & !SINGLE);
+        }
+        self.blocks.push(id);
+        self.blocks.resize(entries + block_capacity(k), NO_ID);
+        *head = start;
+    }
+
+    /// Calls `hit(entry)` for the newest `max` entries of the chain of
+    /// `fp`, newest first.
+    pub(crate) fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
+        let Some(&head) = self.heads.get(&fp) else {
+            return;
+        };
+        if head & SINGLE != 0 {
+            if max > 0 {
+                hit(head & !SINGLE);
+            }
+            return;
+        }
+        let mut block = head as usize;
+        let (mut k, mut fill) = newest_block(self.blocks[block + 1]);
+        let mut left = max;
+        while left > 0 {
+            let entries = block + BLOCK_HEADER;
+            for &entry in self.blocks[entries..entries + fill].iter().rev().take(left) {
+                hit(entry);
+            }
+            left = left.saturating_sub(fill);
+            let previous = self.blocks[block];
+            if previous == NO_ID {
+                break;
+            }
+            block = previous as usize;
+            k -= 1;
+            fill = block_capacity(k);
+        }
+    }
+}
+
+/// Entries of the largest posting block.
+const MAX_BLOCK: usize = 64;
+
+/// Entries of block `k` of a posting chain (0 the oldest): 2, 4, 8, ...
+/// up to [`MAX_BLOCK`].
+fn block_capacity(k: usize) -> usize {
+    (2 << k).min(MAX_BLOCK)
+}
+
+/// Of a chain of `len` >= 2 entries, the number of its newest block and
+/// how many entries that block holds.
+fn newest_block(len: u32) -> (usize, usize) {
+    let len = len as usize;
+    // Blocks 0..k hold 2^(k + 1) - 2 entries while they double.
+    let doubling = 2 * MAX_BLOCK - 2;
+    if len <= doubling {
+        let k = (len + 1).ilog2() as usize - 1;
+        (k, len - ((2 << k) - 2))
+    } else {
+        let past = len - doubling - 1;
+        (
+            MAX_BLOCK.trailing_zeros() as usize + past / MAX_BLOCK,
+            past % MAX_BLOCK + 1,
+        )
+    }
+}
 
 /// A near-duplicate's kept copy and measures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -443,5 +562,49 @@ impl Index {
             paragraph: line.paragraph,
         };
         Some((at, line.hash, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_posting_chain_reads_its_newest_entries_first() {
+        let mut postings = Postings::default();
+        // Chains of every length up to past several full blocks, two
+        // fingerprints interleaved.
+        for id in 0..400u32 {
+            postings.push(7, id);
+            if id % 3 == 0 {
+                postings.push(9, id);
+            }
+            for max in [0, 1, 5, 64, 128, 1_000] {
+                let mut read = Vec::new();
+                postings.read(7, max, |e| read.push(e));
+                let want: Vec<u32> = (0..=id).rev().take(max).collect();
+                assert_eq!(read, want, "after {id}, max {max}");
+            }
+        }
+        let mut read = Vec::new();
+        postings.read(9, usize::MAX, |e| read.push(e));
+        assert_eq!(
+            read,
+            (0..400).rev().filter(|id| id % 3 == 0).collect::<Vec<_>>()
+        );
+        postings.read(8, usize::MAX, |_| panic!("no chain"));
+    }
+
+    #[test]
+    fn block_capacities_add_up() {
+        // A chain's first block starts with two entries: the head's single
+        // one and the next.
+        let mut held = 1;
+        for k in 0..20 {
+            for fill in (if k == 0 { 2 } else { 1 })..=block_capacity(k) {
+                held += 1;
+                assert_eq!(newest_block(held), (k, fill), "{held} entries");
+            }
+        }
     }
 }

@@ -862,38 +862,48 @@ impl Cleaner {
             return Vec::new();
         };
         let sources = index.sources();
-        // Every posting hit as (document, which index, entry) packed in
-        // that order into a sort key, and the fingerprint's index.
+        // Every posting hit as its entry (marked when local) and the
+        // fingerprint's index, packed in that order into a sort key.
         let mut hits = std::mem::take(&mut scratch.hits);
         hits.clear();
-        for (which, sources) in [sources, local].into_iter().enumerate() {
-            scratch.postings.clear();
-            sources.postings(sketch.fingerprints(), MAX_POSTINGS, &mut scratch.postings);
-            hits.extend(scratch.postings.iter().map(|&(entry, fp)| {
-                let doc = sources.doc_of(entry);
-                (hit_key(doc, which, entry), fp)
-            }));
+        for (tag, sources) in [(0, sources), (LOCAL_HIT, local)] {
+            sources.postings(sketch.fingerprints(), MAX_POSTINGS, |entry, fp| {
+                hits.push((u64::from(tag | entry) << 32) | u64::from(fp));
+            });
         }
-        // Rank the documents by fingerprints shared, then input order.
-        hits.sort_unstable_by_key(|h| h.0);
-        // (fingerprints shared, document, its hits)
+        // Entries are numbered in input order and the document's own come
+        // after the index's, so hits sorted by entry are sorted by document
+        // too: the document is looked up once per entry, not per hit.
+        hits.sort_unstable();
+        let doc_of = |key: u32| {
+            if key & LOCAL_HIT == 0 {
+                sources.doc_of(key)
+            } else {
+                at.doc
+            }
+        };
+        // Rank the documents by fingerprints shared, then input order:
+        // (fingerprints shared, document, its hits).
         let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
-        let mut from = 0;
         scratch.fps.clear();
         scratch.fps.resize(sketch.fingerprints().len(), 0);
-        for (stamp, group) in (1..).zip(hits.chunk_by(|a, b| a.0 >> 32 == b.0 >> 32)) {
-            let mut shared = 0;
-            for &(_, fp) in group {
-                let seen = &mut scratch.fps[fp as usize];
-                shared += usize::from(*seen != stamp);
-                *seen = stamp;
+        let mut last_entry = None;
+        for (i, &hit) in hits.iter().enumerate() {
+            let (entry, fp) = ((hit >> 32) as u32, hit as u32 as usize);
+            if last_entry != Some(entry) {
+                last_entry = Some(entry);
+                let doc = doc_of(entry);
+                if ranked.last().is_none_or(|r| r.1 != doc) {
+                    ranked.push((0, doc, i..i));
+                }
             }
-            ranked.push((
-                shared,
-                DocId((group[0].0 >> 32) as u32),
-                from..from + group.len(),
-            ));
-            from += group.len();
+            let stamp = ranked.len() as u32;
+            let Some(document) = ranked.last_mut() else {
+                continue;
+            };
+            document.2.end = i + 1;
+            document.0 += usize::from(scratch.fps[fp] != stamp);
+            scratch.fps[fp] = stamp;
         }
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
         ranked.truncate(cover::MAX_SOURCES);
@@ -905,10 +915,11 @@ impl Cleaner {
         for (_, doc, range) in ranked {
             // Hits are sorted by (which, entry) within the document.
             let mut entries: Vec<_> = hits[range]
-                .chunk_by(|a, b| a.0 == b.0)
+                .chunk_by(|a, b| a >> 32 == b >> 32)
                 .map(|group| {
-                    let id = group[0].0 as u32 & !LOCAL_HIT;
-                    if group[0].0 as u32 & LOCAL_HIT == 0 {
+                    let key = (group[0] >> 32) as u32;
+                    let id = key & !LOCAL_HIT;
+                    if key & LOCAL_HIT == 0 {
                         sources.entry(id)
                     } else {
                         local.entry(id)
@@ -1036,17 +1047,10 @@ impl Cleaner {
 /// paragraphs.
 const LOCAL_HIT: u32 = 1 << 31;
 
-/// The sort key of a posting hit: by document, then index, then entry.
-fn hit_key(doc: DocId, which: usize, entry: u32) -> u64 {
-    let local = if which == 0 { 0 } else { LOCAL_HIT };
-    (u64::from(doc.0) << 32) | u64::from(local | entry)
-}
-
 /// Buffers reused across the paragraphs of a document.
 #[derive(Default)]
 struct Scratch {
-    hits: Vec<(u64, u32)>,
-    postings: Vec<(u32, u32)>,
+    hits: Vec<u64>,
     /// Per fingerprint of P, the stamp of the last document holding it.
     fps: Vec<u32>,
     /// Per shingle of the paragraph: whether the current source document
