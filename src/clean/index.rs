@@ -289,7 +289,13 @@ const MAX_BLOCK: usize = 64;
 /// Entries of block `k` of a posting chain (0 the oldest): 2, 4, 8, ...
 /// up to [`MAX_BLOCK`].
 fn block_capacity(k: usize) -> usize {
-    (2 << k).min(MAX_BLOCK)
+    // Blocks past the doubling ones are all full size (and `2 << k` would
+    // overflow for a chain of thousands of entries).
+    if k < MAX_BLOCK.trailing_zeros() as usize {
+        2 << k
+    } else {
+        MAX_BLOCK
+    }
 }
 
 /// Of a chain of `len` >= 2 entries, the number of its newest block and
@@ -596,11 +602,34 @@ mod tests {
     }
 
     #[test]
+    fn posting_chains_match_plain_lists() {
+        // Many fingerprints of skewed frequency, pushed interleaved.
+        let mut postings = Postings::default();
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 50];
+        let mut x = 1u64;
+        for id in 0..50_000u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Chains from a few entries to over 64 full blocks.
+            let fp = ((x >> 33) % 50 * ((x >> 20) % 50) / 50) as usize;
+            postings.push(fp as u32, id);
+            lists[fp].push(id);
+        }
+        for (fp, list) in lists.iter().enumerate() {
+            for max in [1, 3, 128, usize::MAX] {
+                let mut read = Vec::new();
+                postings.read(fp as u32, max, |e| read.push(e));
+                let want: Vec<u32> = list.iter().rev().take(max).copied().collect();
+                assert_eq!(read, want, "fingerprint {fp}, max {max}");
+            }
+        }
+    }
+
+    #[test]
     fn block_capacities_add_up() {
         // A chain's first block starts with two entries: the head's single
         // one and the next.
         let mut held = 1;
-        for k in 0..20 {
+        for k in 0..100 {
             for fill in (if k == 0 { 2 } else { 1 })..=block_capacity(k) {
                 held += 1;
                 assert_eq!(newest_block(held), (k, fill), "{held} entries");
