@@ -1,6 +1,7 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
 use super::Sketch;
+use super::chunked::Chunked;
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
 use crate::shingle::tokens::{CASE, LOWER};
@@ -25,10 +26,10 @@ pub struct Index {
     kept_documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
     /// The duplicate stages' paragraphs of every decided document, in
-    /// order.
-    lines: Vec<Line>,
-    /// The short keys of `lines`, concatenated.
-    short_keys: String,
+    /// order, each document's in one run.
+    lines: Chunked<Line>,
+    /// The short keys of `lines`, each document's concatenated in one run.
+    short_keys: Chunked<u8>,
     /// The paragraphs of the coverage stage (kept, or removed as repeats:
     /// both are sources), by entry id, in input order.
     sources: Sources,
@@ -53,14 +54,14 @@ fn lower_bit(token: u32) -> usize {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sources {
     /// Each entry's paragraph.
-    refs: Vec<ParagraphRef>,
+    refs: Chunked<ParagraphRef>,
     /// Each entry's kept copy (itself when kept).
-    kept: Vec<ParagraphRef>,
-    /// Token offsets: entry `i` holds `tokens[starts[i]..starts[i + 1]]`.
-    starts: Vec<u32>,
+    kept: Chunked<ParagraphRef>,
+    /// Each entry's tokens: where they start in `tokens`, and how many.
+    spans: Chunked<(u32, u32)>,
     /// Shingle width of each entry.
-    widths: Vec<u8>,
-    tokens: Vec<u32>,
+    widths: Chunked<u8>,
+    tokens: Chunked<u32>,
     /// The entries holding each fingerprint.
     postings: Postings,
     /// Spelling Bloom filter of every token seen as a name.
@@ -78,21 +79,21 @@ pub(crate) struct SourceEntry<'a> {
 
 impl Sources {
     pub(crate) fn len(&self) -> usize {
-        self.refs.len()
+        self.refs.end()
     }
 
     /// The document of entry `id`.
     pub(crate) fn doc_of(&self, id: u32) -> DocId {
-        self.refs[id as usize].doc
+        self.refs.get(id).doc
     }
 
     pub(crate) fn entry(&self, id: u32) -> SourceEntry<'_> {
-        let i = id as usize;
+        let (start, len) = self.spans.get(id);
         SourceEntry {
-            at: self.refs[i],
-            kept: self.kept[i],
-            width: usize::from(self.widths[i]),
-            tokens: &self.tokens[self.starts[i] as usize..self.starts[i + 1] as usize],
+            at: self.refs.get(id),
+            kept: self.kept.get(id),
+            width: usize::from(self.widths.get(id)),
+            tokens: self.tokens.slice(start, len as usize),
         }
     }
 
@@ -111,20 +112,17 @@ impl Sources {
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
         // Entry ids leave the top bit free for posting hits' sort keys.
-        let id = u32::try_from(self.refs.len())
-            .ok()
-            .filter(|id| id & (1 << 31) == 0)
-            .expect("fewer than 2^31 indexed paragraphs");
-        if self.starts.is_empty() {
-            self.starts.push(0);
-        }
-        self.refs.push(at);
+        let id = self.refs.push(at);
+        assert!(id & (1 << 31) == 0, "fewer than 2^31 indexed paragraphs");
         self.kept.push(kept);
         self.widths
             .push(u8::try_from(sketch.width()).unwrap_or(u8::MAX));
-        self.tokens.extend_from_slice(sketch.tokens());
-        self.starts
-            .push(u32::try_from(self.tokens.len()).expect("fewer than 2^32 indexed tokens"));
+        let tokens = sketch.tokens();
+        let start = self.tokens.extend(tokens);
+        self.spans.push((
+            start,
+            u32::try_from(tokens.len()).expect("fewer than 2^32 tokens per paragraph"),
+        ));
         for &fp in sketch.fingerprints() {
             self.postings.push(fp, id);
         }
@@ -136,12 +134,12 @@ impl Sources {
     fn memory_parts(&self, parts: &mut Vec<(&'static str, usize)>) {
         parts.push((
             "source paragraphs",
-            self.refs.capacity() * std::mem::size_of::<ParagraphRef>()
-                + self.kept.capacity() * std::mem::size_of::<ParagraphRef>()
-                + self.starts.capacity() * 4
-                + self.widths.capacity(),
+            self.refs.memory_bytes()
+                + self.kept.memory_bytes()
+                + self.spans.memory_bytes()
+                + self.widths.memory_bytes(),
         ));
-        parts.push(("source tokens", self.tokens.capacity() * 4));
+        parts.push(("source tokens", self.tokens.memory_bytes()));
         parts.push((
             "fingerprint heads",
             table_bytes(
@@ -149,7 +147,7 @@ impl Sources {
                 std::mem::size_of::<(u32, u32)>(),
             ),
         ));
-        parts.push(("postings", self.postings.blocks.capacity() * 4));
+        parts.push(("postings", self.postings.blocks.memory_bytes()));
         parts.push((
             "name spellings",
             table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
@@ -198,7 +196,7 @@ pub(crate) struct Postings {
     /// The blocks: each is the start of the chain's previous block (or
     /// [`NO_ID`]), the chain's length when it was the newest, and its
     /// entries, oldest first.
-    blocks: Vec<u32>,
+    blocks: Chunked<u32>,
 }
 
 /// The mark of a head holding its chain's only entry.
@@ -227,27 +225,28 @@ impl Postings {
             // The single entry moves into the chain's first block.
             (NO_ID, 1, 0)
         } else {
-            let block = *head as usize;
-            let len = self.blocks[block + 1];
+            let len = self.blocks.get(*head + 1);
             let (k, fill) = newest_block(len);
             if fill < block_capacity(k) {
-                self.blocks[block + BLOCK_HEADER + fill] = id;
-                self.blocks[block + 1] = len + 1;
+                let block = self
+                    .blocks
+                    .slice_mut(*head, BLOCK_HEADER + block_capacity(k));
+                block[1] = len + 1;
+                block[BLOCK_HEADER + fill] = id;
                 return;
             }
             (*head, len, k + 1)
         };
-        let start = u32::try_from(self.blocks.len())
-            .ok()
-            .filter(|&start| start & SINGLE == 0)
-            .expect("fewer than 2^31 posting slots");
-        let entries = self.blocks.len() + BLOCK_HEADER;
-        self.blocks.extend([previous, len + 1]);
-        if len == 1 {
-            self.blocks.push(*head & !SINGLE);
-        }
-        self.blocks.push(id);
-        self.blocks.resize(entries + block_capacity(k), NO_ID);
+        let first = if len == 1 { *head & !SINGLE } else { id };
+        let capacity = block_capacity(k);
+        let block = [previous, len + 1, first, id]
+            .into_iter()
+            .take(BLOCK_HEADER + 1 + usize::from(len == 1))
+            .chain(std::iter::repeat(NO_ID));
+        let start = self
+            .blocks
+            .extend_iter(BLOCK_HEADER + capacity, block.take(BLOCK_HEADER + capacity));
+        assert!(start & SINGLE == 0, "fewer than 2^31 posting slots");
         *head = start;
     }
 
@@ -263,20 +262,20 @@ impl Postings {
             }
             return;
         }
-        let mut block = head as usize;
-        let (mut k, mut fill) = newest_block(self.blocks[block + 1]);
+        let mut block = head;
+        let (mut k, mut fill) = newest_block(self.blocks.get(block + 1));
         let mut left = max;
         while left > 0 {
-            let entries = block + BLOCK_HEADER;
-            for &entry in self.blocks[entries..entries + fill].iter().rev().take(left) {
+            let slots = self.blocks.slice(block, BLOCK_HEADER + fill);
+            for &entry in slots[BLOCK_HEADER..].iter().rev().take(left) {
                 hit(entry);
             }
             left = left.saturating_sub(fill);
-            let previous = self.blocks[block];
+            let previous = slots[0];
             if previous == NO_ID {
                 break;
             }
-            block = previous as usize;
+            block = previous;
             k -= 1;
             fill = block_capacity(k);
         }
@@ -346,15 +345,18 @@ struct Line {
     hash: u64,
     paragraph: u32,
     /// Where its short key starts in [`Index::short_keys`]; it ends where
-    /// the next line's starts (empty when it has none).
+    /// the next line's starts, or the last line's at its document's
+    /// `keys_end` (empty when it has none).
     key_start: u32,
 }
 
 #[derive(Clone, Debug)]
 struct DocEntry {
     name: Box<str>,
-    /// Its lines are `lines[lines_start..]` up to the next document's.
-    lines_start: u32,
+    /// Its lines: where they start in [`Index::lines`], and how many.
+    lines: (u32, u32),
+    /// Where its lines' short keys end in [`Index::short_keys`].
+    keys_end: u32,
 }
 
 impl Index {
@@ -422,7 +424,7 @@ impl Index {
             ),
             (
                 "paragraph lists",
-                self.lines.capacity() * std::mem::size_of::<Line>() + self.short_keys.capacity(),
+                self.lines.memory_bytes() + self.short_keys.memory_bytes(),
             ),
             ("lowercase words", self.lower.capacity() * 8),
             (
@@ -441,28 +443,36 @@ impl Index {
         let id = u32::try_from(self.docs.len()).expect("fewer than 2^32 documents per index");
         self.docs.push(DocEntry {
             name: name.into(),
-            lines_start: self.lines_len(),
+            lines: (0, 0),
+            keys_end: 0,
         });
         DocId(id)
-    }
-
-    fn lines_len(&self) -> u32 {
-        u32::try_from(self.lines.len()).expect("fewer than 2^32 indexed paragraphs")
     }
 
     /// Keeps the candidates of `doc`, the document added last, for runs.
     pub(crate) fn insert_lines(&mut self, doc: DocId, candidates: &[Candidate<'_>]) {
         debug_assert_eq!(doc.0 as usize + 1, self.docs.len(), "the last document");
-        for c in candidates {
-            let key = c.short_key.unwrap_or("");
-            let key_start = u32::try_from(self.short_keys.len()).unwrap_or(u32::MAX);
-            self.short_keys.push_str(key);
-            self.lines.push(Line {
+        fn key<'a>(c: &Candidate<'a>) -> &'a [u8] {
+            c.short_key.unwrap_or("").as_bytes()
+        }
+        let key_bytes = candidates.iter().map(|c| key(c).len()).sum();
+        let mut key_start = self.short_keys.extend_iter(
+            key_bytes,
+            candidates.iter().flat_map(|c| key(c).iter().copied()),
+        );
+        let lines = candidates.iter().map(|c| {
+            let line = Line {
                 hash: c.hash,
                 paragraph: c.paragraph,
                 key_start,
-            });
-        }
+            };
+            key_start += key(c).len() as u32;
+            line
+        });
+        let start = self.lines.extend_iter(candidates.len(), lines);
+        let entry = &mut self.docs[doc.0 as usize];
+        entry.lines = (start, candidates.len() as u32);
+        entry.keys_end = key_start;
     }
 
     pub(crate) fn alias(&self, hash: u64) -> Option<NearMatch> {
@@ -547,22 +557,19 @@ impl Index {
         at: ParagraphRef,
         step: isize,
     ) -> Option<(ParagraphRef, u64, Option<&str>)> {
-        let d = at.doc.0 as usize;
-        let start = self.docs.get(d)?.lines_start as usize;
-        let end = self
-            .docs
-            .get(d + 1)
-            .map_or(self.lines.len(), |next| next.lines_start as usize);
-        let lines = self.lines.get(start..end)?;
+        let document = self.docs.get(at.doc.0 as usize)?;
+        let lines = self
+            .lines
+            .slice(document.lines.0, document.lines.1 as usize);
         let (pos, line) = step_from(lines, at.paragraph, |l| l.paragraph, step)?;
         let key_end = lines
             .get(pos + 1)
-            .or_else(|| self.lines.get(end))
-            .map_or(self.short_keys.len(), |next| next.key_start as usize);
+            .map_or(document.keys_end, |next| next.key_start);
         let key = self
             .short_keys
-            .get(line.key_start as usize..key_end)
-            .filter(|key| !key.is_empty());
+            .slice(line.key_start, (key_end - line.key_start) as usize);
+        // Keys are whole matching keys, so valid UTF-8.
+        let key = std::str::from_utf8(key).ok().filter(|key| !key.is_empty());
         let at = ParagraphRef {
             doc: at.doc,
             paragraph: line.paragraph,
@@ -608,7 +615,9 @@ mod tests {
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 50];
         let mut x = 1u64;
         for id in 0..50_000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             // Chains from a few entries to over 64 full blocks.
             let fp = ((x >> 33) % 50 * ((x >> 20) % 50) / 50) as usize;
             postings.push(fp as u32, id);

@@ -55,6 +55,7 @@
 //!   is dropped: [`Cleaned::dropped`], and none of its paragraphs enter the
 //!   index.
 
+mod chunked;
 pub mod cover;
 mod index;
 pub mod site;
