@@ -36,8 +36,10 @@ impl<T> Default for Chunked<T> {
 impl<T: Copy> Chunked<T> {
     /// Items of a chunk.
     const fn per_chunk() -> usize {
-        let size = std::mem::size_of::<T>();
-        if size == 0 { 1 } else { CHUNK_BYTES / size }
+        match CHUNK_BYTES.checked_div(std::mem::size_of::<T>()) {
+            Some(items) => items,
+            None => 1,
+        }
     }
 
     /// The position the next item would take if pushed.
