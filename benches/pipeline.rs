@@ -143,7 +143,7 @@ fn benches(c: &mut Criterion) {
                             .normalize_document(black_box(text))
                             .paragraphs
                             .iter()
-                            .filter(|p| p.removed.is_none())
+                            .filter(|p| !p.is_removed())
                             .count();
                     }
                     assert!(kept >= corpus.texts.len() / 2);

@@ -69,7 +69,8 @@ use index::{Candidate, HashTable, NearMatch, Sources};
 use crate::error::{Error, ErrorKind};
 use crate::normalize::page::StopWords;
 use crate::normalize::{
-    NormalizedParagraph, Normalizer, NormalizerBuilder, WordCase, is_ignorable, word_cases,
+    NormalizedParagraph, Normalizer, NormalizerBuilder, ParagraphState, WordCase, is_ignorable,
+    word_cases,
 };
 use crate::paragraph::Layout;
 use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
@@ -272,16 +273,7 @@ impl Analysis {
             if boilerplate.documents_with(site, key).is_none() {
                 continue;
             }
-            let p = &mut self.paragraphs[i];
-            p.removed = Some(Removal::new(
-                RemovalKind::Boilerplate,
-                Some(site::SITE_RULE),
-                p.span,
-            ));
-            p.cuts.clear();
-            p.text.clear();
-            p.key.clear();
-            p.words = 0;
+            self.paragraphs[i].remove(RemovalKind::Boilerplate, Some(site::SITE_RULE));
             *hash = None;
             self.sketches[i] = None;
             removed += 1;
@@ -661,7 +653,7 @@ impl Cleaner {
         let hashes: Vec<Option<u64>> = doc
             .paragraphs
             .iter()
-            .map(|p| p.removed.is_none().then(|| paragraph_hash(&p.key)))
+            .map(|p| p.kept().map(|kept| paragraph_hash(&kept.key)))
             .collect();
         let sketches = doc
             .paragraphs
@@ -672,7 +664,9 @@ impl Cleaner {
                 let known = index.is_some_and(|index| {
                     index.first_copy(hash).is_some() || index.alias(hash).is_some()
                 });
-                (p.words >= self.short_words && !known).then(|| self.sketch(&p.text, &p.key))?
+                let kept = p.kept()?;
+                (kept.words >= self.short_words && !known)
+                    .then(|| self.sketch(&kept.text, &kept.key))?
             })
             .collect();
         Analysis {
@@ -696,12 +690,12 @@ impl Cleaner {
                 h.map(|hash| {
                     let para = &analysis.paragraphs[i];
                     // Short keys are kept for near-duplicate runs only.
-                    let short = para.words < self.short_words;
-                    let short_key = (short && self.near.is_some()).then_some(para.key.as_str());
+                    let short = para.words() < self.short_words;
+                    let short_key = (short && self.near.is_some()).then_some(para.key());
                     Candidate {
                         paragraph: i as u32,
                         hash,
-                        short: para.words < self.short_words,
+                        short,
                         short_key,
                     }
                 })
@@ -1329,25 +1323,29 @@ fn assemble(
             .next_if(|(p, _)| *p as usize == i)
             .map(|(_, s)| s)
             .unwrap_or_default();
-        let kept = match (para.removed, fate) {
-            (Some(removal), _) => {
+        let kept_text = match para.state {
+            ParagraphState::Removed(removal) => {
                 removed.push(removal);
-                false
+                None
             }
-            (None, Some(Fate::Duplicate(at, rule))) => {
+            ParagraphState::Kept(kept) => Some(kept),
+        };
+        let kept = match (kept_text, fate) {
+            (None, _) => false,
+            (Some(_), Some(Fate::Duplicate(at, rule))) => {
                 let mut removal = Removal::new(RemovalKind::Duplicate, Some(rule), para.span);
                 removal.duplicate_of = Some(at);
                 removed.push(removal);
                 false
             }
-            (None, Some(Fate::Furniture(first))) => {
+            (Some(_), Some(Fate::Furniture(first))) => {
                 let mut removal =
                     Removal::new(RemovalKind::Boilerplate, Some(FURNITURE_RULE), para.span);
                 removal.duplicate_of = Some(first);
                 removed.push(removal);
                 false
             }
-            (None, Some(Fate::Near(m, rule))) => {
+            (Some(_), Some(Fate::Near(m, rule))) => {
                 let mut removal = Removal::new(RemovalKind::NearDuplicate, Some(rule), para.span);
                 removal.duplicate_of = Some(m.of);
                 removal.similarity = Some(m.similarity);
@@ -1357,12 +1355,12 @@ fn assemble(
                 removed.push(removal);
                 false
             }
-            (None, _) => {
+            (Some(kept), _) => {
                 if !text.is_empty() {
                     text.push_str(separator);
                 }
-                text.push_str(&para.text);
-                removed.extend(para.cuts);
+                text.push_str(&kept.text);
+                removed.extend(kept.cuts);
                 true
             }
         };

@@ -31,10 +31,8 @@
 
 use std::collections::HashMap;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use crate::normalize::NormalizedParagraph;
-use crate::shingle::paragraph_hash;
+use crate::shingle::{paragraph_hash, text_hash};
 
 /// Rule named for site boilerplate in the report.
 pub const SITE_RULE: &str = "site-boilerplate";
@@ -64,10 +62,6 @@ pub struct SiteBoilerplate {
     sites: HashMap<u64, u32>,
 }
 
-fn site_hash(site: &str) -> u64 {
-    xxh3_64(site.as_bytes())
-}
-
 impl SiteCounter {
     /// An empty counter.
     pub fn new() -> SiteCounter {
@@ -77,14 +71,14 @@ impl SiteCounter {
     /// Counts one document of `site` from its normalized paragraphs (the
     /// kept ones count; each line once per document).
     pub fn observe(&mut self, site: &str, paragraphs: &[NormalizedParagraph]) {
-        let site = site_hash(site);
+        let site = text_hash(site);
         self.documents = self.documents.saturating_add(1);
         let doc = self.documents;
         *self.sites.entry(site).or_default() += 1;
-        for p in paragraphs.iter().filter(|p| p.removed.is_none()) {
+        for kept in paragraphs.iter().filter_map(NormalizedParagraph::kept) {
             let entry = self
                 .lines
-                .entry((site, paragraph_hash(&p.key)))
+                .entry((site, paragraph_hash(&kept.key)))
                 .or_insert((0, 0));
             if entry.1 != doc {
                 entry.0 += 1;
@@ -120,12 +114,12 @@ impl SiteBoilerplate {
     /// How many documents of `site` hold the line with key hash `key`, when
     /// it is boilerplate there.
     pub fn documents_with(&self, site: &str, key: u64) -> Option<u32> {
-        self.lines.get(&(site_hash(site), key)).copied()
+        self.lines.get(&(text_hash(site), key)).copied()
     }
 
     /// Documents of `site` counted.
     pub fn site_documents(&self, site: &str) -> u32 {
-        self.sites.get(&site_hash(site)).copied().unwrap_or(0)
+        self.sites.get(&text_hash(site)).copied().unwrap_or(0)
     }
 
     /// Lines found, over all sites.

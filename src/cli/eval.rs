@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use newsdedup::eval::{PageScore, Summary, shingle_match};
+use newsdedup::normalize::NormalizedParagraph;
 use newsdedup::{Cleaner, Index, Mode};
 use rayon::prelude::*;
 
@@ -152,7 +153,7 @@ fn evaluate(cleaner: &Cleaner, mode: Mode, pages: &[Page]) -> ModeResult {
             let kept_text: Vec<&str> = normalized
                 .paragraphs
                 .iter()
-                .map(|p| p.text.as_str())
+                .map(NormalizedParagraph::text)
                 .collect();
             let by_normalizer = kept_share(&kept_text.join("\n\n"), &page.gold);
             let by_cleaner = cleaner.clean(&mut Index::new(), &page.source, &page.gold);

@@ -41,8 +41,8 @@ const MAX_BRACKET_BYTES: usize = 300;
 /// use newsdedup::Normalizer;
 /// let normalizer = Normalizer::new();
 /// let doc = normalizer.normalize_document("Ambassador Jones, <www.example.com/a/b> refused.\n[image: A map]\n");
-/// assert_eq!(doc.paragraphs[0].text, "Ambassador Jones, refused.");
-/// assert!(doc.paragraphs[1].removed.is_some());
+/// assert_eq!(doc.paragraphs[0].text(), "Ambassador Jones, refused.");
+/// assert!(doc.paragraphs[1].is_removed());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Normalizer {
@@ -94,17 +94,82 @@ pub struct NormalizerBuilder {
 pub struct NormalizedParagraph {
     /// The paragraph's span in the document.
     pub span: Span,
-    /// `Some` when the whole paragraph is removed.
-    pub removed: Option<Removal>,
-    /// Pieces cut out of a kept paragraph (links, bracketed promos), sorted,
-    /// disjoint, inside `span`.
+    /// Kept, with its cleaned text, or removed whole.
+    pub state: ParagraphState,
+}
+
+/// What normalization (or a later stage) made of a paragraph.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParagraphState {
+    /// Kept, with its cleaned text.
+    Kept(KeptText),
+    /// Removed whole, for this reason.
+    Removed(Removal),
+}
+
+/// The text of a kept paragraph.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeptText {
+    /// Pieces cut out of the paragraph (links, bracketed promos), sorted,
+    /// disjoint, inside its span.
     pub cuts: Vec<Removal>,
-    /// Cleaned output text (empty when removed).
+    /// Cleaned output text.
     pub text: String,
-    /// Matching key of `text` (empty when removed).
+    /// Matching key of `text`.
     pub key: String,
     /// Words in `key`.
     pub words: usize,
+}
+
+impl NormalizedParagraph {
+    /// A paragraph removed whole.
+    pub fn removed(removal: Removal) -> NormalizedParagraph {
+        NormalizedParagraph {
+            span: removal.span,
+            state: ParagraphState::Removed(removal),
+        }
+    }
+
+    /// Its text when kept.
+    pub fn kept(&self) -> Option<&KeptText> {
+        match &self.state {
+            ParagraphState::Kept(kept) => Some(kept),
+            ParagraphState::Removed(_) => None,
+        }
+    }
+
+    /// Why it was removed, when it was.
+    pub fn removal(&self) -> Option<&Removal> {
+        match &self.state {
+            ParagraphState::Kept(_) => None,
+            ParagraphState::Removed(removal) => Some(removal),
+        }
+    }
+
+    /// Whether it was removed whole.
+    pub fn is_removed(&self) -> bool {
+        matches!(self.state, ParagraphState::Removed(_))
+    }
+
+    /// Its cleaned text; empty when removed.
+    pub fn text(&self) -> &str {
+        self.kept().map_or("", |k| &k.text)
+    }
+
+    /// Its matching key; empty when removed.
+    pub fn key(&self) -> &str {
+        self.kept().map_or("", |k| &k.key)
+    }
+
+    /// Words in its matching key; 0 when removed.
+    pub fn words(&self) -> usize {
+        self.kept().map_or(0, |k| k.words)
+    }
+
+    /// Removes it whole for `kind` and `rule`; its kept text and cuts go.
+    pub fn remove(&mut self, kind: RemovalKind, rule: Option<&str>) {
+        self.state = ParagraphState::Removed(Removal::new(kind, rule, self.span));
+    }
 }
 
 /// A document after normalization.
@@ -350,14 +415,8 @@ impl Normalizer {
         let key = matching_key(&text);
         let words = key_words(&key);
 
-        let whole = |kind, rule: Option<&str>| NormalizedParagraph {
-            span,
-            removed: Some(Removal::new(kind, rule, span)),
-            cuts: Vec::new(),
-            text: String::new(),
-            key: String::new(),
-            words: 0,
-        };
+        let whole =
+            |kind, rule: Option<&str>| NormalizedParagraph::removed(Removal::new(kind, rule, span));
         if key.is_empty() {
             // Nothing readable is left: the paragraph goes whole, named for
             // the largest piece cut from it.
@@ -378,11 +437,12 @@ impl Normalizer {
             .collect();
         NormalizedParagraph {
             span,
-            removed: None,
-            cuts,
-            text,
-            key,
-            words,
+            state: ParagraphState::Kept(KeptText {
+                cuts,
+                text,
+                key,
+                words,
+            }),
         }
     }
 
@@ -465,11 +525,13 @@ mod tests {
         let mut kept = Vec::new();
         let mut cut = Vec::new();
         for p in &doc.paragraphs {
-            match &p.removed {
-                Some(r) => cut.push((r.span.slice(text).to_string(), r.kind.as_str())),
-                None => {
-                    kept.push(p.text.clone());
-                    for c in &p.cuts {
+            match &p.state {
+                ParagraphState::Removed(r) => {
+                    cut.push((r.span.slice(text).to_string(), r.kind.as_str()))
+                }
+                ParagraphState::Kept(k) => {
+                    kept.push(k.text.clone());
+                    for c in &k.cuts {
                         cut.push((c.span.slice(text).to_string(), c.kind.as_str()));
                     }
                 }
@@ -528,7 +590,7 @@ mod tests {
     fn links_can_stay() {
         let n = Normalizer::builder().remove_links(false).build().unwrap();
         let doc = n.normalize_document("See www.example.com/a today.");
-        assert_eq!(doc.paragraphs[0].text, "See www.example.com/a today.");
+        assert_eq!(doc.paragraphs[0].text(), "See www.example.com/a today.");
     }
 
     #[test]
@@ -539,9 +601,9 @@ mod tests {
         .unwrap();
         let n = Normalizer::builder().config(config).build().unwrap();
         let doc = n.normalize_document("Leave a Reply\nBy Staff Reporter\n");
-        assert!(doc.paragraphs[0].removed.is_none());
+        assert!(!doc.paragraphs[0].is_removed());
         assert_eq!(
-            doc.paragraphs[1].removed.as_ref().unwrap().rule.as_deref(),
+            doc.paragraphs[1].removal().unwrap().rule.as_deref(),
             Some("byline")
         );
         let err = Normalizer::builder()

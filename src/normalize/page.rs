@@ -43,14 +43,12 @@
 //! first line, the page title, contains) goes as `page-headline`, unless
 //! the normalizer keeps headlines.
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use crate::normalize::NormalizedParagraph;
 use crate::normalize::matching_key;
 use crate::normalize::rules::{Match, Rule, RuleSet};
 use crate::normalize::stopwords::LANGUAGES;
-use crate::removal::{Removal, RemovalKind};
-use crate::shingle::HashTable;
+use crate::removal::RemovalKind;
+use crate::shingle::{HashTable, text_hash};
 
 /// Rule named for paragraphs that are not prose.
 pub const NOT_PROSE_RULE: &str = "page-not-prose";
@@ -137,7 +135,7 @@ impl StopWords {
         let mut table = HashTable::default();
         for (bit, language) in LANGUAGES.iter().enumerate() {
             for word in language.words {
-                *table.entry(word_hash(&matching_key(word))).or_insert(0) |= 1 << bit;
+                *table.entry(text_hash(&matching_key(word))).or_insert(0) |= 1 << bit;
             }
         }
         StopWords { table }
@@ -146,7 +144,7 @@ impl StopWords {
     /// Whether `word` (a word of a matching key) is a stop word of any
     /// language.
     pub(crate) fn contains(&self, word: &str) -> bool {
-        self.table.contains_key(&word_hash(word))
+        self.table.contains_key(&text_hash(word))
     }
 
     /// Counts the stop words of each language in `key`.
@@ -156,7 +154,7 @@ impl StopWords {
             return hits;
         }
         for word in key.split(' ') {
-            let Some(&mask) = self.table.get(&word_hash(word)) else {
+            let Some(&mask) = self.table.get(&text_hash(word)) else {
                 continue;
             };
             for (bit, hit) in hits.iter_mut().enumerate().take(LANGUAGES.len()) {
@@ -167,10 +165,6 @@ impl StopWords {
         }
         hits
     }
-}
-
-fn word_hash(word: &str) -> u64 {
-    xxh3_64(word.as_bytes())
 }
 
 /// What the classifier needs of a paragraph, measured once.
@@ -191,7 +185,7 @@ struct Measure {
 impl Measure {
     fn new(p: &NormalizedParagraph, stop_words: &StopWords) -> Measure {
         let (mut width, mut upper, mut cased, mut digits, mut alphanumeric) = (0, 0, 0, 0, 0);
-        for c in p.text.chars() {
+        for c in p.text().chars() {
             width += char_width(c);
             if c.is_ascii() {
                 // The common case, without Unicode tables.
@@ -223,11 +217,11 @@ impl Measure {
         };
         Measure {
             width,
-            sentence: ends_like_sentence(&p.text),
+            sentence: ends_like_sentence(p.text()),
             // Stop words decide only long paragraphs (and the page's
             // language, which menus say little about).
             hits: if width >= LENGTH_LOW {
-                stop_words.count(&p.key)
+                stop_words.count(p.key())
             } else {
                 [0; MAX_LANGUAGES]
             },
@@ -242,7 +236,7 @@ impl Measure {
 
     /// Share of the paragraph's words in the list of `language`.
     fn density(&self, p: &NormalizedParagraph, language: usize) -> f64 {
-        f64::from(self.hits[language]) / p.words.max(1) as f64
+        f64::from(self.hits[language]) / p.words().max(1) as f64
     }
 }
 
@@ -255,7 +249,7 @@ fn page_language(paragraphs: &[NormalizedParagraph], measures: &[Measure]) -> Op
         if m.width < LENGTH_LOW {
             continue;
         }
-        words += p.words;
+        words += p.words();
         for (total, &hit) in hits.iter_mut().zip(&m.hits) {
             *total += usize::from(hit);
         }
@@ -296,12 +290,11 @@ pub(crate) fn classify(
     let end = article_end(paragraphs, rules, &classes, &measures);
     if end < paragraphs.len() {
         let rule = paragraphs[end]
-            .removed
-            .as_ref()
+            .removal()
             .and_then(|r| r.rule.clone())
             .expect("the end was found by its rule");
         for p in &mut paragraphs[end + 1..] {
-            if p.removed.is_none() {
+            if !p.is_removed() {
                 remove(p, &rule);
             }
         }
@@ -316,22 +309,19 @@ pub(crate) fn classify(
     );
     let title = paragraphs
         .iter()
-        .find(|p| p.removed.is_none())
-        .map(|p| p.key.clone())
+        .find(|p| !p.is_removed())
+        .map(|p| p.key().to_string())
         .unwrap_or_default();
-    let first = paragraphs.iter().position(|p| p.removed.is_none());
+    let first = paragraphs.iter().position(|p| !p.is_removed());
     // The headline sits just above the article.
     let headline = (start.saturating_sub(HEADLINE_WINDOW)..start)
         .rev()
         .find(|&i| {
             let p = &paragraphs[i];
-            Some(i) != first
-                && p.removed.is_none()
-                && p.words >= 2
-                && title.contains(p.key.as_str())
+            Some(i) != first && !p.is_removed() && p.words() >= 2 && title.contains(p.key())
         });
     for (i, p) in paragraphs[..end].iter_mut().enumerate() {
-        if p.removed.is_some() {
+        if p.is_removed() {
             continue;
         }
         if Some(i) == headline {
@@ -376,13 +366,12 @@ fn char_width(c: char) -> usize {
 /// Whether `p` is a menu entry: one to [`MENU_MAX_WORDS`] words, not
 /// ending like a sentence.
 fn menu_entry(p: &NormalizedParagraph) -> bool {
-    p.removed.is_none() && (1..=MENU_MAX_WORDS).contains(&p.words) && !ends_like_sentence(&p.text)
+    !p.is_removed() && (1..=MENU_MAX_WORDS).contains(&p.words()) && !ends_like_sentence(p.text())
 }
 
 /// Whether a boilerplate rule removed `p`.
 fn ruled_out(p: &NormalizedParagraph) -> bool {
-    p.removed
-        .as_ref()
+    p.removal()
         .is_some_and(|r| r.kind == RemovalKind::Boilerplate)
 }
 
@@ -393,8 +382,7 @@ fn furniture(paragraphs: &[NormalizedParagraph]) -> usize {
     let ruled = paragraphs
         .iter()
         .filter(|p| {
-            p.removed
-                .as_ref()
+            p.removal()
                 .is_some_and(|r| r.kind == RemovalKind::Boilerplate)
         })
         .count();
@@ -428,7 +416,7 @@ fn article_end(
     let ending: Vec<Option<&Rule>> = paragraphs
         .iter()
         .map(|p| {
-            let id = p.removed.as_ref()?.rule.as_deref()?;
+            let id = p.removal()?.rule.as_deref()?;
             rules
                 .rules()
                 .iter()
@@ -465,11 +453,7 @@ fn article_end(
 }
 
 fn remove(p: &mut NormalizedParagraph, rule: &str) {
-    p.removed = Some(Removal::new(RemovalKind::Boilerplate, Some(rule), p.span));
-    p.cuts.clear();
-    p.text.clear();
-    p.key.clear();
-    p.words = 0;
+    p.remove(RemovalKind::Boilerplate, Some(rule));
 }
 
 /// The page's own stop-word share of prose: the median over its long
@@ -480,7 +464,7 @@ fn prose_density(paragraphs: &[NormalizedParagraph], measures: &[Measure], langu
     let mut densities: Vec<f64> = paragraphs
         .iter()
         .zip(measures)
-        .filter(|(p, m)| p.removed.is_none() && m.width >= LENGTH_HIGH && m.sentence)
+        .filter(|(p, m)| !p.is_removed() && m.width >= LENGTH_HIGH && m.sentence)
         .map(|(p, m)| m.density(p, language))
         .collect();
     if densities.is_empty() {
@@ -492,10 +476,10 @@ fn prose_density(paragraphs: &[NormalizedParagraph], measures: &[Measure], langu
 
 /// Step 1: the class of one paragraph on its own.
 fn initial(p: &NormalizedParagraph, m: &Measure, stops: Option<(usize, f64)>) -> Class {
-    if p.removed.is_some() {
+    let Some(kept) = p.kept() else {
         return Class::Bad;
-    }
-    let link_bytes: usize = p
+    };
+    let link_bytes: usize = kept
         .cuts
         .iter()
         .filter(|c| c.kind == RemovalKind::Link)
@@ -514,7 +498,7 @@ fn initial(p: &NormalizedParagraph, m: &Measure, stops: Option<(usize, f64)>) ->
     if chars < LENGTH_LOW {
         return if link_bytes > 0 {
             Class::Bad
-        } else if sentence && p.words >= SENTENCE_MIN_WORDS {
+        } else if sentence && p.words() >= SENTENCE_MIN_WORDS {
             // A short sentence ("The vote is on Tuesday.") is near-good,
             // not a menu entry.
             Class::NearGood
@@ -647,9 +631,9 @@ fn keep_lists(
     let mut i = 0;
     while i < paragraphs.len() {
         let p = &paragraphs[i];
-        let intro = p.removed.is_none()
+        let intro = !p.is_removed()
             && classes[i] != Class::Bad
-            && p.text.trim_end().ends_with([':', '：']);
+            && p.text().trim_end().ends_with([':', '：']);
         i += 1;
         if !intro {
             continue;
@@ -663,7 +647,7 @@ fn keep_lists(
                 .filter(|p| menu_entry(p))
                 .count()
                 == MENU_RUN;
-            if item.removed.is_some() || measures[i].width >= LENGTH_LOW || menu_starts {
+            if item.is_removed() || measures[i].width >= LENGTH_LOW || menu_starts {
                 break;
             }
             classes[i] = Class::Good;
@@ -691,7 +675,7 @@ fn article_block(
     let mut sum = 0i64;
     let mut from = 0usize;
     for (i, p) in paragraphs.iter().enumerate() {
-        let weight = if p.removed.is_some() || revised[i] == Class::Bad {
+        let weight = if p.is_removed() || revised[i] == Class::Bad {
             -(p.span.len() as i64 + LINE_PENALTY)
         } else if initial[i] == Class::Good {
             measures[i].width as i64
@@ -715,7 +699,7 @@ fn article_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{Mode, Normalizer};
+    use crate::normalize::{Mode, Normalizer, ParagraphState};
 
     const MENU: &str = "Home\nNews\nSport\nBusiness\nCulture\nWeather\nSubscribe\nSign in\nSearch\nPodcasts\nVideo\n";
     const FOOTER: &str = "About us\nContact\nAdvertise\nCareers\nPrivacy Policy\nTerms of Use\n";
@@ -728,11 +712,11 @@ mod tests {
         let mut kept = Vec::new();
         let mut removed = Vec::new();
         for p in doc.paragraphs {
-            match p.removed {
-                Some(r) => {
+            match p.state {
+                ParagraphState::Removed(r) => {
                     removed.push((r.span.slice(text).to_string(), r.rule.unwrap_or_default()))
                 }
-                None => kept.push(p.text),
+                ParagraphState::Kept(k) => kept.push(k.text),
             }
         }
         (kept, removed)

@@ -22,7 +22,7 @@ pub mod tokens;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// Name of the hash function, as recorded in the report.
 pub const HASH_NAME: &str = "xxh3-64";
@@ -42,6 +42,13 @@ pub const SEED: u64 = 0x6e65_7773_6465_6475; // "newsdedu"
 #[inline]
 pub fn paragraph_hash(key: &str) -> u64 {
     xxh3_64_with_seed(key.as_bytes(), SEED)
+}
+
+/// Unseeded xxh3-64 of a string, for in-memory tables keyed by words or
+/// names (stop words, sites): never stored or reported.
+#[inline]
+pub fn text_hash(text: &str) -> u64 {
+    xxh3_64(text.as_bytes())
 }
 
 /// Hash of a document from its paragraph hashes, in order.
