@@ -17,5 +17,5 @@ pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, Index, ParagraphOutc
 pub use error::{Error, ErrorKind};
 pub use normalize::{Mode, Normalizer, NormalizerBuilder};
 pub use paragraph::Layout;
-pub use removal::{DocId, ParagraphRef, Removal, RemovalKind};
+pub use removal::{DocId, ParagraphRef, Removal, RemovalKind, RuleId};
 pub use span::Span;

@@ -16,7 +16,7 @@ use crate::normalize::{MAX_TOKEN_BYTES, Mode, Rule, page};
 use crate::paragraph::{
     Layout, WRAP_CASE_SAMPLE, WRAP_MAX_WIDTH, WRAP_MIN_LINES, WRAP_MIN_WIDTH, WRAP_NARROW_WIDTH,
 };
-use crate::removal::RemovalKind;
+use crate::removal::{RemovalKind, RuleId};
 use crate::shingle::tokens::TOKEN_SEED;
 use crate::shingle::{HASH_NAME, SEED};
 
@@ -296,7 +296,7 @@ pub struct RemovedEntry {
     pub kind: RemovalKind,
     /// Which rule removed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<RuleId>,
     /// Start, in UTF-8 bytes of the input text.
     pub start: usize,
     /// End (exclusive).
@@ -415,16 +415,9 @@ impl Summary {
         self.bytes_out += doc.bytes_out as u64;
         for r in &doc.removed {
             let bytes = (r.end - r.start) as u64;
-            let by_kind = self.removed.entry(r.kind.as_str().to_string()).or_default();
-            by_kind.count += 1;
-            by_kind.bytes += bytes;
-            let rule = r
-                .rule
-                .clone()
-                .unwrap_or_else(|| r.kind.as_str().to_string());
-            let by_rule = self.rules.entry(rule).or_default();
-            by_rule.count += 1;
-            by_rule.bytes += bytes;
+            tally(&mut self.removed, r.kind.as_str(), bytes);
+            let rule = r.rule.as_ref().map_or(r.kind.as_str(), RuleId::as_str);
+            tally(&mut self.rules, rule, bytes);
         }
     }
 
@@ -449,6 +442,17 @@ impl Summary {
             .map(|(part, bytes)| (part.to_owned(), bytes as u64))
             .collect();
     }
+}
+
+/// Counts one removal of `bytes` under `key`, allocating the key only the
+/// first time it is seen.
+fn tally(tallies: &mut BTreeMap<String, Tally>, key: &str, bytes: u64) {
+    let tally = match tallies.get_mut(key) {
+        Some(tally) => tally,
+        None => tallies.entry(key.to_string()).or_default(),
+    };
+    tally.count += 1;
+    tally.bytes += bytes;
 }
 
 impl DocumentRecord {

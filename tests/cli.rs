@@ -486,7 +486,7 @@ fn rules_file_disables_and_adds_rules() {
     let used: Vec<String> = documents(&records)[0]
         .removed
         .iter()
-        .filter_map(|r| r.rule.clone())
+        .filter_map(|r| r.rule.as_deref().map(str::to_string))
         .collect();
     assert_eq!(used, ["network-name"]);
 
@@ -925,7 +925,7 @@ fn page_mode_keeps_the_article_and_names_a_rule_for_every_removal() {
         doc.removed
             .iter()
             .find(|r| r.text == text)
-            .and_then(|r| r.rule.clone())
+            .and_then(|r| r.rule.as_deref().map(str::to_string))
             .unwrap_or_default()
     };
     assert_eq!(rule_of("Ferry strike ends after talks"), "page-headline");

@@ -73,7 +73,7 @@ use crate::normalize::{
     word_cases,
 };
 use crate::paragraph::Layout;
-use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind};
+use crate::removal::{DocId, ParagraphRef, Removal, RemovalKind, RuleId};
 use crate::shingle::probe::ShingleProbe;
 use crate::shingle::tokens::{
     LOWER, NAME, WINNOW_WINDOW, bigram_bloom, same_word, shingles_into, tokens_with, winnow_into,
@@ -108,7 +108,7 @@ pub const SHORT_SIMILARITY: f64 = 0.8;
 /// Rule named for page furniture: a short line at the edge of at least
 /// [`FURNITURE_MIN_DOCS`] earlier articles, and of at least
 /// [`FURNITURE_MIN_SHARE`] of them.
-pub const FURNITURE_RULE: &str = "corpus-furniture";
+pub const FURNITURE_RULE: RuleId = RuleId::from_static("corpus-furniture");
 /// Fewest earlier articles a short line must be in to be furniture: a
 /// heading or dateline recurs in a few, a subscription plug in hundreds.
 pub const FURNITURE_MIN_DOCS: u32 = 100;
@@ -1333,7 +1333,11 @@ fn assemble(
         let kept = match (kept_text, fate) {
             (None, _) => false,
             (Some(_), Some(Fate::Duplicate(at, rule))) => {
-                let mut removal = Removal::new(RemovalKind::Duplicate, Some(rule), para.span);
+                let mut removal = Removal::new(
+                    RemovalKind::Duplicate,
+                    Some(RuleId::from_static(rule)),
+                    para.span,
+                );
                 removal.duplicate_of = Some(at);
                 removed.push(removal);
                 false
@@ -1346,7 +1350,11 @@ fn assemble(
                 false
             }
             (Some(_), Some(Fate::Near(m, rule))) => {
-                let mut removal = Removal::new(RemovalKind::NearDuplicate, Some(rule), para.span);
+                let mut removal = Removal::new(
+                    RemovalKind::NearDuplicate,
+                    Some(RuleId::from_static(rule)),
+                    para.span,
+                );
                 removal.duplicate_of = Some(m.of);
                 removal.similarity = Some(m.similarity);
                 removal.containment = m.containment;
@@ -1507,7 +1515,7 @@ mod tests {
             let rules = removed_rules(&cleaned);
             // The heading inside the body recurs as often, and stays.
             assert!(cleaned.text.contains("Background"), "article {i}");
-            furniture.push(rules == [FURNITURE_RULE]);
+            furniture.push(rules == [FURNITURE_RULE.as_str()]);
         }
         // Kept while it had been seen in fewer than a hundred articles.
         let first = furniture.iter().position(|&f| f);

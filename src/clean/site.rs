@@ -32,10 +32,11 @@
 use std::collections::HashMap;
 
 use crate::normalize::NormalizedParagraph;
+use crate::removal::RuleId;
 use crate::shingle::{paragraph_hash, text_hash};
 
 /// Rule named for site boilerplate in the report.
-pub const SITE_RULE: &str = "site-boilerplate";
+pub const SITE_RULE: RuleId = RuleId::from_static("site-boilerplate");
 /// Share of a site's documents a line must occur in.
 pub const SITE_MIN_SHARE: f64 = 0.05;
 /// Fewest documents of a site a line must occur in.

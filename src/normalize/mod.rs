@@ -24,12 +24,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 use crate::paragraph::{self, Layout};
-use crate::removal::{Removal, RemovalKind};
+use crate::removal::{Removal, RemovalKind, RuleId};
 use crate::span::Span;
 use view::View;
 
 /// Rule name given to link removals in the report.
-pub const LINK_RULE: &str = "link";
+pub const LINK_RULE: RuleId = RuleId::from_static("link");
 
 /// Longest `[…]` span, in bytes, that a bracket rule looks at.
 const MAX_BRACKET_BYTES: usize = 300;
@@ -167,7 +167,7 @@ impl NormalizedParagraph {
     }
 
     /// Removes it whole for `kind` and `rule`; its kept text and cuts go.
-    pub fn remove(&mut self, kind: RemovalKind, rule: Option<&str>) {
+    pub fn remove(&mut self, kind: RemovalKind, rule: Option<RuleId>) {
         self.state = ParagraphState::Removed(Removal::new(kind, rule, self.span));
     }
 }
@@ -415,8 +415,9 @@ impl Normalizer {
         let key = matching_key(&text);
         let words = key_words(&key);
 
-        let whole =
-            |kind, rule: Option<&str>| NormalizedParagraph::removed(Removal::new(kind, rule, span));
+        let whole = |kind, rule: Option<RuleId>| {
+            NormalizedParagraph::removed(Removal::new(kind, rule, span))
+        };
         if key.is_empty() {
             // Nothing readable is left: the paragraph goes whole, named for
             // the largest piece cut from it.
@@ -424,16 +425,19 @@ impl Normalizer {
                 .iter()
                 .max_by_key(|c| (c.span.len(), std::cmp::Reverse(c.span.start)))
             {
-                Some(cut) => whole(cut.kind, Some(self.rule_name(cut))),
+                Some(cut) => whole(cut.kind, Some(self.rule_id(cut))),
                 None => whole(RemovalKind::Empty, None),
             };
         }
         if let Some(index) = self.rules.match_words(&key, words, has_link) {
-            return whole(RemovalKind::Boilerplate, Some(&self.rules.rule(index).id));
+            return whole(
+                RemovalKind::Boilerplate,
+                Some(self.rules.rule_id(index).clone()),
+            );
         }
         let cuts = cuts
             .iter()
-            .map(|c| Removal::new(c.kind, Some(self.rule_name(c)), c.span.offset(span.start)))
+            .map(|c| Removal::new(c.kind, Some(self.rule_id(c)), c.span.offset(span.start)))
             .collect();
         NormalizedParagraph {
             span,
@@ -446,9 +450,9 @@ impl Normalizer {
         }
     }
 
-    fn rule_name(&self, cut: &Cut) -> &str {
+    fn rule_id(&self, cut: &Cut) -> RuleId {
         match cut.rule {
-            Some(index) => &self.rules.rule(index).id,
+            Some(index) => self.rules.rule_id(index).clone(),
             None => LINK_RULE,
         }
     }

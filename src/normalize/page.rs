@@ -47,15 +47,15 @@ use crate::normalize::NormalizedParagraph;
 use crate::normalize::matching_key;
 use crate::normalize::rules::{Match, Rule, RuleSet};
 use crate::normalize::stopwords::LANGUAGES;
-use crate::removal::RemovalKind;
+use crate::removal::{RemovalKind, RuleId};
 use crate::shingle::{HashTable, text_hash};
 
 /// Rule named for paragraphs that are not prose.
-pub const NOT_PROSE_RULE: &str = "page-not-prose";
+pub const NOT_PROSE_RULE: RuleId = RuleId::from_static("page-not-prose");
 /// Rule named for prose outside the article block.
-pub const OUTSIDE_RULE: &str = "page-outside-article";
+pub const OUTSIDE_RULE: RuleId = RuleId::from_static("page-outside-article");
 /// Rule named for the page's headline, when headlines are not kept.
-pub const HEADLINE_RULE: &str = "page-headline";
+pub const HEADLINE_RULE: RuleId = RuleId::from_static("page-headline");
 
 /// Paragraphs shorter than this, in characters, are *short*.
 pub const LENGTH_LOW: usize = 70;
@@ -295,7 +295,7 @@ pub(crate) fn classify(
             .expect("the end was found by its rule");
         for p in &mut paragraphs[end + 1..] {
             if !p.is_removed() {
-                remove(p, &rule);
+                remove(p, rule.clone());
             }
         }
     }
@@ -416,7 +416,7 @@ fn article_end(
     let ending: Vec<Option<&Rule>> = paragraphs
         .iter()
         .map(|p| {
-            let id = p.removal()?.rule.as_deref()?;
+            let id = p.removal()?.rule.as_ref()?.as_str();
             rules
                 .rules()
                 .iter()
@@ -452,7 +452,7 @@ fn article_end(
     paragraphs.len()
 }
 
-fn remove(p: &mut NormalizedParagraph, rule: &str) {
+fn remove(p: &mut NormalizedParagraph, rule: RuleId) {
     p.remove(RemovalKind::Boilerplate, Some(rule));
 }
 
@@ -713,9 +713,10 @@ mod tests {
         let mut removed = Vec::new();
         for p in doc.paragraphs {
             match p.state {
-                ParagraphState::Removed(r) => {
-                    removed.push((r.span.slice(text).to_string(), r.rule.unwrap_or_default()))
-                }
+                ParagraphState::Removed(r) => removed.push((
+                    r.span.slice(text).to_string(),
+                    r.rule.map(|r| r.to_string()).unwrap_or_default(),
+                )),
                 ParagraphState::Kept(k) => kept.push(k.text),
             }
         }
@@ -765,7 +766,7 @@ mod tests {
                 .find(|(x, _)| x == t)
                 .map(|(_, r)| r.as_str())
         };
-        assert_eq!(rule("Home"), Some(NOT_PROSE_RULE));
+        assert_eq!(rule("Home"), Some(NOT_PROSE_RULE.as_str()));
         assert_eq!(rule("Terms of Use"), Some("policy-links"));
         assert_eq!(rule("More stories"), Some("related-links"));
     }
@@ -829,7 +830,7 @@ mod tests {
         assert!(
             removed
                 .iter()
-                .any(|(t, r)| t.starts_with("BIKES") && r == NOT_PROSE_RULE)
+                .any(|(t, r)| t.starts_with("BIKES") && NOT_PROSE_RULE == r.as_str())
         );
     }
 

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 use crate::normalize::text::{key_words, matching_key};
+use crate::removal::RuleId;
 
 /// How a rule's patterns are matched against a paragraph's matching key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -553,6 +554,8 @@ pub fn default_rules() -> Vec<Rule> {
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Each rule's id, shared by the removals it makes.
+    ids: Vec<RuleId>,
     /// Line patterns, each with the rules that have it, in rule order.
     lines: HashMap<String, Vec<usize>>,
     /// Length of the longest line pattern.
@@ -720,6 +723,7 @@ impl RuleSet {
         suffix_words.sort_unstable();
         suffix_words.dedup();
         Ok(RuleSet {
+            ids: rules.iter().map(|r| RuleId::new(&r.id)).collect(),
             rules,
             suffixes,
             suffix_words,
@@ -742,6 +746,11 @@ impl RuleSet {
     /// The rule with index `index` (as returned by the match functions).
     pub fn rule(&self, index: usize) -> &Rule {
         &self.rules[index]
+    }
+
+    /// The id of the rule with index `index`, to name its removals.
+    pub fn rule_id(&self, index: usize) -> &RuleId {
+        &self.ids[index]
     }
 
     fn words_ok(rule: &Rule, words: usize) -> bool {

@@ -85,7 +85,7 @@ pub fn removals(doc: &DocumentRecord) -> Vec<(String, String, String)> {
         .map(|r| {
             (
                 r.kind.as_str().to_string(),
-                r.rule.clone().unwrap_or_default(),
+                r.rule.as_deref().unwrap_or_default().to_string(),
                 r.text.clone(),
             )
         })

@@ -272,7 +272,7 @@ fn check_site_boilerplate(cleaner: &Cleaner, docs: &[String]) {
         let by_rule = cleaned
             .removed
             .iter()
-            .filter(|r| r.rule.as_deref() == Some(SITE_RULE))
+            .filter(|r| r.rule == Some(SITE_RULE))
             .count();
         assert_eq!(by_rule, removed, "document {i}");
     }
