@@ -1,0 +1,664 @@
+//! Step 2, decision: each paragraph's fate against the index, in input
+//! order, and the document recorded in the index.
+
+use super::cover;
+use super::index::{self, Candidate, HashTable, NearMatch, Sources};
+use super::result::assemble;
+use super::{
+    Analysis, Cleaned, Cleaner, Evidence, FURNITURE_TAIL, Index, MAX_POSTINGS, NearSettings,
+    SHORT_SIMILARITY, Sketch,
+};
+use crate::removal::{DocId, ParagraphRef};
+use crate::shingle::document_hash;
+use crate::shingle::probe::ShingleProbe;
+use crate::shingle::tokens::same_word;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Fate {
+    Keep,
+    Duplicate(ParagraphRef, &'static str),
+    /// A short paragraph with an earlier copy: kept unless part of a run.
+    ShortRepeat(ParagraphRef),
+    Near(NearMatch, &'static str),
+    /// A short line that recurs at the edge of many articles: page
+    /// furniture ([`FURNITURE_RULE`]), with its first copy.
+    Furniture(ParagraphRef),
+}
+
+impl Fate {
+    /// The paragraph this one repeats, when it is removed as a repeat.
+    pub(super) fn copy(&self) -> Option<ParagraphRef> {
+        match self {
+            Fate::Duplicate(at, _) => Some(*at),
+            Fate::Near(m, _) => Some(m.of),
+            Fate::Keep | Fate::ShortRepeat(_) | Fate::Furniture(_) => None,
+        }
+    }
+}
+
+impl Cleaner {
+    /// Step 2: decide against `index` and record the document in it under
+    /// `id`. Call in input order.
+    pub fn decide(&self, index: &mut Index, id: &str, analysis: Analysis) -> Cleaned {
+        let doc = index.add_document(id);
+        let candidates: Vec<Candidate> = analysis
+            .hashes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                h.map(|hash| {
+                    let para = &analysis.paragraphs[i];
+                    // Short keys are kept for near-duplicate runs only.
+                    let short = para.words() < self.short_words;
+                    let short_key = (short && self.near.is_some()).then_some(para.key());
+                    Candidate {
+                        paragraph: i as u32,
+                        hash,
+                        short,
+                        short_key,
+                    }
+                })
+            })
+            .collect();
+        let mut fates = vec![Fate::Keep; candidates.len()];
+        let doc_hash = (!candidates.is_empty())
+            .then(|| document_hash(&candidates.iter().map(|c| c.hash).collect::<Vec<_>>()));
+        let mut duplicate_document_of = doc_hash.and_then(|h| index.document(h));
+        let repeated_document = duplicate_document_of.is_some()
+            && candidates.iter().zip(fates.iter_mut()).all(|(c, fate)| {
+                // Each paragraph of the earlier document was kept, an exact
+                // duplicate of a kept one, or a near-duplicate of one.
+                match (index.first_copy(c.hash), index.alias(c.hash)) {
+                    (Some(at), _) => *fate = Fate::Duplicate(at, "duplicate-document"),
+                    (None, Some(m)) => *fate = Fate::Near(m, "duplicate-document"),
+                    (None, None) => return false,
+                }
+                true
+            });
+        let mut near_counts = (0, 0);
+        // The covering paragraphs of near-duplicates that merge several.
+        let mut merged = Vec::new();
+        if !repeated_document {
+            duplicate_document_of = None;
+            near_counts =
+                self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates, &mut merged);
+        }
+        if !repeated_document {
+            extend_runs(index, doc, &candidates, &mut fates, self.near.is_some());
+        }
+        // What is left may repeat what an earlier document kept: then the
+        // document repeats that document once its repeats are gone.
+        let kept_hash = kept_document_hash(&candidates, &fates);
+        if let Some(earlier) = kept_hash.and_then(|h| index.kept_document(h)) {
+            if duplicate_document_of.is_none() && remove_kept(index, &candidates, &mut fates) {
+                duplicate_document_of = Some(earlier);
+            }
+        }
+        let duplicate_fraction = duplicate_fraction(doc, &analysis, &candidates, &fates);
+        let dropped = self
+            .drop_duplicate_docs
+            .is_some_and(|f| !candidates.is_empty() && duplicate_fraction >= f);
+        let mut fate_of = vec![None; analysis.paragraphs.len()];
+        for (c, fate) in candidates.iter().zip(&fates) {
+            fate_of[c.paragraph as usize] = Some(*fate);
+        }
+        if !dropped {
+            commit(index, doc, &analysis, &candidates, &fates, doc_hash);
+            if let Some(hash) = kept_document_hash(&candidates, &fates) {
+                index.insert_kept_document(hash, doc);
+            }
+            index.insert_lines(doc, &candidates);
+        }
+        let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of, merged);
+        cleaned.duplicate_fraction = duplicate_fraction;
+        cleaned.dropped = dropped;
+        (cleaned.near_pairs_verified, cleaned.near_paragraphs_checked) = near_counts;
+        cleaned
+    }
+
+    /// Exact and near-duplicate fates of the candidates of a document that
+    /// does not repeat an earlier one. Nothing enters the index here.
+    fn decide_paragraphs(
+        &self,
+        index: &Index,
+        doc: DocId,
+        analysis: &Analysis,
+        candidates: &[Candidate],
+        fates: &mut [Fate],
+        sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
+    ) -> (usize, usize) {
+        let mut local_first: HashTable<ParagraphRef> = HashTable::default();
+        let mut local_alias: HashTable<NearMatch> = HashTable::default();
+        // This document's paragraphs in the near stage so far: sources too.
+        let mut local = Sources::default();
+        let mut scratch = Scratch::default();
+        let mut verified = 0;
+        let mut checked = 0;
+        let edges = furniture_edges(candidates.len());
+        for (pos, (fate, c)) in fates.iter_mut().zip(candidates).enumerate() {
+            let at = ParagraphRef {
+                doc,
+                paragraph: c.paragraph,
+            };
+            if c.short && edges(pos) && index.is_furniture(c.hash) {
+                if let Some(first) = index.first_copy(c.hash) {
+                    *fate = Fate::Furniture(first);
+                    continue;
+                }
+            }
+            let earlier = index
+                .first_copy(c.hash)
+                .or_else(|| local_first.get(&c.hash).copied());
+            let alias = index
+                .alias(c.hash)
+                .or_else(|| local_alias.get(&c.hash).copied());
+            *fate = match (earlier, alias) {
+                (Some(first), _) if c.short => Fate::ShortRepeat(first),
+                (Some(first), _) => Fate::Duplicate(first, "duplicate-paragraph"),
+                // A short paragraph is never removed merely because it
+                // recurs, also not when its earlier copy was a near-duplicate.
+                (None, Some(_)) if c.short => Fate::Keep,
+                (None, Some(near)) => Fate::Near(near, "near-duplicate"),
+                (None, None) => Fate::Keep,
+            };
+            if *fate != Fate::Keep {
+                continue;
+            }
+            let (Some(near), Some(sketch)) = (&self.near, &analysis.sketches[c.paragraph as usize])
+            else {
+                local_first.insert(c.hash, at);
+                continue;
+            };
+            checked += 1;
+            let evidence = self.evidence(index, &local, at, sketch, &mut scratch);
+            verified += evidence.len();
+            let kept = match cover::decide(&evidence, &near.rule) {
+                Some(e) => {
+                    let m = NearMatch {
+                        of: e.kept_copy,
+                        similarity: e.similarity,
+                        containment: Some(e.shingle_coverage),
+                        coverage: Some(e.word_coverage),
+                    };
+                    sources.push((c.paragraph, e.paragraphs.clone()));
+                    local_alias.insert(c.hash, m);
+                    *fate = Fate::Near(m, "near-duplicate");
+                    e.kept_copy
+                }
+                None => {
+                    local_first.insert(c.hash, at);
+                    at
+                }
+            };
+            local.insert(at, kept, sketch);
+        }
+        (verified, checked)
+    }
+
+    /// The evidence of the earlier articles that share a fingerprint with
+    /// paragraph `at`: in `index` (earlier documents) and `local` (earlier
+    /// paragraphs of its own document).
+    ///
+    /// Sources are aligned in the order the rule ranks them (shingle
+    /// coverage, then input order) and only while none has decided; one
+    /// whose word coverage cannot reach the threshold (by
+    /// `AlignScratch::coverage_bound`) is not aligned. [`cover::decide`] over
+    /// what is returned therefore decides as it would over every source.
+    fn evidence(
+        &self,
+        index: &Index,
+        local: &Sources,
+        at: ParagraphRef,
+        sketch: &Sketch,
+        scratch: &mut Scratch,
+    ) -> Vec<Evidence> {
+        let Some(near) = &self.near else {
+            return Vec::new();
+        };
+        let sources = index.sources();
+        // Every posting hit as its entry (marked when local) and the
+        // fingerprint's index, packed in that order into a sort key.
+        let mut hits = std::mem::take(&mut scratch.hits);
+        hits.clear();
+        for (tag, sources) in [(0, sources), (LOCAL_HIT, local)] {
+            sources.postings(sketch.fingerprints(), MAX_POSTINGS, |entry, fp| {
+                hits.push((u64::from(tag | entry) << 32) | u64::from(fp));
+            });
+        }
+        // Entries are numbered in input order and the document's own come
+        // after the index's, so hits sorted by entry are sorted by document
+        // too: the document is looked up once per entry, not per hit.
+        hits.sort_unstable();
+        let doc_of = |key: u32| {
+            if key & LOCAL_HIT == 0 {
+                sources.doc_of(key)
+            } else {
+                at.doc
+            }
+        };
+        // Rank the documents by fingerprints shared, then input order:
+        // (fingerprints shared, document, its hits).
+        let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
+        scratch.fps.clear();
+        scratch.fps.resize(sketch.fingerprints().len(), 0);
+        let mut last_entry = None;
+        for (i, &hit) in hits.iter().enumerate() {
+            let (entry, fp) = ((hit >> 32) as u32, hit as u32 as usize);
+            if last_entry != Some(entry) {
+                last_entry = Some(entry);
+                let doc = doc_of(entry);
+                if ranked.last().is_none_or(|r| r.1 != doc) {
+                    ranked.push((0, doc, i..i));
+                }
+            }
+            let stamp = ranked.len() as u32;
+            let Some(document) = ranked.last_mut() else {
+                continue;
+            };
+            document.2.end = i + 1;
+            document.0 += usize::from(scratch.fps[fp] != stamp);
+            scratch.fps[fp] = stamp;
+        }
+        ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
+        ranked.truncate(cover::MAX_SOURCES);
+        scratch.probe.set(sketch.tokens(), sketch.width());
+        scratch.seen.clear();
+        scratch.seen.resize(scratch.probe.len(), 0);
+        scratch.stamp = 0;
+        let mut covering = Vec::new();
+        for (_, doc, range) in ranked {
+            // Hits are sorted by (which, entry) within the document.
+            let mut entries: Vec<_> = hits[range]
+                .chunk_by(|a, b| a >> 32 == b >> 32)
+                .map(|group| {
+                    let key = (group[0] >> 32) as u32;
+                    let id = key & !LOCAL_HIT;
+                    if key & LOCAL_HIT == 0 {
+                        sources.entry(id)
+                    } else {
+                        local.entry(id)
+                    }
+                })
+                .collect();
+            entries.sort_by_key(|e| e.at);
+            if let Some(c) = covering_of(doc, entries, scratch) {
+                if c.coverage >= near.rule.candidate {
+                    covering.push(c);
+                }
+            }
+        }
+        scratch.hits = hits;
+        covering.sort_by(|a, b| b.coverage.total_cmp(&a.coverage).then(a.doc.cmp(&b.doc)));
+        scratch.prepared = false;
+        let mut out = Vec::new();
+        for c in covering {
+            if let Some(e) = self.measure(near, at, sketch, c, index, local, scratch) {
+                let decided = near.rule.decides(&e);
+                out.push(e);
+                if decided {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The evidence of one source document, from its covering paragraphs:
+    /// `None` when its word coverage cannot reach the threshold.
+    #[allow(clippy::too_many_arguments)]
+    fn measure(
+        &self,
+        near: &NearSettings,
+        at: ParagraphRef,
+        sketch: &Sketch,
+        covering: Covering<'_>,
+        index: &Index,
+        local: &Sources,
+        scratch: &mut Scratch,
+    ) -> Option<Evidence> {
+        let Covering {
+            doc,
+            entries,
+            stretches,
+            coverage,
+            best,
+        } = covering;
+        // The source to align: of each covering paragraph, the stretch from
+        // P's length before its first shared shingle to P's length after its
+        // last. What lies further cannot be matched in order without a gap
+        // longer than P, and leaving it out bounds the diff's cost.
+        let source = &mut scratch.source;
+        source.clear();
+        let reach = sketch.tokens().len();
+        for (e, stretch) in entries.iter().zip(&stretches) {
+            let Some((first, last)) = *stretch else {
+                continue;
+            };
+            let last = last + e.width.min(e.tokens.len());
+            let from = first.saturating_sub(reach);
+            let to = (last + reach).min(e.tokens.len());
+            source.extend_from_slice(&e.tokens[from..to]);
+        }
+        let (word_coverage, guard) = if sketch.tokens().len() > cover::MAX_ALIGN_WORDS
+            || source.len() > cover::MAX_ALIGN_SOURCE
+        {
+            (coverage, None)
+        } else {
+            if !scratch.prepared {
+                scratch.align.prepare(sketch.tokens(), &self.attribution);
+                scratch.prepared = true;
+            }
+            if scratch.align.coverage_bound(source) < near.rule.coverage {
+                return None;
+            }
+            let bloom = |t: u32| {
+                sketch
+                    .blooms()
+                    .iter()
+                    .find(|(token, _)| same_word(*token, t))
+                    .map(|&(_, b)| b)
+                    .or_else(|| local.bloom(t))
+                    .or_else(|| index.sources().bloom(t))
+                    .unwrap_or(0)
+            };
+            // A word seen in lowercase before is no name, whatever its case
+            // in P or its source.
+            let common = |t: u32| index.is_common(t);
+            cover::align(
+                sketch.tokens(),
+                source,
+                &self.attribution,
+                &bloom,
+                &common,
+                &mut scratch.align,
+            )
+        };
+        // Jaccard similarity with the best covering paragraph.
+        let (shared, best) = best;
+        let best = &entries[best];
+        let union = scratch.probe.len() + scratch.probe.distinct(best.tokens, best.width) - shared;
+        Some(Evidence {
+            later: at,
+            source: doc,
+            best: best.at,
+            kept_copy: best.kept,
+            paragraphs: entries.iter().map(|e| e.at).collect(),
+            similarity: shared as f64 / union as f64,
+            shingle_coverage: coverage,
+            word_coverage,
+            guard,
+        })
+    }
+
+    /// Analyzes and decides in one call.
+    pub fn clean(&self, index: &mut Index, id: &str, text: &str) -> Cleaned {
+        let analysis = self.analyze_against(index, text);
+        self.decide(index, id, analysis)
+    }
+}
+
+/// The bit of a hit key that marks an entry of the document's own
+/// paragraphs.
+const LOCAL_HIT: u32 = 1 << 31;
+
+/// Buffers reused across the paragraphs of a document.
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<u64>,
+    /// Per fingerprint of P, the stamp of the last document holding it.
+    fps: Vec<u32>,
+    /// Per shingle of the paragraph: whether the current source document
+    /// holds it, and the last covering paragraph (by stamp) that did.
+    found: Vec<bool>,
+    seen: Vec<u32>,
+    stamp: u32,
+    /// P's shingles, to find in its sources.
+    probe: ShingleProbe,
+    /// The source tokens to align.
+    source: Vec<u32>,
+    align: cover::AlignScratch,
+    /// Whether `align` is prepared for the current paragraph.
+    prepared: bool,
+}
+
+/// What one source document's covering paragraphs hold of a paragraph's
+/// shingles, before any alignment.
+struct Covering<'a> {
+    doc: DocId,
+    /// Its paragraphs that share a fingerprint with P, in order.
+    entries: Vec<index::SourceEntry<'a>>,
+    /// Per entry, the positions of its first and last shingle found in P.
+    stretches: Vec<Option<(usize, usize)>>,
+    /// Share of P's shingles found in the entries.
+    coverage: f64,
+    /// (shingles of P it holds, entry) of the entry holding the most (the
+    /// earliest on ties).
+    best: (usize, usize),
+}
+
+/// The shingle coverage of `sketch` by one source document's `entries`
+/// (sorted by paragraph); `None` when there are none.
+fn covering_of<'a>(
+    doc: DocId,
+    entries: Vec<index::SourceEntry<'a>>,
+    scratch: &mut Scratch,
+) -> Option<Covering<'a>> {
+    let found = &mut scratch.found;
+    found.clear();
+    found.resize(scratch.probe.len(), false);
+    let mut best: Option<(usize, usize)> = None;
+    let mut stretches = Vec::with_capacity(entries.len());
+    for (k, e) in entries.iter().enumerate() {
+        scratch.stamp += 1;
+        let stamp = scratch.stamp;
+        let seen = &mut scratch.seen;
+        let mut stretch = None;
+        let mut shared = 0;
+        scratch.probe.matches(e.tokens, e.width, |i, j| {
+            found[j] = true;
+            if seen[j] != stamp {
+                seen[j] = stamp;
+                shared += 1;
+            }
+            stretch = Some(stretch.map_or((i, i), |(first, _): (usize, usize)| (first, i)));
+        });
+        stretches.push(stretch);
+        if best.is_none_or(|(n, _)| shared > n) {
+            best = Some((shared, k));
+        }
+    }
+    let coverage = found.iter().filter(|&&f| f).count() as f64 / scratch.probe.len() as f64;
+    Some(Covering {
+        doc,
+        entries,
+        stretches,
+        coverage,
+        best: best?,
+    })
+}
+
+/// Turns short paragraphs into run removals where they continue a run of
+/// (near-)duplicates, until nothing changes. `near` allows close (not
+/// equal) short paragraphs, when the near-duplicate stage is on.
+fn extend_runs(
+    index: &Index,
+    doc: DocId,
+    candidates: &[Candidate<'_>],
+    fates: &mut [Fate],
+    near: bool,
+) {
+    // The paragraph `step` after `at`, in this document or a decided one.
+    let neighbour = |at: ParagraphRef, step: isize| {
+        if at.doc != doc {
+            return index.neighbour(at, step);
+        }
+        let (_, c) = index::step_from(candidates, at.paragraph, |c| c.paragraph, step)?;
+        let at = ParagraphRef {
+            doc,
+            paragraph: c.paragraph,
+        };
+        Some((at, c.hash, c.short_key))
+    };
+    loop {
+        let mut changed = false;
+        for pos in 0..fates.len() {
+            let candidate = &candidates[pos];
+            if !candidate.short {
+                continue;
+            }
+            if !matches!(fates[pos], Fate::Keep | Fate::ShortRepeat(_)) {
+                continue;
+            }
+            // The neighbour on `side` repeats a copy that has, on the same
+            // side of it, a paragraph equal or close to this one.
+            let aligned = |side: isize| {
+                let copy = pos
+                    .checked_add_signed(side)
+                    .and_then(|n| fates.get(n))?
+                    .copy()?;
+                let (at, hash, short_key) = neighbour(copy, -side)?;
+                if hash == candidate.hash {
+                    return Some(Fate::Duplicate(at, "duplicate-run"));
+                }
+                if !near {
+                    return None;
+                }
+                let key = candidate.short_key?;
+                let similarity = strsim::normalized_levenshtein(key, short_key?);
+                (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
+                    NearMatch {
+                        of: at,
+                        similarity,
+                        containment: None,
+                        coverage: None,
+                    },
+                    "near-duplicate-run",
+                ))
+            };
+            if let Some(fate) = aligned(-1).or_else(|| aligned(1)) {
+                // An exact run removal names the earliest kept copy.
+                fates[pos] = match (fate, fates[pos]) {
+                    (Fate::Duplicate(_, rule), Fate::ShortRepeat(first)) => {
+                        Fate::Duplicate(first, rule)
+                    }
+                    (fate, _) => fate,
+                };
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// Whether the candidate at a position of a document of `len` candidates
+/// stands at its edge, where page furniture goes: the first, or among the
+/// last [`FURNITURE_TAIL`], in a document with a body between them. In a
+/// record of a few lines every line is at an edge, and a recurring one is
+/// its structure ("Nine mths" above the nine months' figures).
+fn furniture_edges(len: usize) -> impl Fn(usize) -> bool {
+    move |pos| len > 2 * FURNITURE_TAIL && (pos == 0 || pos + FURNITURE_TAIL >= len)
+}
+
+/// Hash of the sequence of kept paragraphs, `None` when none is kept.
+fn kept_document_hash(candidates: &[Candidate], fates: &[Fate]) -> Option<u64> {
+    let kept: Vec<u64> = candidates
+        .iter()
+        .zip(fates)
+        .filter(|(_, f)| matches!(f, Fate::Keep | Fate::ShortRepeat(_)))
+        .map(|(c, _)| c.hash)
+        .collect();
+    (!kept.is_empty()).then(|| document_hash(&kept))
+}
+
+/// Turns every kept paragraph into a `duplicate-document` removal of its
+/// earliest kept copy; false (and nothing changed) when one has none.
+fn remove_kept(index: &Index, candidates: &[Candidate], fates: &mut [Fate]) -> bool {
+    let mut removals = Vec::new();
+    for (pos, (c, fate)) in candidates.iter().zip(fates.iter()).enumerate() {
+        if matches!(fate, Fate::Keep | Fate::ShortRepeat(_)) {
+            match index.first_copy(c.hash) {
+                Some(at) => removals.push((pos, Fate::Duplicate(at, "duplicate-document"))),
+                None => return false,
+            }
+        }
+    }
+    for (pos, fate) in removals {
+        fates[pos] = fate;
+    }
+    true
+}
+
+/// Share of the candidates' bytes removed as repeats of earlier documents.
+fn duplicate_fraction(
+    doc: DocId,
+    analysis: &Analysis,
+    candidates: &[Candidate],
+    fates: &[Fate],
+) -> f64 {
+    let mut total = 0usize;
+    let mut repeated = 0usize;
+    for (c, fate) in candidates.iter().zip(fates) {
+        let len = analysis.paragraphs[c.paragraph as usize].span.len();
+        total += len;
+        if fate.copy().is_some_and(|at| at.doc != doc) {
+            repeated += len;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        repeated as f64 / total as f64
+    }
+}
+
+/// Records a decided (not dropped) document's kept paragraphs in the index.
+fn commit(
+    index: &mut Index,
+    doc: DocId,
+    analysis: &Analysis,
+    candidates: &[Candidate],
+    fates: &[Fate],
+    doc_hash: Option<u64>,
+) {
+    for (c, fate) in candidates.iter().zip(fates) {
+        let at = ParagraphRef {
+            doc,
+            paragraph: c.paragraph,
+        };
+        match fate {
+            Fate::Keep | Fate::ShortRepeat(_) => {
+                index.insert_paragraph(c.hash, at);
+                if let (Fate::Keep, Some(sketch)) = (fate, &analysis.sketches[c.paragraph as usize])
+                {
+                    if index.first_copy(c.hash) == Some(at) {
+                        index.insert_source(at, at, sketch);
+                    }
+                }
+            }
+            // A later exact copy of a near-duplicate repeats the same kept
+            // paragraph (short copies are still kept unless in a run). The
+            // first text of a near-duplicate is a source for later ones.
+            Fate::Near(m, _) => {
+                if index.alias(c.hash).is_none() {
+                    if let Some(sketch) = &analysis.sketches[c.paragraph as usize] {
+                        index.insert_source(at, m.of, sketch);
+                    }
+                }
+                index.insert_alias(c.hash, *m);
+            }
+            Fate::Duplicate(..) | Fate::Furniture(_) => {}
+        }
+    }
+    index.count_short_lines(
+        candidates
+            .iter()
+            .filter(|c| c.short)
+            .map(|c| c.hash)
+            .collect(),
+    );
+    if let Some(hash) = doc_hash {
+        index.insert_document(hash, doc);
+    }
+}
