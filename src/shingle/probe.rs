@@ -30,6 +30,7 @@ const EMPTY: u64 = 0;
 /// The keys of the shingles of `width` consecutive tokens of `tokens`
 /// (flags masked), one per position; fewer tokens than `width` give one
 /// key of them all, as [`super::tokens::shingles_into`] gives one hash.
+#[inline(always)]
 fn keys(tokens: &[u32], width: usize, mut each: impl FnMut(usize, u64)) {
     if tokens.is_empty() {
         return;
@@ -112,7 +113,7 @@ impl ShingleProbe {
     }
 
     /// The number of the paragraph's shingle keyed `key`.
-    #[inline]
+    #[inline(always)]
     fn find(&self, key: u64) -> Option<usize> {
         if !super::has_bit(&self.bitmap, bit(key)) {
             return None;
