@@ -446,6 +446,72 @@ pub struct WordCase {
 /// ```
 pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     out.clear();
+    if text.is_ascii() {
+        word_cases_ascii(text.as_bytes(), out);
+    } else {
+        word_cases_any(text, out);
+    }
+}
+
+/// [`word_cases`] of ASCII text: one tight loop per word, by table.
+fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
+    let ascii = &*ASCII_CLASSES;
+    let class_of = |b: u8| ascii[usize::from(b & 0x7F)];
+    // The last visible character before the current piece.
+    let mut last: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (b, class) = (bytes[i], class_of(bytes[i]));
+        i += 1;
+        if class & SEPARATOR != 0 {
+            if class & SPACE == 0 {
+                last = Some(b);
+            }
+            continue;
+        }
+        if class & INVISIBLE != 0 {
+            continue;
+        }
+        // A piece starts at `b`.
+        let initial =
+            is_opening(char::from(b)) || last.is_none_or(|l| opens_sentence_after(char::from(l)));
+        let (mut letters, mut uppers) = (0usize, 0usize);
+        let mut capitalized = false;
+        let mut has_alnum = false;
+        let mut step = |b: u8, class: u8| {
+            if class & ALPHABETIC != 0 {
+                if letters == 0 {
+                    capitalized = class & UPPERCASE != 0;
+                }
+                letters += 1;
+                uppers += usize::from(class & UPPERCASE != 0);
+            }
+            has_alnum |= class & ALPHANUMERIC != 0;
+            last = Some(b);
+        };
+        step(b, class);
+        while i < bytes.len() {
+            let (b, class) = (bytes[i], class_of(bytes[i]));
+            if class & SEPARATOR != 0 {
+                break;
+            }
+            i += 1;
+            if class & INVISIBLE == 0 {
+                step(b, class);
+            }
+        }
+        if has_alnum {
+            out.push(WordCase {
+                capitalized,
+                upper: letters >= 2 && uppers == letters,
+                initial,
+            });
+        }
+    }
+}
+
+/// [`word_cases`] of any text.
+fn word_cases_any(text: &str, out: &mut Vec<WordCase>) {
     let ascii = &*ASCII_CLASSES;
     let mut word: Option<WordCase> = None;
     let mut letters = 0usize;
@@ -568,6 +634,38 @@ pub fn key_words(key: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_cases_of_ascii_text_take_the_fast_path_to_the_same_result() {
+        let texts = [
+            "The Bank of England said on Monday: \"Rates stay.\" (Reuters) - IBM's CEO",
+            "  -- a NEW era\tbegins... [UK] 'quoted' x-ray U.S. 3.5% of $10 ",
+            "\u{1}hidden\u{7f}chars and--dashes;semi: Colon. end",
+            "",
+            "ALL CAPS WORDS AND a b C",
+        ];
+        for text in texts {
+            let (mut fast, mut any) = (Vec::new(), Vec::new());
+            word_cases_ascii(text.as_bytes(), &mut fast);
+            word_cases_any(text, &mut any);
+            assert_eq!(fast, any, "{text:?}");
+        }
+        // Random text over the characters that matter to the classes.
+        let alphabet = b"aZ9 .,:;!?-'\"([)]\t\n\x01\x7f_/&";
+        let mut x = 7u64;
+        for _ in 0..2_000 {
+            let text: String = (0..40)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    char::from(alphabet[(x >> 33) as usize % alphabet.len()])
+                })
+                .collect();
+            let (mut fast, mut any) = (Vec::new(), Vec::new());
+            word_cases_ascii(text.as_bytes(), &mut fast);
+            word_cases_any(&text, &mut any);
+            assert_eq!(fast, any, "{text:?}");
+        }
+    }
 
     /// The full path of [`matching_key_into`], for comparison.
     fn slow_key(text: &str) -> String {
