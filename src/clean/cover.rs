@@ -44,6 +44,7 @@
 
 use crate::removal::{DocId, ParagraphRef};
 use crate::shingle::tokens::{CASE, FIGURE, NAME, same_word, spelling_similarity, word_token};
+use crate::shingle::{has_bit, set_bit};
 
 /// Candidate sources measured exactly per paragraph, at most.
 pub const MAX_SOURCES: usize = 8;
@@ -175,9 +176,17 @@ pub(crate) fn decide<'a>(group: &'a [Evidence], rule: &CoverRule) -> Option<&'a 
 /// Tokens of the words that attribute a statement.
 #[derive(Clone, Debug)]
 pub(crate) struct Attribution {
+    /// The verbs' tokens, case flags masked, sorted.
     verbs: Vec<u32>,
+    /// A one-hash bitmap of `verbs`: most words are turned away by one bit.
+    verb_bits: [u64; 4],
     according: u32,
     to: u32,
+}
+
+/// The bit of a (masked) token in [`Attribution::verb_bits`].
+fn verb_bit(token: u32) -> usize {
+    (token >> 8) as usize % 256
 }
 
 impl Attribution {
@@ -209,15 +218,25 @@ impl Attribution {
             "сказал",
             "заявил",
         ];
+        let mut verbs: Vec<u32> = verbs.iter().map(|w| word_token(w, false) & !CASE).collect();
+        verbs.sort_unstable();
+        let mut verb_bits = [0; 4];
+        for &v in &verbs {
+            set_bit(&mut verb_bits, verb_bit(v));
+        }
         Attribution {
-            verbs: verbs.iter().map(|w| word_token(w, false)).collect(),
+            verbs,
+            verb_bits,
             according: word_token("according", false),
             to: word_token("to", false),
         }
     }
 
+    /// Whether `token` is a verb of saying (asked of every word of every
+    /// paragraph aligned).
     fn is_verb(&self, token: u32) -> bool {
-        self.verbs.iter().any(|&v| same_word(v, token))
+        let token = token & !CASE;
+        has_bit(&self.verb_bits, verb_bit(token)) && self.verbs.binary_search(&token).is_ok()
     }
 
     /// Whether `run`, followed by `next`, reads as an attribution clause.
