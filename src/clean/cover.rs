@@ -44,7 +44,7 @@
 
 use crate::removal::{DocId, ParagraphRef};
 use crate::shingle::tokens::{CASE, FIGURE, NAME, same_word, spelling_similarity, word_token};
-use crate::shingle::{has_bit, set_bit};
+use crate::shingle::{KeyNumbers, has_bit, set_bit};
 
 /// Candidate sources measured exactly per paragraph, at most.
 pub const MAX_SOURCES: usize = 8;
@@ -259,12 +259,6 @@ impl Attribution {
     }
 }
 
-/// The slot of `token` in a table of `2^(32 - shift)` slots.
-#[inline]
-fn table_slot(token: u32, shift: u32) -> usize {
-    (token.wrapping_mul(0x9E37_79B1) >> shift) as usize
-}
-
 /// Buffers of the word alignment, reused across paragraphs.
 #[derive(Debug, Default)]
 pub(crate) struct AlignScratch {
@@ -274,17 +268,14 @@ pub(crate) struct AlignScratch {
     source: Vec<u32>,
     /// The paragraph [`AlignScratch::prepare`] was given: its
     /// `(token, position)` pairs sorted, per distinct token the bit mask
-    /// of its positions (`words` 64-bit words each) and the token's entry
-    /// in `table`, and how many of its words can anchor an attribution
-    /// clause.
+    /// of its positions (`words` 64-bit words each), and how many of its
+    /// words can anchor an attribution clause.
     positions: Vec<(u32, u32)>,
     masks: Vec<u64>,
-    /// Open addressing over the distinct tokens, by Fibonacci hashing
-    /// with `shift`: `(token, its mask's number + 1)`, 0 for an empty slot.
-    /// Every source word is looked up, so a probe or two matter where a
-    /// binary search took six unpredictable steps.
-    table: Vec<(u32, u32)>,
-    shift: u32,
+    /// The distinct tokens, numbered as their masks are. Every source word
+    /// is looked up, so a probe or two matter where a binary search took
+    /// six unpredictable steps.
+    numbers: KeyNumbers,
     words: usize,
     len: usize,
     anchors: usize,
@@ -307,17 +298,10 @@ impl AlignScratch {
         self.positions.extend(self.para.iter().copied().zip(0u32..));
         self.positions.sort_unstable();
         self.masks.clear();
-        let distinct = self.positions.chunk_by(|x, y| x.0 == y.0).count();
-        let size = (2 * distinct).next_power_of_two().max(8);
-        self.shift = 32 - size.trailing_zeros();
-        self.table.clear();
-        self.table.resize(size, (0, 0));
-        for (k, group) in (1..).zip(self.positions.chunk_by(|x, y| x.0 == y.0)) {
-            let mut slot = table_slot(group[0].0, self.shift);
-            while self.table[slot].1 != 0 {
-                slot = (slot + 1) & (size - 1);
-            }
-            self.table[slot] = (group[0].0, k);
+        self.numbers.reset(para.len());
+        for group in self.positions.chunk_by(|x, y| x.0 == y.0) {
+            // Tokens come in sorted groups: each is new, numbered next.
+            self.numbers.number(u64::from(group[0].0));
             let base = self.masks.len();
             self.masks.resize(base + self.words, 0);
             for &(_, i) in group {
@@ -330,20 +314,8 @@ impl AlignScratch {
     /// masked), when it has the word.
     #[inline]
     fn mask(&self, token: u32) -> Option<&[u64]> {
-        if self.table.is_empty() {
-            return None;
-        }
-        let mut slot = table_slot(token, self.shift);
-        loop {
-            match self.table[slot] {
-                (_, 0) => return None,
-                (t, k) if t == token => {
-                    let k = k as usize - 1;
-                    return Some(&self.masks[k * self.words..(k + 1) * self.words]);
-                }
-                _ => slot = (slot + 1) & (self.table.len() - 1),
-            }
-        }
+        let k = self.numbers.get(u64::from(token))? as usize;
+        Some(&self.masks[k * self.words..(k + 1) * self.words])
     }
 
     /// Length of a longest common subsequence of the prepared paragraph

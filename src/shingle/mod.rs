@@ -16,8 +16,11 @@
 //! the seeds and widths are recorded in the report's parameters, so another
 //! process computes the same tokens, shingles and fingerprints.
 
+mod numbers;
 pub mod probe;
 pub mod tokens;
+
+pub(crate) use numbers::KeyNumbers;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -3,18 +3,19 @@
 //! The coverage stage asks this of every paragraph of every candidate
 //! source: millions of times per hundred megabytes. Hashing each source
 //! shingle with xxh3 again and binary-searching the paragraph's sorted
-//! shingle hashes cost a fifth of a whole run. A [`ShingleProbe`] instead
-//! keys the shingles of both texts by a polynomial over their tokens,
-//! rolled along the sequence with two multiplications per position (the
-//! tokens are xxh3 values already, so their sum needs no further mixing),
-//! and looks them up in an open-addressing table of the paragraph's
-//! shingles, behind a one-hash bitmap that turns most misses away.
+//! shingle hashes took about a sixth of a whole run. A [`ShingleProbe`]
+//! instead keys the shingles of both texts by a polynomial over their
+//! tokens (xxh3 values already), rolled along the sequence with two
+//! multiplications per position, and looks them up in an open-addressing
+//! table of the paragraph's shingles, behind a one-hash bitmap that turns
+//! most misses away.
 //!
 //! The keys live only in the probe: shingle hashes, fingerprints and
 //! everything stored or reported stay the xxh3 values of [`super::tokens`].
 //! Two shingles are the same when their keys are equal, which is when
 //! their tokens are equal barring a 64-bit collision.
 
+use super::numbers::KeyNumbers;
 use super::tokens::CASE;
 
 /// The multiplier of the rolling polynomial (odd, from the golden ratio).
@@ -23,9 +24,6 @@ const BASE: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Words of the bitmap: 4,096 bits, a few per cent set for a paragraph of
 /// a hundred words.
 const BITMAP_WORDS: usize = 64;
-
-/// An empty slot of the table (a key is never 0 after [`finish`]).
-const EMPTY: u64 = 0;
 
 /// The keys of the shingles of `width` consecutive tokens of `tokens`
 /// (flags masked), one per position; fewer tokens than `width` give one
@@ -51,13 +49,13 @@ fn keys(tokens: &[u32], width: usize, mut each: impl FnMut(usize, u64)) {
 }
 
 /// A shingle's key from its polynomial: the width folded in (a short
-/// paragraph's one shingle is no shingle of a longer one), the high bits
-/// spread down (the table and bitmap use the low ones), never [`EMPTY`].
+/// paragraph's one shingle is no shingle of a longer one) and the bits
+/// mixed, so that the bitmap's bits of a key are as good as any.
 #[inline]
 fn finish(key: u64, width: usize) -> u64 {
     let key = key ^ (width as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     let key = (key ^ (key >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    (key ^ (key >> 32)) | 1
+    key ^ (key >> 32)
 }
 
 /// The shingles of one paragraph, keyed for membership tests of other
@@ -65,10 +63,8 @@ fn finish(key: u64, width: usize) -> u64 {
 /// replaces its contents.
 #[derive(Debug, Default)]
 pub struct ShingleProbe {
-    /// Open addressing, linear probing: (key, number of the shingle).
-    slots: Vec<(u64, u32)>,
-    /// Different shingles held.
-    len: usize,
+    /// The shingles' keys, numbered.
+    numbers: KeyNumbers,
     bitmap: Vec<u64>,
     /// Keys of a sequence being counted ([`ShingleProbe::distinct`]).
     scratch: Vec<u64>,
@@ -78,38 +74,24 @@ impl ShingleProbe {
     /// Holds the shingles of `tokens` (of `width` tokens), numbered from 0
     /// in order of first appearance.
     pub fn set(&mut self, tokens: &[u32], width: usize) {
-        let size = (tokens.len() * 2).next_power_of_two().max(16);
-        self.slots.clear();
-        self.slots.resize(size, (EMPTY, 0));
+        // At most one shingle per token.
+        self.numbers.reset(tokens.len());
         self.bitmap.clear();
         self.bitmap.resize(BITMAP_WORDS, 0);
-        self.len = 0;
-        let mask = size - 1;
         keys(tokens, width, |_, key| {
             super::set_bit(&mut self.bitmap, bit(key));
-            let mut slot = key as usize & mask;
-            loop {
-                match self.slots[slot].0 {
-                    EMPTY => {
-                        self.slots[slot] = (key, self.len as u32);
-                        self.len += 1;
-                        return;
-                    }
-                    k if k == key => return,
-                    _ => slot = (slot + 1) & mask,
-                }
-            }
+            self.numbers.number(key);
         });
     }
 
     /// How many different shingles the paragraph has.
     pub fn len(&self) -> usize {
-        self.len
+        self.numbers.len()
     }
 
     /// Whether the paragraph has no shingles (it has no tokens).
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The number of the paragraph's shingle keyed `key`.
@@ -118,24 +100,13 @@ impl ShingleProbe {
         if !super::has_bit(&self.bitmap, bit(key)) {
             return None;
         }
-        let mask = self.slots.len() - 1;
-        let mut slot = key as usize & mask;
-        loop {
-            match self.slots[slot] {
-                (EMPTY, _) => return None,
-                (k, j) if k == key => return Some(j as usize),
-                _ => slot = (slot + 1) & mask,
-            }
-        }
+        self.numbers.get(key).map(|j| j as usize)
     }
 
     /// Calls `found(i, j)` for each position `i` of the shingles of
     /// `tokens` (of `width` tokens) that is the paragraph's shingle number
     /// `j`.
     pub fn matches(&self, tokens: &[u32], width: usize, mut found: impl FnMut(usize, usize)) {
-        if self.slots.is_empty() {
-            return;
-        }
         keys(tokens, width, |i, key| {
             if let Some(j) = self.find(key) {
                 found(i, j);
@@ -153,7 +124,7 @@ impl ShingleProbe {
     }
 }
 
-/// The bitmap bit of a key (its high bits: the table uses the low ones).
+/// The bitmap bit of a key (its high bits).
 #[inline]
 fn bit(key: u64) -> usize {
     (key >> 52) as usize % (BITMAP_WORDS * 64)
