@@ -241,23 +241,22 @@ impl Cleaner {
         let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
         scratch.fps.clear();
         scratch.fps.resize(sketch.fingerprints().len(), 0);
-        let mut last_entry = None;
-        for (i, &hit) in hits.iter().enumerate() {
-            let (entry, fp) = ((hit >> 32) as u32, hit as u32 as usize);
-            if last_entry != Some(entry) {
-                last_entry = Some(entry);
-                let doc = doc_of(entry);
-                if ranked.last().is_none_or(|r| r.1 != doc) {
-                    ranked.push((0, doc, i..i));
-                }
+        let mut from = 0;
+        for group in hits.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let doc = doc_of((group[0] >> 32) as u32);
+            if ranked.last().is_none_or(|r| r.1 != doc) {
+                ranked.push((0, doc, from..from));
             }
+            from += group.len();
             let stamp = ranked.len() as u32;
-            let Some(document) = ranked.last_mut() else {
-                continue;
-            };
-            document.2.end = i + 1;
-            document.0 += usize::from(scratch.fps[fp] != stamp);
-            scratch.fps[fp] = stamp;
+            let last = ranked.len() - 1;
+            let document = &mut ranked[last];
+            document.2.end = from;
+            for &hit in group {
+                let fp = hit as u32 as usize;
+                document.0 += usize::from(scratch.fps[fp] != stamp);
+                scratch.fps[fp] = stamp;
+            }
         }
         ranked.sort_by_key(|(shared, doc, _)| (std::cmp::Reverse(*shared), *doc));
         ranked.truncate(cover::MAX_SOURCES);
@@ -267,7 +266,8 @@ impl Cleaner {
         scratch.stamp = 0;
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
-            // Hits are sorted by (which, entry) within the document.
+            // Hits are sorted by entry (the document's own marked) within
+            // the document.
             let mut entries: Vec<_> = hits[range]
                 .chunk_by(|a, b| a >> 32 == b >> 32)
                 .map(|group| {
@@ -436,8 +436,8 @@ struct Covering<'a> {
     best: (usize, usize),
 }
 
-/// The shingle coverage of `sketch` by one source document's `entries`
-/// (sorted by paragraph); `None` when there are none.
+/// The shingle coverage of P (held by `scratch.probe`) by one source
+/// document's `entries` (sorted by paragraph); `None` when there are none.
 fn covering_of<'a>(
     doc: DocId,
     entries: Vec<index::SourceEntry<'a>>,

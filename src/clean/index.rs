@@ -237,15 +237,17 @@ impl Postings {
             }
             (*head, len, k + 1)
         };
-        let first = if len == 1 { *head & !SINGLE } else { id };
-        let capacity = block_capacity(k);
-        let block = [previous, len + 1, first, id]
+        // A new block: its header, the single entry moving out of the head
+        // (if any), the new one, then free slots.
+        let moved = (len == 1).then_some(*head & !SINGLE);
+        let slots = BLOCK_HEADER + block_capacity(k);
+        let block = [previous, len + 1]
             .into_iter()
-            .take(BLOCK_HEADER + 1 + usize::from(len == 1))
-            .chain(std::iter::repeat(NO_ID));
-        let start = self
-            .blocks
-            .extend_iter(BLOCK_HEADER + capacity, block.take(BLOCK_HEADER + capacity));
+            .chain(moved)
+            .chain([id])
+            .chain(std::iter::repeat(NO_ID))
+            .take(slots);
+        let start = self.blocks.extend_iter(slots, block);
         assert!(start & SINGLE == 0, "fewer than 2^31 posting slots");
         *head = start;
     }
