@@ -196,6 +196,9 @@ pub struct Records {
     options: ReadOptions,
     next_source: usize,
     current: Option<Current>,
+    /// For a pass that wants only records with a site: how to tell the
+    /// JSONL lines that cannot name one, skipped unparsed.
+    site_key: Option<SiteKey>,
 }
 
 struct Current {
@@ -213,6 +216,25 @@ impl Records {
             options,
             next_source: 0,
             current: None,
+            site_key: None,
+        }
+    }
+
+    /// Like [`Records::new`], for a pass that only wants records with a
+    /// site: a JSONL line whose bytes cannot hold the site's field (or
+    /// `url`) as a key is skipped without being parsed, so such a pass
+    /// costs a scan of the input, not a parse, when records carry no site.
+    /// Every record with a site still comes, and so does every line that
+    /// holds the key and cannot be read (the full pass reports all of them).
+    pub fn sited(sources: Vec<Source>, options: ReadOptions) -> Records {
+        let site_key = if options.file_is_site {
+            None
+        } else {
+            SiteKey::new(options.site_field.as_deref().unwrap_or("url"))
+        };
+        Records {
+            site_key,
+            ..Records::new(sources, options)
         }
     }
 
@@ -347,6 +369,13 @@ impl Records {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            if self
+                .site_key
+                .as_ref()
+                .is_some_and(|key| !key.could_be_in(buf))
+            {
+                continue;
+            }
             return Some(parse_json_record(
                 buf,
                 &self.options,
@@ -421,6 +450,45 @@ fn parse_json_record(
     }
 }
 
+/// The JSON key that names a record's site, as it can be spelled in a line.
+#[derive(Clone, Debug)]
+struct SiteKey {
+    /// The key in quotes, unescaped.
+    quoted: Vec<u8>,
+    /// Each of its characters as a `\u00XX` escape, in lower and upper
+    /// case hex.
+    escapes: Vec<Vec<u8>>,
+}
+
+impl SiteKey {
+    /// `None` when the key is not plain printable ASCII: such a key is
+    /// always looked for by parsing.
+    fn new(key: &str) -> Option<SiteKey> {
+        if !key
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            return None;
+        }
+        let escapes = key
+            .bytes()
+            .flat_map(|b| [format!("\\u00{b:02x}"), format!("\\u00{b:02X}")])
+            .map(String::into_bytes)
+            .collect();
+        Some(SiteKey {
+            quoted: format!("\"{key}\"").into_bytes(),
+            escapes,
+        })
+    }
+
+    /// Whether `line` can hold the key: quoted as it is, or with one of
+    /// its characters escaped.
+    fn could_be_in(&self, line: &[u8]) -> bool {
+        let find = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+        find(&self.quoted) || find(b"\\u00") && self.escapes.iter().any(|e| find(e))
+    }
+}
+
 /// The site of a JSONL record: the string in `site_field`, or the host of
 /// the `url` field without a leading `www.`.
 fn site_of(fields: &Fields, site_field: Option<&str>) -> Option<String> {
@@ -458,6 +526,51 @@ mod tests {
             parse(r#"{"id": "a"}"#).unwrap_err().to_string(),
             "in.jsonl:7: missing field `text`"
         );
+    }
+
+    #[test]
+    fn a_line_that_cannot_name_a_site_is_told_without_parsing() {
+        let url = SiteKey::new("url").expect("a plain key");
+        assert!(url.could_be_in(br#"{"text": "x", "url": "https://a.b/"}"#));
+        assert!(url.could_be_in(br#"{"text": "x", "\u0075rl": "https://a.b/"}"#));
+        assert!(url.could_be_in(br#"{"text": "x", "ur\u006C": "https://a.b/"}"#));
+        assert!(!url.could_be_in(br#"{"text": "curl \u00e9 url", "link": "u"}"#));
+        assert!(SiteKey::new("a\"b").is_none());
+    }
+
+    #[test]
+    fn a_sited_pass_skips_only_lines_without_a_site() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("in.jsonl");
+        let lines = [
+            r#"{"text": "one", "url": "https://www.example.com/a"}"#,
+            r#"{"text": "two"}"#,
+            r#"{"text": "three", "\u0075rl": "https://example.org/b"}"#,
+            r#"{"text": broken"#,
+            r#"{"text": broken, "url": "https://example.net/"#,
+        ];
+        std::fs::write(&path, lines.join("\n")).expect("written");
+        let options = ReadOptions {
+            text_field: "text".into(),
+            id_field: "id".into(),
+            max_record_bytes: 1 << 20,
+            site_field: None,
+            file_is_site: false,
+        };
+        let sources = expand(&[path], |_| {}).expect("one source");
+        let read: Vec<_> = Records::sited(sources.clone(), options.clone()).collect();
+        let all: Vec<_> = Records::new(sources, options).collect();
+        let sites = |items: &[Result<Record, BadRecord>]| -> Vec<Option<String>> {
+            items
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .filter_map(|r| r.site.clone().map(Some))
+                .collect()
+        };
+        assert_eq!(sites(&read), sites(&all));
+        assert_eq!(sites(&read).len(), 2);
+        assert_eq!(read.iter().filter(|r| r.is_err()).count(), 1);
+        assert_eq!(read.len(), 3, "the lines without a site key are skipped");
     }
 
     #[test]

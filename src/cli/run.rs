@@ -156,7 +156,7 @@ fn learn_sites(
 ) -> SiteBoilerplate {
     bar.set_message("learning site boilerplate");
     let mut counter = SiteCounter::new();
-    let mut records = Records::new(sources.to_vec(), options.clone()).peekable();
+    let mut records = Records::sited(sources.to_vec(), options.clone()).peekable();
     while records.peek().is_some() {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;

@@ -153,7 +153,7 @@ impl StopWords {
         if key.is_empty() {
             return hits;
         }
-        for word in key.split(' ') {
+        for word in crate::shingle::tokens::key_word_pieces(key) {
             let Some(&mask) = self.table.get(&text_hash(word)) else {
                 continue;
             };

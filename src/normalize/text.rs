@@ -96,24 +96,23 @@ fn is_key_separator(c: char) -> bool {
 /// True when `text` is already in the form [`clean_text`] produces, so that
 /// it can be returned borrowed.
 fn is_clean(text: &str) -> bool {
-    if !text.is_ascii() {
-        return false;
-    }
-    let bytes = text.as_bytes();
-    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
-        return false;
-    }
-    let mut prev_space = false;
-    for &b in bytes {
-        match b {
-            b' ' if prev_space => return false,
-            b' ' => prev_space = true,
-            b'&' => return false,
-            0..=0x1F | 0x7F => return false,
-            _ => prev_space = false,
-        }
-    }
-    true
+    text.is_ascii()
+        && memchr::memchr(b'&', text.as_bytes()).is_none()
+        && is_clean_ascii(text.as_bytes())
+}
+
+/// True when ASCII `bytes` hold no control character, no space at either
+/// end and no two spaces in a row: what [`clean_ascii`] would copy as it
+/// is. Most paragraphs are so; the check is one loop the compiler
+/// vectorizes and one substring search.
+fn is_clean_ascii(bytes: &[u8]) -> bool {
+    let controls = bytes
+        .iter()
+        .fold(false, |any, &b| any | (b < b' ') | (b == 0x7F));
+    !controls
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && memchr::memmem::find(bytes, b"  ").is_none()
 }
 
 /// Cleans one paragraph of output text.
@@ -214,6 +213,10 @@ pub fn clean_text_into(text: &str, out: &mut String) {
 fn clean_ascii(text: &str, out: &mut String) {
     let base = out.len();
     let bytes = text.as_bytes();
+    if is_clean_ascii(bytes) {
+        out.push_str(text);
+        return;
+    }
     let mut pending_space = false;
     let mut i = 0;
     while i < bytes.len() {
@@ -267,7 +270,8 @@ const DROP: u8 = 0;
 const SEPARATE: u8 = b' ';
 
 /// What each ASCII byte becomes in a matching key: its lowercase form for
-/// letters and digits, [`SEPARATE`] for separators, [`DROP`] otherwise.
+/// letters and digits (all above [`SEPARATE`]), [`SEPARATE`] for
+/// separators, [`DROP`] otherwise.
 const ASCII_KEY: [u8; 128] = {
     let mut table = [DROP; 128];
     let mut b = 0;
@@ -313,24 +317,22 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     let mut pending_space = false;
     if text.is_ascii() {
         // A key is never longer than its text: each byte gives at most one,
-        // and a space only stands for a separator that was dropped.
+        // and a space only stands for a separator that gave none. So the
+        // loop writes without branching on the byte's kind: a space that
+        // is kept only when a word follows a separator, then the byte,
+        // kept only when it is a letter or digit (one slot of slack for
+        // the write past the key).
         let mut bytes = std::mem::take(out).into_bytes();
-        bytes.resize(base + text.len(), 0);
+        bytes.resize(base + text.len() + 1, 0);
         let mut len = base;
         for &b in text.as_bytes() {
-            match ASCII_KEY[usize::from(b)] {
-                DROP => {}
-                SEPARATE => pending_space = true,
-                folded => {
-                    if pending_space && len > base {
-                        bytes[len] = b' ';
-                        len += 1;
-                    }
-                    pending_space = false;
-                    bytes[len] = folded;
-                    len += 1;
-                }
-            }
+            let folded = ASCII_KEY[usize::from(b)];
+            let kept = folded > SEPARATE;
+            bytes[len] = b' ';
+            len += usize::from(pending_space & kept);
+            bytes[len] = folded;
+            len += usize::from(kept);
+            pending_space = (pending_space | (folded == SEPARATE && len > base)) & !kept;
         }
         bytes.truncate(len);
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
@@ -453,7 +455,9 @@ pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     }
 }
 
-/// [`word_cases`] of ASCII text: one tight loop per word, by table.
+/// [`word_cases`] of ASCII text: a piece (the bytes up to the next
+/// separator) is found first, then its letters are counted in one loop
+/// without branches.
 fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     let ascii = &*ASCII_CLASSES;
     let class_of = |b: u8| ascii[usize::from(b & 0x7F)];
@@ -462,45 +466,42 @@ fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     let mut i = 0;
     while i < bytes.len() {
         let (b, class) = (bytes[i], class_of(bytes[i]));
-        i += 1;
-        if class & SEPARATOR != 0 {
-            if class & SPACE == 0 {
+        if class & (SEPARATOR | INVISIBLE) != 0 {
+            if class & (SPACE | INVISIBLE) == 0 {
                 last = Some(b);
             }
-            continue;
-        }
-        if class & INVISIBLE != 0 {
+            i += 1;
             continue;
         }
         // A piece starts at `b`.
         let initial =
             is_opening(char::from(b)) || last.is_none_or(|l| opens_sentence_after(char::from(l)));
-        let (mut letters, mut uppers) = (0usize, 0usize);
-        let mut capitalized = false;
-        let mut has_alnum = false;
-        let mut step = |b: u8, class: u8| {
-            if class & ALPHABETIC != 0 {
-                if letters == 0 {
-                    capitalized = class & UPPERCASE != 0;
-                }
-                letters += 1;
-                uppers += usize::from(class & UPPERCASE != 0);
-            }
-            has_alnum |= class & ALPHANUMERIC != 0;
-            last = Some(b);
-        };
-        step(b, class);
-        while i < bytes.len() {
-            let (b, class) = (bytes[i], class_of(bytes[i]));
-            if class & SEPARATOR != 0 {
-                break;
-            }
-            i += 1;
-            if class & INVISIBLE == 0 {
-                step(b, class);
-            }
+        let end = bytes[i..]
+            .iter()
+            .position(|&b| class_of(b) & SEPARATOR != 0)
+            .map_or(bytes.len(), |n| i + n);
+        let piece = &bytes[i..end];
+        i = end;
+        let (mut letters, mut uppers, mut any) = (0usize, 0usize, 0u8);
+        for &b in piece {
+            let class = class_of(b);
+            let visible = class & INVISIBLE == 0;
+            letters += usize::from(visible && class & ALPHABETIC != 0);
+            uppers += usize::from(visible && class & UPPERCASE != 0);
+            any |= if visible { class } else { 0 };
         }
-        if has_alnum {
+        last = piece
+            .iter()
+            .rev()
+            .copied()
+            .find(|&b| class_of(b) & INVISIBLE == 0)
+            .or(last);
+        if any & ALPHANUMERIC != 0 {
+            let capitalized = piece
+                .iter()
+                .map(|&b| class_of(b))
+                .find(|class| class & ALPHABETIC != 0 && class & INVISIBLE == 0)
+                .is_some_and(|class| class & UPPERCASE != 0);
             out.push(WordCase {
                 capitalized,
                 upper: letters >= 2 && uppers == letters,
@@ -627,7 +628,9 @@ pub fn key_words(key: &str) -> usize {
     if key.is_empty() {
         0
     } else {
-        memchr::memchr_iter(b' ', key.as_bytes()).count() + 1
+        // A count the compiler vectorizes: words are too short for a
+        // search per space to pay.
+        key.bytes().filter(|&b| b == b' ').count() + 1
     }
 }
 
@@ -797,6 +800,41 @@ mod tests {
             let ascii = matching_key(&format!("x{c}y"));
             let unicode = matching_key(&format!("x{c}y \u{E9}"));
             assert_eq!(unicode, format!("{ascii} \u{E9}"), "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn ascii_fast_paths_agree_with_the_general_paths_on_random_text() {
+        // Random text over the bytes that matter to clean-up and keys,
+        // appended to a non-empty buffer as the callers do.
+        let alphabet = b"aZ9 .,-/|_'\"\t\n\r\x0b\x01\x7f  ";
+        let mut x = 11u64;
+        for _ in 0..3_000 {
+            let text: String = (0..30)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    char::from(alphabet[(x >> 33) as usize % alphabet.len()])
+                })
+                .collect();
+            let mut key = String::from("kept ");
+            matching_key_into(&text, &mut key);
+            assert_eq!(key, format!("kept {}", slow_key(&text)), "{text:?}");
+            let mut cleaned = String::from("kept ");
+            clean_ascii(&text, &mut cleaned);
+            let mut general = String::from("kept ");
+            let mut pending = false;
+            for c in text.chars() {
+                if c.is_whitespace() {
+                    pending = true;
+                } else if !is_invisible(c) {
+                    if pending && general.len() > 5 {
+                        general.push(' ');
+                    }
+                    pending = false;
+                    general.push(c);
+                }
+            }
+            assert_eq!(cleaned, general, "{text:?}");
         }
     }
 

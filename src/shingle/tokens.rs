@@ -103,6 +103,23 @@ pub fn same_word(a: u32, b: u32) -> bool {
     (a ^ b) & !CASE == 0
 }
 
+/// The words of a matching key, split at its spaces (`str::split(' ')`
+/// by a plain byte scan: the words are too short for a search per space to
+/// pay).
+pub fn key_word_pieces(key: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    key.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b' ')
+        .map(|(at, _)| at)
+        .chain(std::iter::once(key.len()))
+        .map(move |end| {
+            let word = &key[start..end];
+            start = end + 1;
+            word
+        })
+}
+
 /// The token of one word of a matching key.
 pub fn word_token(word: &str, name: bool) -> u32 {
     // Number and quantity words are 3 to 8 lowercase ASCII letters.
@@ -162,7 +179,7 @@ pub fn tokens_with(
         return chars;
     }
     out.extend(
-        key.split(' ')
+        key_word_pieces(key)
             .enumerate()
             .map(|(i, w)| word_token(w, false) | (case_of(i, w) & CASE)),
     );
@@ -262,6 +279,14 @@ mod tests {
             word_token("lima", false),
             word_token("rome", false)
         ));
+    }
+
+    #[test]
+    fn key_word_pieces_split_as_str_split_does() {
+        for key in ["", "one", "one two", " lead", "trail ", "a  b", "é ñ ü"] {
+            let pieces: Vec<&str> = key_word_pieces(key).collect();
+            assert_eq!(pieces, key.split(' ').collect::<Vec<_>>(), "{key:?}");
+        }
     }
 
     #[test]
