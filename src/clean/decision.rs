@@ -227,8 +227,13 @@ impl Cleaner {
         }
         // Entries are numbered in input order and the document's own come
         // after the index's, so hits sorted by entry are sorted by document
-        // too: the document is looked up once per entry, not per hit.
-        hits.sort_unstable();
+        // too: the document is looked up once per entry, not per hit. Each
+        // fingerprint's hits came newest first: reversed, they are sorted
+        // runs, which a merging sort joins in a pass per doubling.
+        for run in hits.chunk_by_mut(|a, b| a > b) {
+            run.reverse();
+        }
+        hits.sort();
         let doc_of = |key: u32| {
             if key & LOCAL_HIT == 0 {
                 sources.doc_of(key)
