@@ -5,6 +5,8 @@
 pub mod clean;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "html")]
+pub mod html;
 pub mod jsonl;
 pub mod normalize;
 pub mod paragraph;

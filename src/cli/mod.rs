@@ -79,6 +79,16 @@ pub struct CleanArgs {
     #[arg(long, value_name = "REPORT")]
     pub report: Option<PathBuf>,
 
+    /// Write a self-contained HTML page of every removal here: an overview,
+    /// the most repeated passages, and each article with its removals marked.
+    #[arg(long, value_name = "REPORT.html")]
+    pub html: Option<PathBuf>,
+
+    /// Largest size of the HTML page's article data, in MB: past it, the
+    /// articles with the fewest removals are left out (and counted).
+    #[arg(long, value_name = "MB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
+    pub html_max_mb: u32,
+
     /// Print a unified diff (paragraph per line) for every changed document
     /// to stdout. Without -o, only the diffs are printed.
     #[arg(long)]

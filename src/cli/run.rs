@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use newsdedup::clean::site::{SiteBoilerplate, SiteCounter};
+use newsdedup::html::HtmlReport;
 use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RunRecord, SiteParams, SkippedRecord, Summary,
@@ -201,6 +202,13 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let mut reporter = Reporter {
         file: args.report.as_deref().map(AtomicFile::create).transpose()?,
     };
+    let mut html = match &args.html {
+        Some(path) => Some((
+            AtomicFile::create(path)?,
+            HtmlReport::new(args.html_max_mb as usize * 1_000_000),
+        )),
+        None => None,
+    };
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
@@ -227,6 +235,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     };
     let mut run = RunRecord::new(&cleaner);
     run.site_boilerplate = site_boilerplate.as_ref().map(SiteParams::new);
+    if let Some((_, page)) = &mut html {
+        page.run(&run);
+    }
     reporter.write(&ReportRecord::Run(Box::new(run)))?;
     let mut records = Records::new(sources, options).peekable();
     let mut index = Index::new();
@@ -280,6 +291,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                             .map_err(|e| format!("writing diff: {e}"))?;
                     }
                     bytes_seen += record.text.len() as u64;
+                    if let Some((_, page)) = &mut html {
+                        page.document(&doc, &record.text);
+                    }
                     reporter.write(&ReportRecord::Document(doc))?;
                 }
                 (Err(bad), _) => {
@@ -294,6 +308,10 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     bar.finish_and_clear();
     summary.set_index(&index);
     reporter.write(&ReportRecord::Summary(summary.clone()))?;
+    if let Some((file, page)) = &mut html {
+        page.write(&summary, &mut file.writer())
+            .map_err(|e| format!("writing the HTML report: {e}"))?;
+    }
     stdout.flush().map_err(|e| format!("writing diff: {e}"))?;
 
     // Never leave a new output beside an old report: the old report goes
@@ -312,6 +330,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     }
     sink.commit()?;
     if let Some(file) = reporter.file {
+        file.commit()?;
+    }
+    if let Some((file, _)) = html {
         file.commit()?;
     }
     if !args.quiet {
