@@ -526,6 +526,52 @@ fn diff_shows_removed_paragraphs() {
     let diff = String::from_utf8(out.stdout).unwrap();
     assert!(diff.starts_with("--- 04-read-more.txt\n+++ 04-read-more.txt (cleaned)\n@@"));
     assert!(diff.contains("\n-[Read More: Ten Ways"));
+    assert!(
+        diff.contains("    [boilerplate: bracket-promo]\n"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn diff_shows_the_copy_that_was_removed_where_it_was() {
+    // The body is pasted twice: the first copy stays, the second goes, and
+    // the diff says so, line by line, with the paragraph each repeats.
+    let out = run_ok(args![
+        repo("tests/data/sample/05-pasted-twice.txt"),
+        "--diff",
+        "-q"
+    ]);
+    let diff = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = diff.lines().collect();
+    let context = lines
+        .iter()
+        .position(|l| *l == " Talks Resume")
+        .expect("the first heading is kept, as context");
+    let removed: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("-Talks Resume"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(removed.len(), 1, "{diff}");
+    assert!(
+        removed[0] > context,
+        "the second copy is the one removed: {diff}"
+    );
+    assert!(
+        lines[removed[0]]
+            .ends_with("[duplicate: duplicate-run, of 05-pasted-twice.txt paragraph 1]"),
+        "{diff}"
+    );
+    // A paragraph cut in part: the cut, then the paragraph as it now reads.
+    let cut = lines
+        .iter()
+        .position(|l| l.starts_with("-<www.example-news.com/") && l.ends_with("[link: link]"))
+        .expect("the link cut");
+    assert!(
+        lines[cut + 1].starts_with("+The mediator, Jonas Ek, said"),
+        "{diff}"
+    );
 }
 
 /// A corpus with exact repeats within and across documents, from the sample

@@ -229,6 +229,23 @@ fn the_sample_report_shows_every_removal_and_links_kept_copies() {
     assert!(fs::metadata(&shot).expect("a screenshot").len() > 10_000);
 }
 
+#[test]
+fn the_page_is_the_same_bytes_for_any_thread_count() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut pages = Vec::new();
+    for threads in ["1", "2"] {
+        let run = dir.path().join(threads);
+        fs::create_dir(&run).expect("a directory");
+        let (_, page) = clean(
+            &run,
+            &[repo("tests/data/wire.jsonl")],
+            &["--threads", threads],
+        );
+        pages.push(fs::read(page).expect("written"));
+    }
+    assert!(pages[0] == pages[1], "the pages differ");
+}
+
 /// The first `n` records of the Reuters dev set, as a JSONL file in `dir`.
 fn reuters(dir: &Path, n: usize) -> Option<PathBuf> {
     let path = repo("../shared/data/dupdev/reuters-dupdev.jsonl");

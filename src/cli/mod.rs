@@ -89,8 +89,9 @@ pub struct CleanArgs {
     #[arg(long, value_name = "MB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
     pub html_max_mb: u32,
 
-    /// Print a unified diff (paragraph per line) for every changed document
-    /// to stdout. Without -o, only the diffs are printed.
+    /// Print a diff (paragraph per line) of every changed document to
+    /// stdout: each removed span as a `-` line in its place, with its kind,
+    /// rule and kept copy. Without -o, only the diffs are printed.
     #[arg(long)]
     pub diff: bool,
 

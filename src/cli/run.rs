@@ -12,7 +12,9 @@ use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RunRecord, SiteParams, SkippedRecord, Summary,
 };
-use newsdedup::{Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind};
+use newsdedup::{
+    Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
+};
 use rayon::prelude::*;
 
 use super::input::{self, BadRecord, ReadOptions, Record, Records};
@@ -362,27 +364,18 @@ fn skip_or_fail(
     }
 }
 
-/// A unified diff with one line per paragraph: every input paragraph
-/// (cleaned of whitespace and entities) against the kept ones, then for each
-/// near-duplicate the words where it differs from its kept copy.
+/// A diff with one line per paragraph, drawn from the report's offsets:
+/// each removed span is a `-` line in its real place, followed by its kind
+/// and rule (and the kept copy it repeats); a paragraph cut in part is then
+/// shown as it now reads, as a `+` line; kept paragraphs next to a change
+/// are context. After that, for each near-duplicate, the words where it
+/// differs from its kept copy.
 fn render_diff(
     record: &Record,
     cleaned: &Cleaned,
     doc: &DocumentRecord,
     kept_texts: &HashMap<ParagraphRef, String>,
 ) -> String {
-    let mut old = String::new();
-    for paragraph in &cleaned.paragraphs {
-        old.push_str(&clean_text(paragraph.span.slice(&record.text)));
-        old.push('\n');
-    }
-    let mut new = String::new();
-    for line in cleaned.text.split(cleaned.layout.separator()) {
-        if !line.is_empty() {
-            new.push_str(line);
-            new.push('\n');
-        }
-    }
     let header = if cleaned.dropped {
         format!(
             "{} (dropped: {:.0}% repeats earlier documents)",
@@ -392,11 +385,60 @@ fn render_diff(
     } else {
         format!("{} (cleaned)", record.id)
     };
-    let mut out = similar::TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(1)
-        .header(&record.id, &header)
-        .to_string();
+    let mut out = format!("--- {}\n+++ {header}\n", record.id);
+    // The cleaned text of each kept paragraph, in order.
+    let mut kept_lines = cleaned
+        .text
+        .split(cleaned.layout.separator())
+        .filter(|line| !line.is_empty());
+    let paragraphs: Vec<(Span, Option<&str>)> = cleaned
+        .paragraphs
+        .iter()
+        .map(|p| (p.span, if p.kept { kept_lines.next() } else { None }))
+        .collect();
+    let changed: Vec<bool> = paragraphs
+        .iter()
+        .map(|(span, _)| {
+            doc.removed
+                .iter()
+                .any(|r| r.start < span.end.max(span.start + 1) && r.end > span.start)
+        })
+        .collect();
+    let near_change = |i: usize| {
+        changed[i.saturating_sub(1)..(i + 2).min(changed.len())]
+            .iter()
+            .any(|&c| c)
+    };
+    let mut shown_last = false;
+    for (i, (span, kept)) in paragraphs.iter().enumerate() {
+        if !near_change(i) {
+            shown_last = false;
+            continue;
+        }
+        if !shown_last {
+            out.push_str(&format!("@@ paragraph {i} @@\n"));
+        }
+        shown_last = true;
+        if !changed[i] {
+            out.push_str(&format!(" {}\n", kept.unwrap_or_default()));
+            continue;
+        }
+        for r in doc
+            .removed
+            .iter()
+            .filter(|r| r.start < span.end.max(span.start + 1) && r.end > span.start)
+        {
+            let rule = r.rule.as_deref().unwrap_or(r.kind.as_str());
+            let mut why = format!("{}: {rule}", r.kind.as_str());
+            if let Some(of) = &r.duplicate_of {
+                why.push_str(&format!(", of {} paragraph {}", of.id, of.paragraph));
+            }
+            out.push_str(&format!("-{}    [{why}]\n", clean_text(&r.text)));
+        }
+        if let Some(kept) = kept {
+            out.push_str(&format!("+{kept}\n"));
+        }
+    }
     for (removal, entry) in cleaned.removed.iter().zip(&doc.removed) {
         if removal.kind != RemovalKind::NearDuplicate {
             continue;

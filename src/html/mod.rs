@@ -51,9 +51,12 @@ pub const DEFAULT_MAX_BYTES: usize = 48 << 20;
 /// Passages listed under "most repeated".
 const TOP_PASSAGES: usize = 100;
 /// Articles named per passage.
-const PASSAGE_ARTICLES: usize = 12;
+const PASSAGE_ARTICLES: usize = 8;
+/// Passages whose text is kept from their first copy; past this many,
+/// only from their second (a passage with one copy is rarely listed).
+const TEXTS_FROM_FIRST_COPY: usize = 10_000;
 /// Bytes of a passage's text kept for the list.
-const PASSAGE_TEXT_BYTES: usize = 400;
+const PASSAGE_TEXT_BYTES: usize = 240;
 /// Rules drawn in the chart (the rest are in the table).
 const CHART_RULES: usize = 25;
 
@@ -96,6 +99,8 @@ pub struct HtmlReport {
     ranking: BTreeSet<(u64, Reverse<u64>)>,
     /// Input position of the first record with each id.
     positions: HashMap<String, u64>,
+    /// Id of each record, by input position.
+    names: Vec<String>,
     bytes: usize,
     next: u64,
     passages: HashMap<(u64, u32), Passage>,
@@ -111,20 +116,22 @@ struct Article {
     removals: u64,
 }
 
-/// A kept paragraph and its removed copies.
+/// A kept paragraph and its removed copies. Most kept paragraphs are
+/// repeated once, so this stays small: articles by input position, and a
+/// text only once it is worth listing.
 #[derive(Debug)]
 struct Passage {
-    /// The kept copy's document id.
-    id: String,
-    copies: u64,
-    /// Distinct articles with a copy, the last of them, and the first
-    /// few (position and id).
-    articles: u64,
-    last: Option<u64>,
-    named: Vec<(u64, String)>,
-    /// Text of its first removed copy (the kept copy may have left the
-    /// page), cut to [`PASSAGE_TEXT_BYTES`].
-    text: String,
+    copies: u32,
+    /// Distinct articles with a copy.
+    articles: u32,
+    /// The first article with a copy, the next few, and the last.
+    first: u64,
+    more: Vec<u64>,
+    last: u64,
+    /// Text of a removed copy (the kept copy may have left the page), cut
+    /// to [`PASSAGE_TEXT_BYTES`]: taken from the first copy while few
+    /// passages are known, else from the second.
+    text: Option<Box<str>>,
 }
 
 /// One article as embedded: every offset in UTF-16 code units, as the
@@ -180,6 +187,7 @@ impl HtmlReport {
             articles: BTreeMap::new(),
             ranking: BTreeSet::new(),
             positions: HashMap::new(),
+            names: Vec::new(),
             bytes: 0,
             next: 0,
             passages: HashMap::new(),
@@ -199,6 +207,7 @@ impl HtmlReport {
         let position = self.next;
         self.next += 1;
         self.positions.entry(record.id.clone()).or_insert(position);
+        self.names.push(record.id.clone());
         let utf16 = Utf16Offsets::new(input);
         let paragraphs = paragraph::split(input)
             .spans
@@ -264,23 +273,32 @@ impl HtmlReport {
             let Some(&kept) = self.positions.get(&of.id) else {
                 continue;
             };
+            let text = || Some(cut(&r.text, PASSAGE_TEXT_BYTES).into());
+            let known = self.passages.len();
             let passage = self
                 .passages
                 .entry((kept, of.paragraph))
                 .or_insert_with(|| Passage {
-                    id: of.id.clone(),
                     copies: 0,
-                    articles: 0,
-                    last: None,
-                    named: Vec::new(),
-                    text: cut(&r.text, PASSAGE_TEXT_BYTES).to_string(),
+                    articles: 1,
+                    first: position,
+                    more: Vec::new(),
+                    last: position,
+                    text: if known < TEXTS_FROM_FIRST_COPY {
+                        text()
+                    } else {
+                        None
+                    },
                 });
             passage.copies += 1;
-            if passage.last != Some(position) {
-                passage.last = Some(position);
+            if passage.text.is_none() {
+                passage.text = text();
+            }
+            if passage.last != position {
+                passage.last = position;
                 passage.articles += 1;
-                if passage.named.len() < PASSAGE_ARTICLES {
-                    passage.named.push((position, record.id.clone()));
+                if passage.more.len() + 1 < PASSAGE_ARTICLES {
+                    passage.more.push(position);
                 }
             }
             if let Some(article) = self.articles.get_mut(&kept) {
@@ -340,7 +358,7 @@ impl HtmlReport {
                  and the passages count every article.</p>",
                 self.left_out,
                 self.left_out_removals,
-                self.max_bytes.div_ceil(1 << 20)
+                self.max_bytes.div_ceil(1_000_000)
             );
         }
         page.push_str(
@@ -476,13 +494,17 @@ impl HtmlReport {
             }
         };
         for (&(kept, paragraph), p) in passages {
-            let kept_label = format!("{} ¶{}", p.id, paragraph);
-            let named: Vec<String> = p
-                .named
-                .iter()
-                .map(|(position, id)| link(*position, None, id))
+            let name = |position: u64| {
+                self.names
+                    .get(position as usize)
+                    .map_or("?", String::as_str)
+            };
+            let kept_label = format!("{} ¶{}", name(kept), paragraph);
+            let named: Vec<String> = std::iter::once(p.first)
+                .chain(p.more.iter().copied())
+                .map(|position| link(position, None, name(position)))
                 .collect();
-            let more = p.articles.saturating_sub(p.named.len() as u64);
+            let more = p.articles.saturating_sub(named.len() as u32);
             let more = if more > 0 {
                 format!(" and {more} more")
             } else {
@@ -494,7 +516,7 @@ impl HtmlReport {
                 p.copies,
                 p.articles,
                 link(kept, Some(paragraph), &kept_label),
-                html_escape::encode_text(&p.text),
+                html_escape::encode_text(p.text.as_deref().unwrap_or_default()),
                 named.join(", "),
             );
         }

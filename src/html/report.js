@@ -130,7 +130,7 @@
       target.scrollIntoView();
       target.focus();
     } else {
-      view.focus();
+      view.focus({ preventScroll: true });
     }
   }
 
