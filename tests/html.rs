@@ -207,6 +207,34 @@ fn the_sample_report_shows_every_removal_and_links_kept_copies() {
         .find(|d| d.id == "05-pasted-twice.txt")
         .expect("the sample's pasted body");
     assert!(check_article(&browser, &page, pasted), "it repeats itself");
+    // The list filters by kind and rule (set from the address as from the
+    // controls) and searches by id.
+    for (fragment, keep) in [
+        (
+            "kind=link",
+            &(|d: &DocumentRecord| d.removed.iter().any(|r| r.kind.as_str() == "link"))
+                as &dyn Fn(&DocumentRecord) -> bool,
+        ),
+        ("rule=comment-form", &|d: &DocumentRecord| {
+            d.removed
+                .iter()
+                .any(|r| r.rule.as_deref() == Some("comment-form"))
+        }),
+        ("q=pasted", &|d: &DocumentRecord| d.id.contains("pasted")),
+    ] {
+        let dom = render(&browser, &page, fragment);
+        let listed: Vec<String> = select(&dom, "#article-list a[data-index]")
+            .into_iter()
+            .map(|a| a.text().skip(1).collect())
+            .collect();
+        let want: Vec<String> = docs
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.id.clone())
+            .collect();
+        assert!(!want.is_empty(), "{fragment} matches some article");
+        assert_eq!(listed, want, "{fragment}");
+    }
     // A screenshot, as a person would see the article.
     let shot = dir.path().join("shot.png");
     let status = Command::new(&browser)

@@ -140,6 +140,19 @@
       var i = kv.indexOf('=');
       return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
     }));
+    // Filters in the address: kind=, rule=, q= (part of an id).
+    var filtered = false;
+    [['kind', kindSelect], ['rule', ruleSelect], ['q', idInput]].forEach(function (pair) {
+      if (!params.has(pair[0])) { return; }
+      var value;
+      try { value = decodeURIComponent(params.get(pair[0])); } catch (e) { return; }
+      if (pair[1].tagName === 'SELECT' && !Array.from(pair[1].options).some(function (o) { return o.value === value; })) {
+        return;
+      }
+      pair[1].value = value;
+      filtered = true;
+    });
+    if (filtered) { drawList(); }
     var k;
     if (params.has('id')) {
       try { k = firstById.get(decodeURIComponent(params.get('id'))); } catch (e) { return; }
