@@ -274,6 +274,41 @@ fn the_page_is_the_same_bytes_for_any_thread_count() {
     assert!(pages[0] == pages[1], "the pages differ");
 }
 
+/// The page draws an article paragraph by paragraph: every removal must
+/// lie inside one of the paragraphs `paragraph::split` finds.
+fn check_removals_lie_in_paragraphs(report: &[Record], texts: &[String]) {
+    for (doc, text) in documents(report).into_iter().zip(texts) {
+        let spans = newsdedup::paragraph::split(text).spans;
+        for r in &doc.removed {
+            assert!(
+                spans.iter().any(|s| s.start <= r.start && r.end <= s.end),
+                "{}: removal {}..{} lies outside every paragraph",
+                doc.id,
+                r.start,
+                r.end
+            );
+        }
+    }
+}
+
+#[test]
+fn every_removal_lies_in_a_paragraph() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let Some(input) = reuters(dir.path(), 3000) else {
+        return;
+    };
+    let (report, _) = clean(dir.path(), std::slice::from_ref(&input), &[]);
+    let texts: Vec<String> = fs::read_to_string(&input)
+        .expect("written")
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            value["text"].as_str().expect("a text").to_string()
+        })
+        .collect();
+    check_removals_lie_in_paragraphs(&report, &texts);
+}
+
 /// The first `n` records of the Reuters dev set, as a JSONL file in `dir`.
 fn reuters(dir: &Path, n: usize) -> Option<PathBuf> {
     let path = repo("../shared/data/dupdev/reuters-dupdev.jsonl");
