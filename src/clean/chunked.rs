@@ -154,6 +154,14 @@ impl<T: Copy> Chunked<T> {
         &mut self.chunks[chunk][offset..offset + len]
     }
 
+    /// Empties the array, keeping its first chunk's allocation for reuse.
+    pub(crate) fn clear(&mut self) {
+        self.chunks.truncate(1);
+        if let Some(first) = self.chunks.first_mut() {
+            first.clear();
+        }
+    }
+
     /// Bytes allocated.
     pub(crate) fn memory_bytes(&self) -> usize {
         self.chunks.capacity() * std::mem::size_of::<Vec<T>>()

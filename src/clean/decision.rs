@@ -127,11 +127,37 @@ impl Cleaner {
         fates: &mut [Fate],
         sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
     ) -> (usize, usize) {
-        let mut local_first: HashTable<ParagraphRef> = HashTable::default();
-        let mut local_alias: HashTable<NearMatch> = HashTable::default();
-        // This document's paragraphs in the near stage so far: sources too.
-        let mut local = Sources::default();
-        let mut scratch = Scratch::default();
+        DOCUMENT_SCRATCH.with(|scratch| {
+            let scratch = &mut *scratch.borrow_mut();
+            // Emptied, or dropped when one large document grew them.
+            if scratch.local_first.capacity() > MAX_KEPT_ENTRIES {
+                scratch.local_first = HashTable::default();
+                scratch.local_alias = HashTable::default();
+            }
+            scratch.local_first.clear();
+            scratch.local_alias.clear();
+            scratch.local.clear();
+            self.decide_paragraphs_with(index, doc, analysis, candidates, fates, sources, scratch)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_paragraphs_with(
+        &self,
+        index: &Index,
+        doc: DocId,
+        analysis: &Analysis,
+        candidates: &[Candidate],
+        fates: &mut [Fate],
+        sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
+        document: &mut DocumentScratch,
+    ) -> (usize, usize) {
+        let DocumentScratch {
+            local_first,
+            local_alias,
+            local,
+            scratch,
+        } = document;
         let mut verified = 0;
         let mut checked = 0;
         let edges = furniture_edges(candidates.len());
@@ -170,7 +196,7 @@ impl Cleaner {
                 continue;
             };
             checked += 1;
-            let evidence = self.evidence(index, &local, at, sketch, &mut scratch);
+            let evidence = self.evidence(index, local, at, sketch, scratch);
             verified += evidence.len();
             let kept = match cover::decide(&evidence, &near.rule) {
                 Some(e) => {
@@ -406,7 +432,26 @@ impl Cleaner {
 /// paragraphs.
 const LOCAL_HIT: u32 = 1 << 31;
 
-/// Buffers reused across the paragraphs of a document.
+/// What the decision of one document builds and drops, kept per thread so
+/// that its allocations serve every document.
+#[derive(Default)]
+struct DocumentScratch {
+    local_first: HashTable<ParagraphRef>,
+    local_alias: HashTable<NearMatch>,
+    /// The document's paragraphs in the near stage so far: sources too.
+    local: Sources,
+    scratch: Scratch,
+}
+
+/// Most entries a kept per-document table may hold room for.
+const MAX_KEPT_ENTRIES: usize = 1 << 14;
+
+thread_local! {
+    static DOCUMENT_SCRATCH: std::cell::RefCell<DocumentScratch> =
+        std::cell::RefCell::default();
+}
+
+/// Buffers reused across paragraphs.
 #[derive(Default)]
 struct Scratch {
     hits: Vec<u64>,

@@ -89,6 +89,16 @@ impl Sources {
         self.entries.end()
     }
 
+    /// Empties it, keeping its allocations (a document's own sources are
+    /// rebuilt for every document).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.tokens.clear();
+        self.postings.heads.clear();
+        self.postings.blocks.clear();
+        self.blooms.clear();
+    }
+
     /// The document of entry `id`.
     pub(crate) fn doc_of(&self, id: u32) -> DocId {
         self.entries.get(id).at.doc

@@ -33,6 +33,9 @@ impl TableKey for u32 {
     }
 }
 
+/// Most slots [`KeyTable::clear`] keeps.
+const MAX_KEPT_SLOTS: usize = 1 << 14;
+
 /// A map from hash keys to small values, each key beside its value.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyTable<K, V> {
@@ -67,6 +70,20 @@ impl<K: TableKey, V: Copy> KeyTable<K, V> {
     /// Bytes the table holds on the heap.
     pub(crate) fn memory_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<(K, V)>()
+    }
+
+    /// Empties the table, keeping its slots for reuse unless there are
+    /// many (so that emptying stays cheap when one use was large).
+    pub(crate) fn clear(&mut self) {
+        if self.slots.len() > MAX_KEPT_SLOTS {
+            *self = KeyTable::default();
+            return;
+        }
+        for slot in &mut self.slots {
+            slot.0 = K::FREE;
+        }
+        self.len = 0;
+        self.free_key = None;
     }
 
     #[inline(always)]
@@ -168,6 +185,20 @@ mod tests {
         }
         assert_eq!(table.get(12_345), map.get(&12_345));
         assert!(table.memory_bytes() >= table.len() * 12);
+    }
+
+    #[test]
+    fn a_cleared_table_is_empty_and_works_again() {
+        let mut table: KeyTable<u32, u32> = KeyTable::default();
+        for key in 0..100 {
+            table.get_or_insert(key, key);
+        }
+        table.clear();
+        assert_eq!(table.len(), 0);
+        assert_eq!(table.get(0), None);
+        assert_eq!(table.get(5), None);
+        assert_eq!(table.get_or_insert(5, 7), (&mut 7, true));
+        assert_eq!(table.get(5), Some(&7));
     }
 
     #[test]
