@@ -280,3 +280,80 @@ proptest! {
         }
     }
 }
+
+/// Hostile pieces for the HTML report: what could close its data block or
+/// open markup.
+#[cfg(feature = "html")]
+fn hostile_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "</script>",
+        "</SCRIPT >",
+        "<script>",
+        "<!--",
+        "-->",
+        "<img src=x onerror=alert(1)>",
+        "\u{2028}",
+        "\u{2029}",
+        "\\u003c/script\\u003e",
+        "&lt;/script&gt;",
+        "\"",
+        "'",
+        "]]>",
+        "\n\n",
+        "\n",
+        "The port stayed closed on Monday, officials said.",
+        "\u{1F600}\u{e9}",
+    ]);
+    prop_oneof![
+        prop::collection::vec(pieces, 0..12).prop_map(|p| p.concat()),
+        any_text(),
+    ]
+}
+
+#[cfg(feature = "html")]
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        rng_seed: RngSeed::Fixed(0x6874_6d6c),
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever the records hold, the HTML page has exactly its own two
+    /// script elements, and its data block gives back every record's id
+    /// and text unchanged.
+    #[test]
+    fn html_data_holds_any_text_and_cannot_be_closed(
+        docs in prop::collection::vec((hostile_text(), hostile_text()), 1..5),
+    ) {
+        let cleaner = Cleaner::new();
+        let mut index = Index::new();
+        let mut page = newsdedup::html::HtmlReport::new(1 << 20);
+        let mut summary = newsdedup::report::Summary::default();
+        for (i, (id, text)) in docs.iter().enumerate() {
+            // Ids must differ for the index's names; hostile all the same.
+            let id = format!("{id}{i}");
+            let cleaned = cleaner.clean(&mut index, &id, text);
+            let record = DocumentRecord::new(&cleaned, text, "src", &index);
+            summary.add_document(&record);
+            page.document(&record, text);
+        }
+        let mut out = Vec::new();
+        page.write(&summary, &mut out).expect("written to memory");
+        let html = String::from_utf8(out).expect("UTF-8");
+        let lower = html.to_ascii_lowercase();
+        prop_assert_eq!(lower.matches("<script").count(), 2);
+        prop_assert_eq!(lower.matches("</script").count(), 2);
+        let open = "<script type=\"application/json\" id=\"nd-data\">";
+        let start = html.find(open).expect("a data block") + open.len();
+        let end = start + html[start..].find("</script>").expect("closed");
+        let data: serde_json::Value =
+            serde_json::from_str(&html[start..end]).expect("the data block is JSON");
+        let articles = data.as_array().expect("an array");
+        prop_assert_eq!(articles.len(), docs.len());
+        for (i, (article, (id, text))) in articles.iter().zip(&docs).enumerate() {
+            let want = format!("{id}{i}");
+            prop_assert_eq!(article["i"].as_str(), Some(want.as_str()));
+            prop_assert_eq!(article["t"].as_str(), Some(text.as_str()));
+        }
+    }
+}
