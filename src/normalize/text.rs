@@ -270,8 +270,7 @@ const DROP: u8 = 0;
 const SEPARATE: u8 = b' ';
 
 /// What each ASCII byte becomes in a matching key: its lowercase form for
-/// letters and digits (all above [`SEPARATE`]), [`SEPARATE`] for
-/// separators, [`DROP`] otherwise.
+/// letters and digits, [`SEPARATE`] for separators, [`DROP`] otherwise.
 const ASCII_KEY: [u8; 128] = {
     let mut table = [DROP; 128];
     let mut b = 0;
@@ -317,22 +316,24 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     let mut pending_space = false;
     if text.is_ascii() {
         // A key is never longer than its text: each byte gives at most one,
-        // and a space only stands for a separator that gave none. So the
-        // loop writes without branching on the byte's kind: a space that
-        // is kept only when a word follows a separator, then the byte,
-        // kept only when it is a letter or digit (one slot of slack for
-        // the write past the key).
+        // and a space only stands for a separator that was dropped.
         let mut bytes = std::mem::take(out).into_bytes();
-        bytes.resize(base + text.len() + 1, 0);
+        bytes.resize(base + text.len(), 0);
         let mut len = base;
         for &b in text.as_bytes() {
-            let folded = ASCII_KEY[usize::from(b)];
-            let kept = folded > SEPARATE;
-            bytes[len] = b' ';
-            len += usize::from(pending_space & kept);
-            bytes[len] = folded;
-            len += usize::from(kept);
-            pending_space = (pending_space | (folded == SEPARATE && len > base)) & !kept;
+            match ASCII_KEY[usize::from(b)] {
+                DROP => {}
+                SEPARATE => pending_space = true,
+                folded => {
+                    if pending_space && len > base {
+                        bytes[len] = b' ';
+                        len += 1;
+                    }
+                    pending_space = false;
+                    bytes[len] = folded;
+                    len += 1;
+                }
+            }
         }
         bytes.truncate(len);
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
@@ -455,9 +456,7 @@ pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     }
 }
 
-/// [`word_cases`] of ASCII text: a piece (the bytes up to the next
-/// separator) is found first, then its letters are counted in one loop
-/// without branches.
+/// [`word_cases`] of ASCII text: one tight loop per word, by table.
 fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     let ascii = &*ASCII_CLASSES;
     let class_of = |b: u8| ascii[usize::from(b & 0x7F)];
@@ -466,42 +465,45 @@ fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     let mut i = 0;
     while i < bytes.len() {
         let (b, class) = (bytes[i], class_of(bytes[i]));
-        if class & (SEPARATOR | INVISIBLE) != 0 {
-            if class & (SPACE | INVISIBLE) == 0 {
+        i += 1;
+        if class & SEPARATOR != 0 {
+            if class & SPACE == 0 {
                 last = Some(b);
             }
-            i += 1;
+            continue;
+        }
+        if class & INVISIBLE != 0 {
             continue;
         }
         // A piece starts at `b`.
         let initial =
             is_opening(char::from(b)) || last.is_none_or(|l| opens_sentence_after(char::from(l)));
-        let end = bytes[i..]
-            .iter()
-            .position(|&b| class_of(b) & SEPARATOR != 0)
-            .map_or(bytes.len(), |n| i + n);
-        let piece = &bytes[i..end];
-        i = end;
-        let (mut letters, mut uppers, mut any) = (0usize, 0usize, 0u8);
-        for &b in piece {
-            let class = class_of(b);
-            let visible = class & INVISIBLE == 0;
-            letters += usize::from(visible && class & ALPHABETIC != 0);
-            uppers += usize::from(visible && class & UPPERCASE != 0);
-            any |= if visible { class } else { 0 };
+        let (mut letters, mut uppers) = (0usize, 0usize);
+        let mut capitalized = false;
+        let mut has_alnum = false;
+        let mut step = |b: u8, class: u8| {
+            if class & ALPHABETIC != 0 {
+                if letters == 0 {
+                    capitalized = class & UPPERCASE != 0;
+                }
+                letters += 1;
+                uppers += usize::from(class & UPPERCASE != 0);
+            }
+            has_alnum |= class & ALPHANUMERIC != 0;
+            last = Some(b);
+        };
+        step(b, class);
+        while i < bytes.len() {
+            let (b, class) = (bytes[i], class_of(bytes[i]));
+            if class & SEPARATOR != 0 {
+                break;
+            }
+            i += 1;
+            if class & INVISIBLE == 0 {
+                step(b, class);
+            }
         }
-        last = piece
-            .iter()
-            .rev()
-            .copied()
-            .find(|&b| class_of(b) & INVISIBLE == 0)
-            .or(last);
-        if any & ALPHANUMERIC != 0 {
-            let capitalized = piece
-                .iter()
-                .map(|&b| class_of(b))
-                .find(|class| class & ALPHABETIC != 0 && class & INVISIBLE == 0)
-                .is_some_and(|class| class & UPPERCASE != 0);
+        if has_alnum {
             out.push(WordCase {
                 capitalized,
                 upper: letters >= 2 && uppers == letters,
