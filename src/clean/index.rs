@@ -4,9 +4,8 @@ use super::Sketch;
 use super::chunked::Chunked;
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
-use crate::shingle::KeyTable;
 use crate::shingle::tokens::{CASE, LOWER};
-use crate::shingle::{has_bit, set_bit};
+use crate::shingle::{HashTable32, has_bit, set_bit};
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -17,14 +16,14 @@ use crate::shingle::{has_bit, set_bit};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Earliest kept copy of each paragraph hash.
-    first: KeyTable<u64, ParagraphRef>,
+    first: HashTable<ParagraphRef>,
     /// Paragraphs removed as near-duplicates, by hash: a later exact copy
     /// of one is a near-duplicate of the same kept paragraph.
-    aliases: KeyTable<u64, NearMatch>,
+    aliases: HashTable<NearMatch>,
     /// First document with each document hash.
-    documents: KeyTable<u64, DocId>,
+    documents: HashTable<DocId>,
     /// First document with each hash of its kept paragraphs.
-    kept_documents: KeyTable<u64, DocId>,
+    kept_documents: HashTable<DocId>,
     docs: Vec<DocEntry>,
     /// The duplicate stages' paragraphs of every decided document, in
     /// order, each document's in one run.
@@ -38,7 +37,7 @@ pub struct Index {
     /// text ([`LOWER`]), [`LOWER_BITS`] bits once a source is indexed.
     lower: Vec<u64>,
     /// Earlier documents holding each short paragraph (by hash).
-    short_lines: KeyTable<u64, u32>,
+    short_lines: HashTable<u32>,
 }
 
 /// Bits of [`Index::lower`]: about 1.5% false positives at 500,000
@@ -61,7 +60,7 @@ pub(crate) struct Sources {
     /// The entries holding each fingerprint.
     postings: Postings,
     /// Spelling Bloom filter of every token seen as a name.
-    blooms: KeyTable<u32, u64>,
+    blooms: HashTable32<u64>,
 }
 
 /// What [`Sources`] holds of one entry besides its tokens.
@@ -125,7 +124,7 @@ impl Sources {
     }
 
     pub(crate) fn bloom(&self, token: u32) -> Option<u64> {
-        self.blooms.get(token & !CASE).copied()
+        self.blooms.get(&(token & !CASE)).copied()
     }
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
@@ -144,16 +143,25 @@ impl Sources {
             self.postings.push(fp, id);
         }
         for &(token, bloom) in sketch.blooms() {
-            self.blooms.get_or_insert(token & !CASE, bloom);
+            self.blooms.entry(token & !CASE).or_insert(bloom);
         }
     }
 
     fn memory_parts(&self, parts: &mut Vec<(&'static str, usize)>) {
         parts.push(("source paragraphs", self.entries.memory_bytes()));
         parts.push(("source tokens", self.tokens.memory_bytes()));
-        parts.push(("fingerprint heads", self.postings.heads.memory_bytes()));
+        parts.push((
+            "fingerprint heads",
+            table_bytes(
+                self.postings.heads.capacity(),
+                std::mem::size_of::<(u32, u32)>(),
+            ),
+        ));
         parts.push(("postings", self.postings.blocks.memory_bytes()));
-        parts.push(("name spellings", self.blooms.memory_bytes()));
+        parts.push((
+            "name spellings",
+            table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
+        ));
     }
 }
 
@@ -173,6 +181,12 @@ pub(crate) fn step_from<T>(
     Some((pos, items.get(pos)?))
 }
 
+/// Bytes of a hash table of `capacity` entries of `entry` bytes (one
+/// control byte each).
+fn table_bytes(capacity: usize, entry: usize) -> usize {
+    capacity * (entry + 1)
+}
+
 /// End of a posting chain.
 const NO_ID: u32 = u32::MAX;
 
@@ -188,7 +202,7 @@ const NO_ID: u32 = u32::MAX;
 pub(crate) struct Postings {
     /// Fingerprint to its chain: [`SINGLE`] and the entry id when it has
     /// one entry, else where its newest block starts in `blocks`.
-    heads: KeyTable<u32, u32>,
+    heads: HashTable32<u32>,
     /// The blocks: each is the start of the chain's previous block (or
     /// [`NO_ID`]), the chain's length when it was the newest, and its
     /// entries, oldest first.
@@ -210,10 +224,13 @@ impl Postings {
     /// 10^9 postings).
     pub(crate) fn push(&mut self, fp: u32, id: u32) {
         assert!(id & SINGLE == 0, "posting entry ids are below 2^31");
-        let (head, new) = self.heads.get_or_insert(fp, SINGLE | id);
-        if new {
-            return;
-        }
+        let head = match self.heads.entry(fp) {
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(SINGLE | id);
+                return;
+            }
+            std::collections::hash_map::Entry::Occupied(occupied) => occupied.into_mut(),
+        };
         let (previous, len, k) = if *head & SINGLE != 0 {
             // The single entry moves into the chain's first block.
             (NO_ID, 1, 0)
@@ -248,7 +265,7 @@ impl Postings {
     /// Calls `hit(entry)` for the newest `max` entries of the chain of
     /// `fp`, newest first.
     pub(crate) fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
-        let Some(&head) = self.heads.get(fp) else {
+        let Some(&head) = self.heads.get(&fp) else {
             return;
         };
         if head & SINGLE != 0 {
@@ -390,17 +407,31 @@ impl Index {
         self.memory_parts().iter().map(|(_, bytes)| bytes).sum()
     }
 
-    /// Estimated heap bytes held, by part, in a fixed order.
+    /// Estimated heap bytes held, by part (hash tables at capacity, one
+    /// control byte per slot), in a fixed order.
     pub fn memory_parts(&self) -> Vec<(&'static str, usize)> {
         let names: usize = self.docs.iter().map(|d| d.name.len()).sum();
         let mut parts = vec![
-            ("paragraph hashes", self.first.memory_bytes()),
-            ("near aliases", self.aliases.memory_bytes()),
+            (
+                "paragraph hashes",
+                table_bytes(
+                    self.first.capacity(),
+                    std::mem::size_of::<(u64, ParagraphRef)>(),
+                ),
+            ),
+            (
+                "near aliases",
+                table_bytes(
+                    self.aliases.capacity(),
+                    std::mem::size_of::<(u64, NearMatch)>(),
+                ),
+            ),
             (
                 "documents",
-                self.documents.memory_bytes()
-                    + self.kept_documents.memory_bytes()
-                    + self.docs.capacity() * std::mem::size_of::<DocEntry>()
+                table_bytes(
+                    self.documents.capacity() + self.kept_documents.capacity(),
+                    std::mem::size_of::<(u64, DocId)>(),
+                ) + self.docs.capacity() * std::mem::size_of::<DocEntry>()
                     + names,
             ),
             (
@@ -408,7 +439,13 @@ impl Index {
                 self.lines.memory_bytes() + self.short_keys.memory_bytes(),
             ),
             ("lowercase words", self.lower.capacity() * 8),
-            ("short lines", self.short_lines.memory_bytes()),
+            (
+                "short lines",
+                table_bytes(
+                    self.short_lines.capacity(),
+                    std::mem::size_of::<(u64, u32)>(),
+                ),
+            ),
         ];
         self.sources.memory_parts(&mut parts);
         parts
@@ -451,11 +488,11 @@ impl Index {
     }
 
     pub(crate) fn alias(&self, hash: u64) -> Option<NearMatch> {
-        self.aliases.get(hash).copied()
+        self.aliases.get(&hash).copied()
     }
 
     pub(crate) fn insert_alias(&mut self, hash: u64, near: NearMatch) {
-        self.aliases.get_or_insert(hash, near);
+        self.aliases.entry(hash).or_insert(near);
     }
 
     pub(crate) fn sources(&self) -> &Sources {
@@ -477,7 +514,7 @@ impl Index {
         hashes.sort_unstable();
         hashes.dedup();
         for hash in hashes {
-            let (count, _) = self.short_lines.get_or_insert(hash, 0);
+            let count = self.short_lines.entry(hash).or_insert(0);
             *count = count.saturating_add(1);
         }
     }
@@ -487,7 +524,7 @@ impl Index {
     /// documents and [`FURNITURE_MIN_SHARE`](super::FURNITURE_MIN_SHARE)
     /// of them.
     pub(crate) fn is_furniture(&self, hash: u64) -> bool {
-        let count = self.short_lines.get(hash).copied().unwrap_or(0);
+        let count = self.short_lines.get(&hash).copied().unwrap_or(0);
         count >= super::FURNITURE_MIN_DOCS
             && f64::from(count) >= super::FURNITURE_MIN_SHARE * self.docs.len() as f64
     }
@@ -499,29 +536,29 @@ impl Index {
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
-        self.first.get(hash).copied()
+        self.first.get(&hash).copied()
     }
 
     pub(crate) fn insert_paragraph(&mut self, hash: u64, at: ParagraphRef) {
-        self.first.get_or_insert(hash, at);
+        self.first.entry(hash).or_insert(at);
     }
 
     /// The earlier document with document hash `hash`.
     pub(crate) fn document(&self, hash: u64) -> Option<DocId> {
-        self.documents.get(hash).copied()
+        self.documents.get(&hash).copied()
     }
 
     pub(crate) fn insert_document(&mut self, hash: u64, doc: DocId) {
-        self.documents.get_or_insert(hash, doc);
+        self.documents.entry(hash).or_insert(doc);
     }
 
     /// The earlier document whose kept paragraphs hash to `hash`.
     pub(crate) fn kept_document(&self, hash: u64) -> Option<DocId> {
-        self.kept_documents.get(hash).copied()
+        self.kept_documents.get(&hash).copied()
     }
 
     pub(crate) fn insert_kept_document(&mut self, hash: u64, doc: DocId) {
-        self.kept_documents.get_or_insert(hash, doc);
+        self.kept_documents.entry(hash).or_insert(doc);
     }
 
     /// The paragraph `step` places after (or before, for a negative

@@ -18,11 +18,9 @@
 
 mod numbers;
 pub mod probe;
-mod table;
 pub mod tokens;
 
 pub(crate) use numbers::KeyNumbers;
-pub(crate) use table::KeyTable;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -99,6 +97,12 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+
+    fn write_u32(&mut self, n: u32) {
+        // Tokens and shingles are 32-bit xxh3 values: spread them over the
+        // top bits too, which the table uses for its control bytes.
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// Sets bit `bit` of a bitmap held in 64-bit words (a one-hash Bloom
@@ -117,3 +121,6 @@ pub(crate) fn has_bit(words: &[u64], bit: usize) -> bool {
 
 /// A hash table keyed by xxh3 hashes.
 pub(crate) type HashTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+
+/// A hash table keyed by 32-bit xxh3 values (tokens, shingles).
+pub(crate) type HashTable32<V> = HashMap<u32, V, BuildHasherDefault<PassThrough>>;
