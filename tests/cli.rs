@@ -516,14 +516,19 @@ fn usage_errors_exit_2() {
     assert_fails_with(&unknown, "Cargo.toml: unknown input type");
 }
 
-#[test]
-fn diff_shows_removed_paragraphs() {
+/// What `--diff` prints for one file of the sample.
+fn sample_diff(name: &str) -> String {
     let out = run_ok(args![
-        repo("tests/data/sample/04-read-more.txt"),
+        repo(&format!("tests/data/sample/{name}")),
         "--diff",
         "-q"
     ]);
-    let diff = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn diff_shows_removed_paragraphs() {
+    let diff = sample_diff("04-read-more.txt");
     assert!(diff.starts_with("--- 04-read-more.txt\n+++ 04-read-more.txt (cleaned)\n@@"));
     assert!(diff.contains("\n-[Read More: Ten Ways"));
     assert!(
@@ -536,12 +541,7 @@ fn diff_shows_removed_paragraphs() {
 fn diff_shows_the_copy_that_was_removed_where_it_was() {
     // The body is pasted twice: the first copy stays, the second goes, and
     // the diff says so, line by line, with the paragraph each repeats.
-    let out = run_ok(args![
-        repo("tests/data/sample/05-pasted-twice.txt"),
-        "--diff",
-        "-q"
-    ]);
-    let diff = String::from_utf8(out.stdout).unwrap();
+    let diff = sample_diff("05-pasted-twice.txt");
     let lines: Vec<&str> = diff.lines().collect();
     let context = lines
         .iter()

@@ -311,16 +311,7 @@ fn every_removal_lies_in_a_paragraph() {
 
 /// The first `n` records of the Reuters dev set, as a JSONL file in `dir`.
 fn reuters(dir: &Path, n: usize) -> Option<PathBuf> {
-    let path = repo("../shared/data/dupdev/reuters-dupdev.jsonl");
-    if !path.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is missing",
-            path.display()
-        );
-        println!("skipped: {} is absent", path.display());
-        return None;
-    }
+    let path = shared("data/dupdev/reuters-dupdev.jsonl")?;
     let text = fs::read_to_string(&path).expect("readable");
     let subset: Vec<&str> = text.lines().take(n).collect();
     let out = dir.join("reuters.jsonl");

@@ -80,8 +80,17 @@ impl Cleaner {
         let mut merged = Vec::new();
         if !repeated_document {
             duplicate_document_of = None;
-            near_counts =
-                self.decide_paragraphs(index, doc, &analysis, &candidates, &mut fates, &mut merged);
+            near_counts = DOCUMENT_SCRATCH.with(|document| {
+                self.decide_paragraphs(
+                    index,
+                    doc,
+                    &analysis,
+                    &candidates,
+                    &mut fates,
+                    &mut merged,
+                    &mut document.borrow_mut(),
+                )
+            });
         }
         if !repeated_document {
             extend_runs(index, doc, &candidates, &mut fates, self.near.is_some());
@@ -118,31 +127,8 @@ impl Cleaner {
 
     /// Exact and near-duplicate fates of the candidates of a document that
     /// does not repeat an earlier one. Nothing enters the index here.
-    fn decide_paragraphs(
-        &self,
-        index: &Index,
-        doc: DocId,
-        analysis: &Analysis,
-        candidates: &[Candidate],
-        fates: &mut [Fate],
-        sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
-    ) -> (usize, usize) {
-        DOCUMENT_SCRATCH.with(|scratch| {
-            let scratch = &mut *scratch.borrow_mut();
-            // Emptied, or dropped when one large document grew them.
-            if scratch.local_first.capacity() > MAX_KEPT_ENTRIES {
-                scratch.local_first = HashTable::default();
-                scratch.local_alias = HashTable::default();
-            }
-            scratch.local_first.clear();
-            scratch.local_alias.clear();
-            scratch.local.clear();
-            self.decide_paragraphs_with(index, doc, analysis, candidates, fates, sources, scratch)
-        })
-    }
-
     #[allow(clippy::too_many_arguments)]
-    fn decide_paragraphs_with(
+    fn decide_paragraphs(
         &self,
         index: &Index,
         doc: DocId,
@@ -152,6 +138,7 @@ impl Cleaner {
         sources: &mut Vec<(u32, Vec<ParagraphRef>)>,
         document: &mut DocumentScratch,
     ) -> (usize, usize) {
+        document.reset();
         let DocumentScratch {
             local_first,
             local_alias,
@@ -445,6 +432,19 @@ struct DocumentScratch {
 
 /// Most entries a kept per-document table may hold room for.
 const MAX_KEPT_ENTRIES: usize = 1 << 14;
+
+impl DocumentScratch {
+    /// Empties it for the next document, keeping its allocations unless
+    /// one large document grew them.
+    fn reset(&mut self) {
+        if self.local_first.capacity() > MAX_KEPT_ENTRIES || self.local.len() > MAX_KEPT_ENTRIES {
+            *self = DocumentScratch::default();
+        }
+        self.local_first.clear();
+        self.local_alias.clear();
+        self.local.clear();
+    }
+}
 
 thread_local! {
     static DOCUMENT_SCRATCH: std::cell::RefCell<DocumentScratch> =

@@ -93,8 +93,7 @@ impl Sources {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.tokens.clear();
-        self.postings.heads.clear();
-        self.postings.blocks.clear();
+        self.postings.clear();
         self.blooms.clear();
     }
 
@@ -216,6 +215,12 @@ const SINGLE: u32 = 1 << 31;
 const BLOCK_HEADER: usize = 2;
 
 impl Postings {
+    /// Empties it, keeping its allocations.
+    fn clear(&mut self) {
+        self.heads.clear();
+        self.blocks.clear();
+    }
+
     /// Appends entry `id` (below 2^31) to the chain of `fp`.
     ///
     /// # Panics

@@ -510,15 +510,20 @@ fn site_of(fields: &Fields, site_field: Option<&str>) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn records_are_named_by_file_and_line() {
-        let options = ReadOptions {
+    /// `text` and `id` fields, a 1 MiB cap, sites from `url`.
+    fn plain_options() -> ReadOptions {
+        ReadOptions {
             text_field: "text".into(),
             id_field: "id".into(),
             max_record_bytes: 1 << 20,
             site_field: None,
             file_is_site: false,
-        };
+        }
+    }
+
+    #[test]
+    fn records_are_named_by_file_and_line() {
+        let options = plain_options();
         let parse = |line: &str| parse_json_record(line.as_bytes(), &options, "in.jsonl", 7);
         assert_eq!(parse(r#"{"text": "x"}"#).unwrap().id, "in.jsonl:7");
         assert_eq!(parse(r#"{"id": 3, "text": "x"}"#).unwrap().id, "3");
@@ -550,21 +555,14 @@ mod tests {
             r#"{"text": broken, "url": "https://example.net/"#,
         ];
         std::fs::write(&path, lines.join("\n")).expect("written");
-        let options = ReadOptions {
-            text_field: "text".into(),
-            id_field: "id".into(),
-            max_record_bytes: 1 << 20,
-            site_field: None,
-            file_is_site: false,
-        };
+        let options = plain_options();
         let sources = expand(&[path], |_| {}).expect("one source");
         let read: Vec<_> = Records::sited(sources.clone(), options.clone()).collect();
         let all: Vec<_> = Records::new(sources, options).collect();
-        let sites = |items: &[Result<Record, BadRecord>]| -> Vec<Option<String>> {
+        let sites = |items: &[Result<Record, BadRecord>]| -> Vec<String> {
             items
                 .iter()
-                .filter_map(|r| r.as_ref().ok())
-                .filter_map(|r| r.site.clone().map(Some))
+                .filter_map(|r| r.as_ref().ok()?.site.clone())
                 .collect()
         };
         assert_eq!(sites(&read), sites(&all));
@@ -575,13 +573,7 @@ mod tests {
 
     #[test]
     fn sites_come_from_the_url_or_a_field() {
-        let mut options = ReadOptions {
-            text_field: "text".into(),
-            id_field: "id".into(),
-            max_record_bytes: 1 << 20,
-            site_field: None,
-            file_is_site: false,
-        };
+        let mut options = plain_options();
         let site = |options: &ReadOptions, line: &str| {
             parse_json_record(line.as_bytes(), options, "in.jsonl", 1)
                 .unwrap()

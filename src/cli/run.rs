@@ -10,7 +10,8 @@ use newsdedup::clean::site::{SiteBoilerplate, SiteCounter};
 use newsdedup::html::HtmlReport;
 use newsdedup::normalize::{RulesConfig, clean_text};
 use newsdedup::report::{
-    DocumentRecord, Record as ReportRecord, RunRecord, SiteParams, SkippedRecord, Summary,
+    DocumentRecord, Record as ReportRecord, RemovedEntry, RunRecord, SiteParams, SkippedRecord,
+    Summary,
 };
 use newsdedup::{
     Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
@@ -396,13 +397,13 @@ fn render_diff(
         .iter()
         .map(|p| (p.span, if p.kept { kept_lines.next() } else { None }))
         .collect();
+    // The removals in (or, for an empty paragraph, at) a paragraph.
+    let in_paragraph = |span: Span| {
+        move |r: &&RemovedEntry| r.start < span.end.max(span.start + 1) && r.end > span.start
+    };
     let changed: Vec<bool> = paragraphs
         .iter()
-        .map(|(span, _)| {
-            doc.removed
-                .iter()
-                .any(|r| r.start < span.end.max(span.start + 1) && r.end > span.start)
-        })
+        .map(|&(span, _)| doc.removed.iter().any(|r| in_paragraph(span)(&r)))
         .collect();
     let near_change = |i: usize| {
         changed[i.saturating_sub(1)..(i + 2).min(changed.len())]
@@ -423,11 +424,7 @@ fn render_diff(
             out.push_str(&format!(" {}\n", kept.unwrap_or_default()));
             continue;
         }
-        for r in doc
-            .removed
-            .iter()
-            .filter(|r| r.start < span.end.max(span.start + 1) && r.end > span.start)
-        {
+        for r in doc.removed.iter().filter(in_paragraph(*span)) {
             let rule = r.rule.as_deref().unwrap_or(r.kind.as_str());
             let mut why = format!("{}: {rule}", r.kind.as_str());
             if let Some(of) = &r.duplicate_of {

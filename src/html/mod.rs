@@ -644,43 +644,34 @@ fn csp_hash(content: &str) -> String {
 
 /// UTF-8 byte offsets of a text as UTF-16 code unit offsets.
 struct Utf16Offsets {
-    /// (byte offset, UTF-16 offset) at each non-ASCII character, in order.
+    /// (byte offset, UTF-16 offset) just after each non-ASCII character,
+    /// in order: from each to the next non-ASCII character, bytes and
+    /// code units advance together.
     marks: Vec<(usize, usize)>,
 }
 
 impl Utf16Offsets {
     fn new(text: &str) -> Utf16Offsets {
+        let mut units = 0;
+        let mut at = 0;
         let mut marks = Vec::new();
-        let mut extra = 0usize;
-        for (at, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
-            marks.push((at, at - extra));
-            extra += c.len_utf8() - c.len_utf16();
+        for (start, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
+            units += start - at + c.len_utf16();
+            at = start + c.len_utf8();
+            marks.push((at, units));
         }
-        marks.push((text.len(), text.len() - extra));
         Utf16Offsets { marks }
     }
 
     /// The UTF-16 offset of byte offset `at` (a character boundary).
     fn at(&self, at: usize) -> usize {
-        // The last mark at or before `at`; the bytes after it up to `at`
-        // are its character (one code unit or two) and ASCII.
-        let k = self.marks.partition_point(|&(byte, _)| byte <= at);
-        if k == 0 {
-            return at;
+        match self.marks.partition_point(|&(byte, _)| byte <= at) {
+            0 => at,
+            k => {
+                let (byte, unit) = self.marks[k - 1];
+                unit + (at - byte)
+            }
         }
-        let (byte, unit) = self.marks[k - 1];
-        if byte == at {
-            return unit;
-        }
-        unit + (at - byte) - self.char_excess(k - 1)
-    }
-
-    /// Bytes beyond code units of the character at mark `k`.
-    fn char_excess(&self, k: usize) -> usize {
-        let (byte, unit) = self.marks[k];
-        let (next_byte, next_unit) = self.marks[k + 1];
-        // Between two marks: one non-ASCII character, then ASCII.
-        (next_byte - byte) - (next_unit - unit)
     }
 }
 

@@ -244,8 +244,14 @@ fn clean_ascii(text: &str, out: &mut String) {
 /// One pass of clean-up over entity-decoded text.
 fn clean_once(decoded: &str, out: &mut String) {
     if decoded.is_ascii() {
-        return clean_ascii(decoded, out);
+        clean_ascii(decoded, out)
+    } else {
+        clean_chars(decoded, out)
     }
+}
+
+/// [`clean_once`] for any text, a character at a time.
+fn clean_chars(decoded: &str, out: &mut String) {
     let base = out.len();
     let mut pending_space = false;
     for c in decoded.chars().map(repair_c1) {
@@ -656,20 +662,25 @@ mod tests {
             assert_eq!(fast, any, "{text:?}");
         }
         // Random text over the characters that matter to the classes.
-        let alphabet = b"aZ9 .,:;!?-'\"([)]\t\n\x01\x7f_/&";
-        let mut x = 7u64;
-        for _ in 0..2_000 {
-            let text: String = (0..40)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    char::from(alphabet[(x >> 33) as usize % alphabet.len()])
-                })
-                .collect();
+        for text in random_texts(b"aZ9 .,:;!?-'\"([)]\t\n\x01\x7f_/&", 7, 2_000, 40) {
             let (mut fast, mut any) = (Vec::new(), Vec::new());
             word_cases_ascii(text.as_bytes(), &mut fast);
             word_cases_any(&text, &mut any);
             assert_eq!(fast, any, "{text:?}");
         }
+    }
+
+    /// `count` texts of `len` characters drawn from `alphabet` by a fixed
+    /// linear congruential generator started at `seed`.
+    fn random_texts(alphabet: &[u8], seed: u64, count: usize, len: usize) -> Vec<String> {
+        let mut x = seed;
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from(alphabet[(x >> 33) as usize % alphabet.len()])
+        };
+        (0..count)
+            .map(|_| (0..len).map(|_| next()).collect())
+            .collect()
     }
 
     /// The full path of [`matching_key_into`], for comparison.
@@ -809,33 +820,14 @@ mod tests {
     fn ascii_fast_paths_agree_with_the_general_paths_on_random_text() {
         // Random text over the bytes that matter to clean-up and keys,
         // appended to a non-empty buffer as the callers do.
-        let alphabet = b"aZ9 .,-/|_'\"\t\n\r\x0b\x01\x7f  ";
-        let mut x = 11u64;
-        for _ in 0..3_000 {
-            let text: String = (0..30)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    char::from(alphabet[(x >> 33) as usize % alphabet.len()])
-                })
-                .collect();
+        for text in random_texts(b"aZ9 .,-/|_'\"\t\n\r\x0b\x01\x7f  ", 11, 3_000, 30) {
             let mut key = String::from("kept ");
             matching_key_into(&text, &mut key);
             assert_eq!(key, format!("kept {}", slow_key(&text)), "{text:?}");
             let mut cleaned = String::from("kept ");
             clean_ascii(&text, &mut cleaned);
             let mut general = String::from("kept ");
-            let mut pending = false;
-            for c in text.chars() {
-                if c.is_whitespace() {
-                    pending = true;
-                } else if !is_invisible(c) {
-                    if pending && general.len() > 5 {
-                        general.push(' ');
-                    }
-                    pending = false;
-                    general.push(c);
-                }
-            }
+            clean_chars(&text, &mut general);
             assert_eq!(cleaned, general, "{text:?}");
         }
     }

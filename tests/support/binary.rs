@@ -18,14 +18,20 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// `../shared/<path>`, or `None` (and a message that the test skips) when
+/// it is absent; under CI (`CI` set) an absent file fails the test.
 pub fn shared(path: &str) -> Option<PathBuf> {
     let p = repo("../shared").join(path);
     if p.exists() {
-        Some(p)
-    } else {
-        println!("skipped: {} is absent", p.display());
-        None
+        return Some(p);
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing (CI needs ../shared)",
+        p.display()
+    );
+    println!("skipped: {} is absent", p.display());
+    None
 }
 
 pub fn run(args: Vec<OsString>) -> Output {
