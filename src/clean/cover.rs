@@ -24,8 +24,9 @@
 //!   source words stood) that swaps a figure for another figure
 //!   ([`Guard::Figure`]: a dividend, a rate, a date) or names for
 //!   differently spelled names (both runs mostly names; [`Guard::Name`]:
-//!   another company, city or person) marks a templated record whose
-//!   differing words are its information.
+//!   another company, city or person; only in paragraphs of at most
+//!   [`NAME_GUARD_MAX_WORDS`] words, as templated records are short lines)
+//!   marks a templated record whose differing words are its information.
 //!
 //! # The rule
 //!
@@ -60,6 +61,10 @@ pub const NAME_SIMILARITY: f64 = 0.5;
 pub const ANCHOR_GAP: usize = 3;
 /// Longest attribution clause, in words, that counts as matched.
 pub const ATTRIBUTION_WORDS: usize = 6;
+/// Paragraphs longer than this (in words) are prose, not templated
+/// records: one name replaced in them is an edit, and [`Guard::Name`] does
+/// not apply.
+pub const NAME_GUARD_MAX_WORDS: usize = 60;
 /// Paragraphs longer than this (in tokens), or sources longer than
 /// [`MAX_ALIGN_SOURCE`], are not aligned: their word coverage is their
 /// shingle coverage and no guard applies. Bounds the diff's cost on
@@ -501,10 +506,19 @@ pub(crate) fn align(
                 let after_name = a.start > 0
                     && b.start > 0
                     && (para[a.start - 1] | source[b.start - 1]) & NAME != 0;
+                // Both paragraphs open with the replacement, and the
+                // source's next word is no name.
+                let opening = a.start == 0
+                    && b.start == 0
+                    && source.get(b.end).is_some_and(|&t| t & NAME == 0);
                 guard = replacement_guard(
                     &para[a.clone()],
                     &source[b.clone()],
-                    after_name,
+                    Context {
+                        after_name,
+                        opening,
+                        prose: n > NAME_GUARD_MAX_WORDS,
+                    },
                     bloom,
                     common,
                 );
@@ -527,12 +541,23 @@ pub(crate) fn align(
     (coverage, guard)
 }
 
+/// Where a replacement stands in the alignment.
+#[derive(Clone, Copy, Debug)]
+struct Context {
+    /// The matched word just before the replacement is a name.
+    after_name: bool,
+    /// The replacement opens both paragraphs, and the source word after it
+    /// is no name.
+    opening: bool,
+    /// The paragraph is longer than [`NAME_GUARD_MAX_WORDS`].
+    prose: bool,
+}
+
 /// The guard a replacement of `source` words by `para` words fires.
-/// `after_name`: the matched word just before the replacement is a name.
 fn replacement_guard(
     para: &[u32],
     source: &[u32],
-    after_name: bool,
+    context: Context,
     bloom: &dyn Fn(u32) -> u64,
     common: &dyn Fn(u32) -> bool,
 ) -> Option<Guard> {
@@ -544,14 +569,22 @@ fn replacement_guard(
     // of one name edited ("Chrysler Aside" for "Chrysler Corp", "President
     // Said Brodsky" for "President William Brodsky"); another company or
     // person is named afresh ("Sun Co said" / "Phillips Petroleum said").
-    if after_name {
+    // Figures are the information of tables and forecasts of any length;
+    // one name in a long paragraph is a small part of it.
+    if context.after_name || context.prose {
         return None;
     }
     // One capitalized word the corpus also writes in lowercase, standing
     // for one name, is a word edited in, not another name ("Economy are
-    // now" for "Banks are now"). Longer names made of common words ("First
-    // Chicago", "Credit Suisse") stay names.
-    let single_common = para.len() == 1 && source.len() == 1 && common(para[0]);
+    // now" for "Banks are now"). So is one name standing for the opening
+    // word of a paragraph that the corpus writes in lowercase, when no name
+    // follows it ("Aca said shares" for "Brokers said shares"): the first
+    // word of a paragraph is capitalized whatever it is. Longer names made
+    // of common words ("First Chicago", "Credit Suisse"), and an opening
+    // word that starts a longer name ("Heart Federal Savings"), stay names.
+    let single_common = para.len() == 1
+        && source.len() == 1
+        && (common(para[0]) || (context.opening && common(source[0])));
     let is_name = |t: &u32| *t & NAME != 0 && !single_common;
     // Names must be most of both sides: a name swapped for another name
     // ("Atari Corp" / "Micropolis Corp"), not a phrase reworded around one
@@ -685,6 +718,48 @@ mod tests {
             &["credit", "bank"],
         );
         assert_eq!(g, Some(Guard::Name));
+    }
+
+    #[test]
+    fn an_opening_common_word_is_no_name() {
+        // The first word of a paragraph is capitalized whatever it is: a
+        // name standing for one the corpus writes in lowercase is an edit...
+        let tail = "said shares of suppliers of scientific instruments rose sharply";
+        let (_, g) = measure_with(
+            &format!("Aca {tail}"),
+            &format!("Brokers {tail}"),
+            &["brokers"],
+        );
+        assert_eq!(g, None);
+        // ...but not when it opens a longer name ("Heart Federal Savings"),
+        let tail = "Federal Savings said its board declared a stock split";
+        let (_, g) = measure_with(
+            &format!("Valley {tail}"),
+            &format!("Heart {tail}"),
+            &["heart"],
+        );
+        assert_eq!(g, Some(Guard::Name));
+        // nor inside a paragraph ("to Banner Industries" / "to Oak Industries").
+        let line = |buyer| format!("Rexnord said it agreed to sell its unit to {buyer} Industries");
+        let (_, g) = measure_with(&line("Banner"), &line("Oak"), &["oak"]);
+        assert_eq!(g, Some(Guard::Name));
+    }
+
+    #[test]
+    fn one_name_in_long_prose_is_an_edit() {
+        let filler = "and the plan was discussed at length by the board during the meeting held in the capital on a cold morning".repeat(3);
+        let (_, g) = measure(
+            &format!("Gandalf Technologies said it would expand {filler}"),
+            &format!("Hawkins Technologies said it would expand {filler}"),
+        );
+        assert_eq!(g, None);
+        // Figures stay the information of a paragraph of any length (a
+        // table row, a forecast).
+        let (_, g) = measure(
+            &format!("imports were 12 mln tonnes {filler}"),
+            &format!("imports were 10 mln tonnes {filler}"),
+        );
+        assert_eq!(g, Some(Guard::Figure));
     }
 
     /// The textbook dynamic program.
