@@ -133,16 +133,15 @@ pub fn write_record(
     text_field: &str,
     text: &str,
 ) -> io::Result<()> {
-    let text_json = serde_json::to_string(text).map_err(io::Error::other)?;
     out.write_all(b"{")?;
     for (i, (key, value)) in fields.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *out, key).map_err(io::Error::other)?;
+        write_str(out, key)?;
         out.write_all(b":")?;
         if key == text_field {
-            out.write_all(text_json.as_bytes())?;
+            write_str(out, text)?;
         } else {
             out.write_all(value.get().as_bytes())?;
         }
@@ -150,9 +149,104 @@ pub fn write_record(
     out.write_all(b"}\n")
 }
 
+/// Writes `s` as a JSON string, byte for byte as `serde_json` writes it:
+/// `"` and `\` escaped, control characters as `\n`, `\t`, ... or `\u00xx`,
+/// everything else as it is.
+///
+/// Eight bytes at a time: a run of text with nothing to escape (nearly all
+/// of an article) is found by word arithmetic, not byte by byte.
+///
+/// ```
+/// let mut out = Vec::new();
+/// newsdedup::jsonl::write_str(&mut out, "a \"quote\"\n\u{1}é").unwrap();
+/// assert_eq!(out, serde_json::to_vec("a \"quote\"\n\u{1}é").unwrap());
+/// ```
+pub fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+    let bytes = s.as_bytes();
+    out.write_all(b"\"")?;
+    // `bytes[start..i]` is written when an escape or the end comes.
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if !needs_escape(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        if let Some(escape) = escape(b) {
+            out.write_all(&bytes[start..i])?;
+            out.write_all(escape.as_bytes())?;
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.write_all(&bytes[start..])?;
+    out.write_all(b"\"")
+}
+
+/// Whether any byte of `word` may need escaping: below 0x20, `"` or `\`.
+/// May say yes for a word of bytes at or above 0x80 (never no wrongly).
+#[inline]
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below `n` (for bytes below 0x80) sets its high bit here.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let zero = |v: u64| below(v, 1);
+    (below(word, 0x20)
+        | zero(word ^ (ONES * u64::from(b'"')))
+        | zero(word ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+/// The JSON escape of byte `b`, if it needs one.
+fn escape(b: u8) -> Option<std::borrow::Cow<'static, str>> {
+    Some(match b {
+        b'"' => "\\\"".into(),
+        b'\\' => "\\\\".into(),
+        b'\n' => "\\n".into(),
+        b'\t' => "\\t".into(),
+        b'\r' => "\\r".into(),
+        0x08 => "\\b".into(),
+        0x0C => "\\f".into(),
+        0..0x20 => format!("\\u{b:04x}").into(),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let mut texts: Vec<String> = (0..=0x7Fu8).map(|b| char::from(b).to_string()).collect();
+        texts.extend(
+            ["", "plain ascii text longer than eight", "é\u{2028}x\u{7f}"].map(String::from),
+        );
+        // Every control, quote and backslash at every offset of a word,
+        // among ASCII and multi-byte text.
+        for special in ["\"", "\\", "\n", "\u{1f}", "\u{0}", "\r\n"] {
+            for at in 0..17 {
+                let mut t: String = "abcdefghijklmnopqrstu".chars().take(at).collect();
+                t.push_str(special);
+                t.push_str("é–z tail text");
+                texts.push(t);
+            }
+        }
+        for text in texts {
+            let mut out = Vec::new();
+            write_str(&mut out, &text).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&text).unwrap(),
+                "{text:?}"
+            );
+        }
+    }
 
     fn parse(line: &str) -> Result<JsonRecord, RecordError> {
         parse_record(line.as_bytes(), "text", "id")

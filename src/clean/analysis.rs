@@ -9,15 +9,16 @@ use crate::shingle::paragraph_hash;
 use crate::shingle::tokens::{LOWER, NAME, bigram_bloom, shingles_into, tokens_with, winnow_into};
 
 /// What the near-duplicate stage keeps of a paragraph: its words as
-/// tokens, its shingles and fingerprints ([`crate::shingle::tokens`]).
+/// tokens and its winnowed fingerprints ([`crate::shingle::tokens`]).
 ///
-/// The three sequences share one allocation.
+/// The two sequences share one allocation. The shingles themselves are not
+/// kept: the decision finds them again from the tokens
+/// ([`crate::shingle::probe`]), and [`Sketch::shingles`] hashes them anew.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sketch {
-    /// The tokens, then the shingles, then the fingerprints.
+    /// The tokens, then the fingerprints.
     data: Box<[u32]>,
-    /// Where the shingles and the fingerprints start in `data`.
-    shingles_at: u32,
+    /// Where the fingerprints start in `data`.
     fingerprints_at: u32,
     width: usize,
     blooms: Box<[(u32, u64)]>,
@@ -26,7 +27,7 @@ pub struct Sketch {
 impl Sketch {
     /// One token per word, in order.
     pub fn tokens(&self) -> &[u32] {
-        &self.data[..self.shingles_at as usize]
+        &self.data[..self.fingerprints_at as usize]
     }
 
     /// Tokens per shingle.
@@ -34,9 +35,13 @@ impl Sketch {
         self.width
     }
 
-    /// Sorted, deduplicated shingle hashes.
-    pub fn shingles(&self) -> &[u32] {
-        &self.data[self.shingles_at as usize..self.fingerprints_at as usize]
+    /// Sorted, deduplicated shingle hashes, computed from the tokens.
+    pub fn shingles(&self) -> Vec<u32> {
+        let mut shingles = Vec::new();
+        shingles_into(self.tokens(), self.width, &mut shingles);
+        shingles.sort_unstable();
+        shingles.dedup();
+        shingles
     }
 
     /// Sorted, deduplicated winnowed fingerprints (a subset of
@@ -58,7 +63,8 @@ struct SketchScratch {
     cases: Vec<WordCase>,
     names: Vec<(usize, u64)>,
     tokens: Vec<u32>,
-    positions: Vec<u32>,
+    /// The shingle hashes, one per position.
+    shingles: Vec<u32>,
     fingerprints: Vec<u32>,
 }
 
@@ -136,7 +142,7 @@ impl Cleaner {
                 cases,
                 names,
                 tokens,
-                positions,
+                shingles,
                 fingerprints,
             } = scratch;
             word_cases(text, cases);
@@ -168,21 +174,16 @@ impl Cleaner {
                     }
                 },
             );
-            positions.clear();
-            shingles_into(tokens, width, positions);
-            winnow_into(positions, near.winnow_window, fingerprints);
-            positions.sort_unstable();
-            positions.dedup();
-            let mut data = Vec::with_capacity(tokens.len() + positions.len() + fingerprints.len());
+            shingles.clear();
+            shingles_into(tokens, width, shingles);
+            winnow_into(shingles, near.winnow_window, fingerprints);
+            let mut data = Vec::with_capacity(tokens.len() + fingerprints.len());
             data.extend_from_slice(tokens);
-            data.extend_from_slice(positions);
             data.extend_from_slice(fingerprints);
             // Fewer than 2^32 words: a paragraph is at most a few MB.
-            let shingles_at = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
-            let fingerprints_at = u32::try_from(tokens.len() + positions.len()).unwrap_or(u32::MAX);
+            let fingerprints_at = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
             Some(Sketch {
                 data: data.into_boxed_slice(),
-                shingles_at,
                 fingerprints_at,
                 width,
                 blooms: names.iter().map(|&(i, bloom)| (tokens[i], bloom)).collect(),

@@ -127,9 +127,9 @@ pub fn write_jsonl_record(
         Some(fields) => jsonl::write_record(out, fields, text_field, text),
         None => {
             out.write_all(b"{\"id\":")?;
-            serde_json::to_writer(&mut *out, id).map_err(io::Error::other)?;
+            jsonl::write_str(out, id)?;
             out.write_all(b",\"text\":")?;
-            serde_json::to_writer(&mut *out, text).map_err(io::Error::other)?;
+            jsonl::write_str(out, text)?;
             out.write_all(b"}\n")
         }
     }

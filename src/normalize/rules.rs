@@ -580,6 +580,10 @@ pub struct RuleSet {
 #[derive(Clone, Debug)]
 struct Patterns {
     automaton: AhoCorasick,
+    /// The same patterns, leftmost-first: whether any occurs at all, asked
+    /// first. Most keys hold none, and this search may skip through them
+    /// with a vectorized prefilter, which the overlapping search cannot.
+    any: AhoCorasick,
     /// Rule index of each pattern.
     rule_of: Vec<usize>,
     /// Length of the longest pattern.
@@ -600,13 +604,16 @@ impl Patterns {
             .iter()
             .map(|k| k.split(' ').next().unwrap_or("").to_string())
             .collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keys)
-            .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))?;
+        let build = |kind| {
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&keys)
+                .map_err(|e| Error::new(ErrorKind::Matcher(e.to_string())))
+        };
         Ok(Some(Patterns {
-            automaton,
+            automaton: build(MatchKind::Standard)?,
+            any: build(MatchKind::LeftmostFirst)?,
             rule_of,
             longest,
             first_words,
@@ -619,7 +626,9 @@ impl Patterns {
     fn matches<'a>(&'a self, key: &'a str, at_start: bool) -> impl Iterator<Item = usize> + 'a {
         let bytes = key.as_bytes();
         let haystack = if !at_start {
-            bytes
+            // A pattern occurs somewhere exactly when a leftmost-first
+            // search finds one.
+            if self.any.is_match(bytes) { bytes } else { &[] }
         } else if self
             .first_words
             .contains(key.split(' ').next().unwrap_or(""))
