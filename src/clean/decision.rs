@@ -282,22 +282,41 @@ impl Cleaner {
         scratch.seen.clear();
         scratch.seen.resize(scratch.probe.len(), 0);
         scratch.stamp = 0;
+        // Hits are sorted by entry (the document's own marked) within the
+        // document. The entries of every ranked document are read from
+        // memory in two passes without branches first, records then
+        // tokens, so that their cache misses overlap rather than come one
+        // after another in the probing below.
+        let entry_of = |key: u64| {
+            let key = (key >> 32) as u32;
+            let id = key & !LOCAL_HIT;
+            if key & LOCAL_HIT == 0 {
+                sources.entry(id)
+            } else {
+                local.entry(id)
+            }
+        };
+        let firsts = ranked.iter().flat_map(|(_, _, range)| {
+            hits[range.clone()]
+                .chunk_by(|a, b| a >> 32 == b >> 32)
+                .map(|group| group[0])
+        });
+        let keys: Vec<u64> = firsts.collect();
+        std::hint::black_box(keys.iter().fold(0, |acc, &key| {
+            let key = (key >> 32) as u32;
+            if key & LOCAL_HIT == 0 {
+                acc ^ sources.touch_entry(key)
+            } else {
+                acc
+            }
+        }));
+        let all: Vec<index::SourceEntry> = keys.iter().map(|&key| entry_of(key)).collect();
+        std::hint::black_box(index::touch_tokens(&all));
+        let mut all = all.into_iter();
         let mut covering = Vec::new();
         for (_, doc, range) in ranked {
-            // Hits are sorted by entry (the document's own marked) within
-            // the document.
-            let mut entries: Vec<_> = hits[range]
-                .chunk_by(|a, b| a >> 32 == b >> 32)
-                .map(|group| {
-                    let key = (group[0] >> 32) as u32;
-                    let id = key & !LOCAL_HIT;
-                    if key & LOCAL_HIT == 0 {
-                        sources.entry(id)
-                    } else {
-                        local.entry(id)
-                    }
-                })
-                .collect();
+            let count = hits[range].chunk_by(|a, b| a >> 32 == b >> 32).count();
+            let mut entries: Vec<_> = all.by_ref().take(count).collect();
             entries.sort_by_key(|e| e.at);
             if let Some(c) = covering_of(doc, entries, scratch) {
                 if c.coverage >= near.rule.candidate {

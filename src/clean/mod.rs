@@ -66,6 +66,7 @@ mod analysis;
 mod chunked;
 pub mod cover;
 mod decision;
+mod heads;
 mod index;
 mod result;
 mod settings;

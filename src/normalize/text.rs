@@ -462,7 +462,8 @@ pub fn word_cases(text: &str, out: &mut Vec<WordCase>) {
     }
 }
 
-/// [`word_cases`] of ASCII text: one tight loop per word, by table.
+/// [`word_cases`] of ASCII text: one tight loop per word, by table, with
+/// no branch on a letter's case.
 fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     let ascii = &*ASCII_CLASSES;
     let class_of = |b: u8| ascii[usize::from(b & 0x7F)];
@@ -472,35 +473,31 @@ fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
     while i < bytes.len() {
         let (b, class) = (bytes[i], class_of(bytes[i]));
         i += 1;
-        if class & SEPARATOR != 0 {
-            if class & SPACE == 0 {
+        if class & (SEPARATOR | INVISIBLE) != 0 {
+            if class & (SEPARATOR | SPACE) == SEPARATOR {
                 last = Some(b);
             }
             continue;
         }
-        if class & INVISIBLE != 0 {
-            continue;
-        }
-        // A piece starts at `b`.
+        // A piece starts at `b` and runs to the next separator.
         let initial =
             is_opening(char::from(b)) || last.is_none_or(|l| opens_sentence_after(char::from(l)));
-        let (mut letters, mut uppers) = (0usize, 0usize);
+        let (mut letters, mut uppers) = (0u32, 0u32);
         let mut capitalized = false;
-        let mut has_alnum = false;
+        let mut classes = 0;
+        let mut visible = b;
         let mut step = |b: u8, class: u8| {
-            if class & ALPHABETIC != 0 {
-                if letters == 0 {
-                    capitalized = class & UPPERCASE != 0;
-                }
-                letters += 1;
-                uppers += usize::from(class & UPPERCASE != 0);
-            }
-            has_alnum |= class & ALPHANUMERIC != 0;
-            last = Some(b);
+            let letter = class & ALPHABETIC != 0;
+            let upper = letter & (class & UPPERCASE != 0);
+            capitalized |= (letters == 0) & upper;
+            letters += u32::from(letter);
+            uppers += u32::from(upper);
+            classes |= class;
+            visible = b;
         };
         step(b, class);
-        while i < bytes.len() {
-            let (b, class) = (bytes[i], class_of(bytes[i]));
+        while let Some(&b) = bytes.get(i) {
+            let class = class_of(b);
             if class & SEPARATOR != 0 {
                 break;
             }
@@ -509,7 +506,8 @@ fn word_cases_ascii(bytes: &[u8], out: &mut Vec<WordCase>) {
                 step(b, class);
             }
         }
-        if has_alnum {
+        last = Some(visible);
+        if classes & ALPHANUMERIC != 0 {
             out.push(WordCase {
                 capitalized,
                 upper: letters >= 2 && uppers == letters,
