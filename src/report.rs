@@ -365,7 +365,9 @@ pub struct Tally {
 pub struct Summary {
     /// Input records read (documents + skipped).
     pub records_in: u64,
-    /// Records written to the output.
+    /// Records cleaned and not dropped: written to the output, when there
+    /// is one (with `--diff` alone there is none). `records_in` is always
+    /// `records_written + records_skipped + records_dropped`.
     pub records_written: u64,
     /// Records skipped for errors.
     pub records_skipped: u64,

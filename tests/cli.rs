@@ -310,6 +310,54 @@ fn compressed_and_stdin_inputs_give_the_same_output() {
 }
 
 #[test]
+fn outputs_named_gz_or_zst_are_compressed_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = repo("tests/data/wire.jsonl");
+    let plain = |name: &str| {
+        let (out, report) = (tmp.path().join(name), tmp.path().join(format!("r-{name}")));
+        run_ok(args![&input, "-o", &out, "--report", &report, "-q"]);
+        (fs::read(out).unwrap(), fs::read(report).unwrap())
+    };
+    let (out, report) = plain("out.jsonl");
+    let (gz_out, gz_report) = plain("out.jsonl.gz");
+    let (zst_out, zst_report) = plain("out.jsonl.zst");
+    assert!(!out.is_empty() && !report.is_empty());
+    let gunzip = |bytes: &[u8]| {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut text).unwrap();
+        text
+    };
+    assert_eq!(gunzip(&gz_out), out);
+    assert_eq!(gunzip(&gz_report), report);
+    assert_eq!(zstd::decode_all(&zst_out[..]).unwrap(), out);
+    assert_eq!(zstd::decode_all(&zst_report[..]).unwrap(), report);
+    // A compressed output reads back as input.
+    let again = run_ok(args![tmp.path().join("out.jsonl.gz"), "-q"]).stdout;
+    let direct = run_ok(args![tmp.path().join("out.jsonl"), "-q"]).stdout;
+    assert_eq!(again, direct);
+}
+
+#[test]
+fn diff_alone_still_accounts_for_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.jsonl");
+    run_ok(args![
+        repo("tests/data/sample"),
+        "--diff",
+        "--report",
+        &report,
+        "-q"
+    ]);
+    let records = read_report(&report);
+    let s = summary(&records);
+    assert!(s.records_in > 0);
+    assert_eq!(
+        s.records_in,
+        s.records_written + s.records_skipped + s.records_dropped
+    );
+}
+
+#[test]
 fn truncated_compressed_input_is_an_error_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let plain = fs::read(repo("tests/data/wire.jsonl")).unwrap();

@@ -4,6 +4,8 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use tempfile::{NamedTempFile, TempDir};
 
 use newsdedup::jsonl::{self, Fields};
@@ -21,9 +23,58 @@ fn io_context(path: &Path, what: &str, e: io::Error) -> String {
 
 /// A file written under a temporary name beside its destination and renamed
 /// into place by [`AtomicFile::commit`]. Dropped uncommitted, it disappears.
+/// A destination named `*.gz` or `*.zst` is written compressed so, as such
+/// inputs are read.
 pub struct AtomicFile {
     dest: PathBuf,
-    writer: BufWriter<NamedTempFile>,
+    writer: Encoded,
+}
+
+/// The temporary file, behind the compression its name asks for.
+enum Encoded {
+    Plain(BufWriter<NamedTempFile>),
+    Gzip(GzEncoder<BufWriter<NamedTempFile>>),
+    Zstd(zstd::Encoder<'static, BufWriter<NamedTempFile>>),
+}
+
+/// zstd's default level: about gzip's ratio at several times its speed.
+const ZSTD_LEVEL: i32 = 3;
+
+impl Write for Encoded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoded::Plain(w) => w.write(buf),
+            Encoded::Gzip(w) => w.write(buf),
+            Encoded::Zstd(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Encoded::Plain(w) => w.write_all(buf),
+            Encoded::Gzip(w) => w.write_all(buf),
+            Encoded::Zstd(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoded::Plain(w) => w.flush(),
+            Encoded::Gzip(w) => w.flush(),
+            Encoded::Zstd(w) => w.flush(),
+        }
+    }
+}
+
+impl Encoded {
+    /// Ends the compressed stream, if any: the buffered file, to commit.
+    fn finish(self) -> io::Result<BufWriter<NamedTempFile>> {
+        match self {
+            Encoded::Plain(w) => Ok(w),
+            Encoded::Gzip(w) => w.finish(),
+            Encoded::Zstd(w) => w.finish(),
+        }
+    }
 }
 
 impl AtomicFile {
@@ -33,9 +84,21 @@ impl AtomicFile {
             .suffix(".tmp")
             .tempfile_in(parent_of(dest))
             .map_err(|e| io_context(dest, "cannot create a temporary file beside it", e))?;
+        let file = BufWriter::with_capacity(1 << 16, temp);
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        let writer = if name.ends_with(".gz") {
+            Encoded::Gzip(GzEncoder::new(file, Compression::default()))
+        } else if name.ends_with(".zst") {
+            Encoded::Zstd(
+                zstd::Encoder::new(file, ZSTD_LEVEL)
+                    .map_err(|e| io_context(dest, "cannot start zstd compression", e))?,
+            )
+        } else {
+            Encoded::Plain(file)
+        };
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
-            writer: BufWriter::with_capacity(1 << 16, temp),
+            writer,
         })
     }
 
@@ -47,6 +110,8 @@ impl AtomicFile {
         let dest = self.dest;
         let temp = self
             .writer
+            .finish()
+            .map_err(|e| io_context(&dest, "write failed", e))?
             .into_inner()
             .map_err(|e| io_context(&dest, "write failed", e.into_error()))?;
         temp.as_file()

@@ -281,9 +281,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                     summary.add_document(&doc);
                     if !cleaned.dropped {
                         sink.write(&record, &cleaned.text, &args.options.text_field)?;
-                        if !matches!(sink, Sink::Nowhere) {
-                            summary.records_written += 1;
-                        }
+                        summary.records_written += 1;
                     }
                     if args.diff {
                         remember_kept(&cleaned, &mut kept_texts);
