@@ -19,7 +19,9 @@ use std::io::{self, Write};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// The fields of a JSON object in input order, values untouched.
+/// The fields of a JSON object in input order, values untouched, except
+/// the text field's: it was decoded into [`JsonRecord::text`] and stands
+/// here as `null`, since [`write_record`] replaces it.
 pub type Fields = Vec<(String, Box<RawValue>)>;
 
 /// One parsed record.
@@ -47,29 +49,109 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
-struct FieldsVisitor;
+/// Reads an object's fields, the text field's value decoded on the way
+/// (it is the one value not kept raw: writing the record back replaces it).
+struct FieldsVisitor<'a> {
+    text_field: &'a str,
+}
 
-impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Fields;
+/// The text field's value: the string, or what it was instead.
+enum TextValue {
+    Text(String),
+    Other(&'static str),
+}
+
+impl<'de> Visitor<'de> for FieldsVisitor<'_> {
+    type Value = (Fields, Option<TextValue>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
-            fields.push((key, value));
+        let mut text = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.text_field {
+                text = Some(map.next_value::<TextValue>()?);
+                let placeholder =
+                    RawValue::from_string("null".to_owned()).expect("null is a JSON value");
+                fields.push((key, placeholder));
+            } else {
+                let value = map.next_value::<Box<RawValue>>()?;
+                fields.push((key, value));
+            }
         }
-        Ok(fields)
+        Ok((fields, text))
     }
 }
 
-fn parse_fields(line: &str) -> Result<Fields, serde_json::Error> {
+impl<'de> serde::Deserialize<'de> for TextValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TextValue, D::Error> {
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+/// Decodes a string; anything else is named, and skipped whole.
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = TextValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<TextValue, E> {
+        Ok(TextValue::Text(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<TextValue, E> {
+        Ok(TextValue::Text(v))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<TextValue, E> {
+        Ok(TextValue::Other("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<TextValue, E> {
+        Ok(TextValue::Other("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<TextValue, E> {
+        Ok(TextValue::Other("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<TextValue, E> {
+        Ok(TextValue::Other("a number"))
+    }
+
+    fn visit_unit<E>(self) -> Result<TextValue, E> {
+        Ok(TextValue::Other("null"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<TextValue, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(TextValue::Other("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextValue, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(TextValue::Other("an object"))
+    }
+}
+
+fn parse_fields(
+    line: &str,
+    text_field: &str,
+) -> Result<(Fields, Option<TextValue>), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(line);
-    let fields = (&mut de).deserialize_map(FieldsVisitor)?;
+    let parsed = (&mut de).deserialize_map(FieldsVisitor { text_field })?;
     de.end()?;
-    Ok(fields)
+    Ok(parsed)
 }
 
 fn json_type(raw: &RawValue) -> &'static str {
@@ -99,19 +181,21 @@ pub fn parse_record(
             e.valid_up_to()
         ))
     })?;
-    let fields = parse_fields(line.trim_end()).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let (fields, text) =
+        parse_fields(line.trim_end(), text_field).map_err(|e| bad(format!("invalid JSON: {e}")))?;
     let field = |name: &str| fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
-    let raw_text = field(text_field).ok_or_else(|| bad(format!("missing field `{text_field}`")))?;
-    let text: String = match json_type(raw_text) {
-        "a string" => serde_json::from_str(raw_text.get())
-            .map_err(|e| bad(format!("field `{text_field}`: {e}")))?,
-        other => {
+    let text = match text {
+        None => return Err(bad(format!("missing field `{text_field}`"))),
+        Some(TextValue::Text(text)) => text,
+        Some(TextValue::Other(other)) => {
             return Err(bad(format!(
                 "field `{text_field}` is {other}, expected a string"
             )));
         }
     };
     let id = match field(id_field) {
+        // The text field named as the id too: its value is the text.
+        Some(_) if id_field == text_field => Some(text.clone()),
         None => None,
         Some(raw) => match json_type(raw) {
             "a string" => Some(
@@ -259,6 +343,20 @@ mod tests {
         assert_eq!(r.text, "Body \u{2013} x");
         assert_eq!(r.fields[2].1.get(), "1.50");
         assert_eq!(parse(r#"{"text": "x", "id": null}"#).unwrap().id, None);
+        // The last of two text fields counts, and a text field named as the
+        // id gives the text as the id.
+        let r = parse(r#"{"text": 1, "text": "a\"b"}"#).unwrap();
+        assert_eq!(r.text, "a\"b");
+        let r = parse_record(br#"{"text": "\u00e9t\u00e9"}"#, "text", "text").unwrap();
+        assert_eq!(r.id.as_deref(), Some("\u{e9}t\u{e9}"));
+        assert_eq!(
+            err_of(r#"{"text": "x", "text": {"a": [1]}}"#),
+            "field `text` is an object, expected a string"
+        );
+    }
+
+    fn err_of(line: &str) -> String {
+        parse(line).unwrap_err().to_string()
     }
 
     #[test]
