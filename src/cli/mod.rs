@@ -2,6 +2,7 @@
 
 mod eval;
 mod input;
+mod kept;
 mod output;
 mod run;
 

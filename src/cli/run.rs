@@ -19,6 +19,7 @@ use newsdedup::{
 use rayon::prelude::*;
 
 use super::input::{self, BadRecord, ReadOptions, Record, Records};
+use super::kept::KeptTexts;
 use super::output::{AtomicDir, AtomicFile, write_jsonl_record};
 use super::{Args, CleanArgs, CleanOptions, Command, ModeArg, OnError};
 
@@ -249,7 +250,10 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let mut bytes_seen = 0u64;
     // With --diff, the kept paragraphs' text, to show how near-duplicates
     // differ from their copies.
-    let mut kept_texts = HashMap::new();
+    let mut kept_texts = match args.diff {
+        true => Some(KeptTexts::new().map_err(|e| format!("--diff: temporary file: {e}"))?),
+        false => None,
+    };
     while records.peek().is_some() {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
@@ -283,11 +287,19 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                         sink.write(&record, &cleaned.text, &args.options.text_field)?;
                         summary.records_written += 1;
                     }
-                    if args.diff {
-                        remember_kept(&cleaned, &mut kept_texts);
+                    if let Some(store) = &mut kept_texts {
+                        let diff_err = |e: io::Error| format!("writing diff: {e}");
+                        store.remember(&cleaned).map_err(diff_err)?;
                     }
-                    if args.diff && !doc.removed.is_empty() {
-                        let diff = render_diff(&record, &cleaned, &doc, &kept_texts);
+                    if let Some(store) = kept_texts.as_mut().filter(|_| !doc.removed.is_empty()) {
+                        let diff_err = |e: io::Error| format!("writing diff: {e}");
+                        let copies = cleaned
+                            .removed
+                            .iter()
+                            .filter(|r| r.kind == RemovalKind::NearDuplicate)
+                            .filter_map(|r| r.duplicate_of);
+                        let texts = store.texts(copies).map_err(diff_err)?;
+                        let diff = render_diff(&record, &cleaned, &doc, &texts);
                         bar.suspend(|| stdout.write_all(diff.as_bytes()))
                             .map_err(|e| format!("writing diff: {e}"))?;
                     }
@@ -479,26 +491,6 @@ fn render_diff(
         ));
     }
     out
-}
-
-/// Records the text of every kept paragraph of `cleaned`.
-fn remember_kept(cleaned: &Cleaned, kept_texts: &mut HashMap<ParagraphRef, String>) {
-    if cleaned.dropped {
-        return;
-    }
-    let kept = cleaned
-        .paragraphs
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.kept)
-        .map(|(i, _)| i);
-    for (paragraph, text) in kept.zip(cleaned.text.split(cleaned.layout.separator())) {
-        let at = ParagraphRef {
-            doc: cleaned.doc,
-            paragraph: paragraph as u32,
-        };
-        kept_texts.insert(at, text.to_string());
-    }
 }
 
 fn summary_line(s: &Summary) -> String {
