@@ -4,6 +4,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use newsdedup::jsonl::{self, Fields};
 
@@ -199,6 +201,9 @@ pub struct Records {
     /// For a pass that wants only records with a site: how to tell the
     /// JSONL lines that cannot name one, skipped unparsed.
     site_key: Option<SiteKey>,
+    /// Bytes read from the inputs as they are stored (compressed ones
+    /// compressed), for progress.
+    read: Arc<AtomicU64>,
 }
 
 struct Current {
@@ -217,7 +222,14 @@ impl Records {
             next_source: 0,
             current: None,
             site_key: None,
+            read: Arc::default(),
         }
+    }
+
+    /// A counter of the bytes read from the inputs as stored, which goes
+    /// on counting as the records are read.
+    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.read)
     }
 
     /// Like [`Records::new`], for a pass that only wants records with a
@@ -253,7 +265,7 @@ impl Records {
             Source::Stdin => {
                 self.current = Some(Current {
                     name,
-                    reader: Box::new(BufReader::new(io::stdin())),
+                    reader: Box::new(BufReader::new(Counting::new(io::stdin(), &self.read))),
                     line: 0,
                     buf: Vec::new(),
                 });
@@ -262,7 +274,7 @@ impl Records {
             Source::File { path, format, .. } => (path, *format),
         };
         let file = match File::open(path) {
-            Ok(file) => file,
+            Ok(file) => Counting::new(file, &self.read),
             Err(e) => return bad(format!("cannot open: {e}")),
         };
         let reader: Box<dyn BufRead> = match format {
@@ -286,7 +298,7 @@ impl Records {
         self.next_line()
     }
 
-    fn read_txt(&self, name: &str, file: File) -> Result<Record, BadRecord> {
+    fn read_txt(&self, name: &str, file: impl Read) -> Result<Record, BadRecord> {
         let bad = |error: String| BadRecord {
             source: name.to_string(),
             error,
@@ -534,6 +546,34 @@ mod tests {
     }
 
     #[test]
+    fn progress_counts_the_bytes_as_stored() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let plain = dir.path().join("a.jsonl");
+        let lines = "{\"text\": \"one\"}\n{\"text\": \"two\"}\n".repeat(500);
+        std::fs::write(&plain, &lines).expect("written");
+        let gz = dir.path().join("b.jsonl.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, lines.as_bytes()).expect("compressed");
+        std::fs::write(&gz, encoder.finish().expect("compressed")).expect("written");
+        let file = |path: &Path, format| Source::File {
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+            format,
+        };
+        let sources = vec![file(&plain, Format::Jsonl), file(&gz, Format::JsonlGz)];
+        let total = total_bytes(&sources).expect("files have sizes");
+        assert!(
+            total < 2 * lines.len() as u64,
+            "the compressed file counts compressed"
+        );
+        let records = Records::new(sources.clone(), plain_options());
+        let read = records.bytes_read();
+        assert_eq!(records.count(), 2_000);
+        assert_eq!(read.load(Ordering::Relaxed), total);
+        assert_eq!(total_bytes(&[sources[0].clone(), Source::Stdin]), None);
+    }
+
+    #[test]
     fn a_line_that_cannot_name_a_site_is_told_without_parsing() {
         let url = SiteKey::new("url").expect("a plain key");
         assert!(url.could_be_in(br#"{"text": "x", "url": "https://a.b/"}"#));
@@ -589,4 +629,39 @@ mod tests {
         options.site_field = Some("outlet".into());
         assert_eq!(site(&options, line).as_deref(), Some("ex"));
     }
+}
+
+/// A reader that adds the bytes it reads to a shared count.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R, count: &Arc<AtomicU64>) -> Counting<R> {
+        Counting {
+            inner,
+            count: Arc::clone(count),
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The bytes of all `sources` as stored, when known: not for standard
+/// input.
+pub fn total_bytes(sources: &[Source]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|source| match source {
+            Source::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),
+            Source::Stdin => None,
+        })
+        .sum()
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -141,12 +142,27 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     if quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {pos} records, {msg} [{elapsed}]")
-            .expect("the template is valid"),
-    );
+    let bar = ProgressBar::new_spinner();
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// Readies `bar` for a pass over `total` bytes of input (as stored), when
+/// known: then it shows a percentage and the time left, else only bytes
+/// and rate.
+fn start_pass(bar: &ProgressBar, total: Option<u64>, what: &'static str) {
+    let template = match total {
+        Some(_) => {
+            "{spinner} {msg} {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} \
+             [{elapsed} < {eta}]"
+        }
+        None => "{spinner} {msg} {bytes} {binary_bytes_per_sec} [{elapsed}]",
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
+    bar.set_length(total.unwrap_or(0));
+    bar.set_position(0);
+    bar.reset_eta();
+    bar.set_message(what);
 }
 
 /// The first pass for site boilerplate: counts every readable record's
@@ -159,10 +175,17 @@ fn learn_sites(
     pool: &rayon::ThreadPool,
     bar: &ProgressBar,
 ) -> SiteBoilerplate {
-    bar.set_message("learning site boilerplate");
+    start_pass(
+        bar,
+        input::total_bytes(sources),
+        "learning site boilerplate:",
+    );
     let mut counter = SiteCounter::new();
-    let mut records = Records::sited(sources.to_vec(), options.clone()).peekable();
+    let records = Records::sited(sources.to_vec(), options.clone());
+    let read = records.bytes_read();
+    let mut records = records.peekable();
     while records.peek().is_some() {
+        bar.set_position(read.load(Ordering::Relaxed));
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
@@ -243,11 +266,13 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         page.run(&run);
     }
     reporter.write(&ReportRecord::Run(Box::new(run)))?;
-    let mut records = Records::new(sources, options).peekable();
+    start_pass(&bar, input::total_bytes(&sources), "cleaning:");
+    let records = Records::new(sources, options);
+    let read = records.bytes_read();
+    let mut records = records.peekable();
     let mut index = Index::new();
     let mut summary = Summary::default();
     let mut stdout = io::stdout();
-    let mut bytes_seen = 0u64;
     // With --diff, the kept paragraphs' text, to show how near-duplicates
     // differ from their copies.
     let mut kept_texts = match args.diff {
@@ -303,7 +328,6 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                         bar.suspend(|| stdout.write_all(diff.as_bytes()))
                             .map_err(|e| format!("writing diff: {e}"))?;
                     }
-                    bytes_seen += record.text.len() as u64;
                     if let Some((_, page)) = &mut html {
                         page.document(&doc, &record.text);
                     }
@@ -314,9 +338,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                 }
                 (Ok(_), None) => unreachable!("every good record is analyzed"),
             }
-            bar.inc(1);
         }
-        bar.set_message(format!("{:.1} MB", bytes_seen as f64 / 1e6));
+        bar.set_position(read.load(Ordering::Relaxed));
+        bar.set_message(format!("cleaning: {} records,", summary.records_in));
     }
     bar.finish_and_clear();
     summary.set_index(&index);
