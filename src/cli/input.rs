@@ -518,6 +518,41 @@ fn site_of(fields: &Fields, site_field: Option<&str>) -> Option<String> {
     }
 }
 
+/// A reader that adds the bytes it reads to a shared count.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R, count: &Arc<AtomicU64>) -> Counting<R> {
+        Counting {
+            inner,
+            count: Arc::clone(count),
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The bytes of all `sources` as stored, when known: not for standard
+/// input.
+pub fn total_bytes(sources: &[Source]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|source| match source {
+            Source::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),
+            Source::Stdin => None,
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,39 +664,4 @@ mod tests {
         options.site_field = Some("outlet".into());
         assert_eq!(site(&options, line).as_deref(), Some("ex"));
     }
-}
-
-/// A reader that adds the bytes it reads to a shared count.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R> Counting<R> {
-    fn new(inner: R, count: &Arc<AtomicU64>) -> Counting<R> {
-        Counting {
-            inner,
-            count: Arc::clone(count),
-        }
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// The bytes of all `sources` as stored, when known: not for standard
-/// input.
-pub fn total_bytes(sources: &[Source]) -> Option<u64> {
-    sources
-        .iter()
-        .map(|source| match source {
-            Source::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),
-            Source::Stdin => None,
-        })
-        .sum()
 }
