@@ -78,6 +78,45 @@ pub struct RunRecord {
     /// Site boilerplate, when it was learnt (a first pass over the input).
     #[serde(default)]
     pub site_boilerplate: Option<SiteParams>,
+    /// How much of each removed piece's text the report carries.
+    #[serde(default)]
+    pub report_text: ReportText,
+}
+
+/// How much of each removed piece's text a [`RemovedEntry`] carries: its
+/// offsets and kind are always there, and with them the input gives the
+/// text back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportText {
+    /// All of it.
+    #[default]
+    Full,
+    /// Its first [`PREFIX_BYTES`] bytes at most (cut at a character
+    /// boundary): enough to recognize it.
+    Prefix,
+    /// None: `text` is empty.
+    None,
+}
+
+/// Most bytes of a removed piece's text under [`ReportText::Prefix`].
+pub const PREFIX_BYTES: usize = 80;
+
+impl ReportText {
+    /// What the report carries of `text`.
+    pub fn of(self, text: &str) -> String {
+        match self {
+            ReportText::Full => text.to_owned(),
+            ReportText::Prefix => {
+                let mut end = text.len().min(PREFIX_BYTES);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text[..end].to_owned()
+            }
+            ReportText::None => String::new(),
+        }
+    }
 }
 
 /// The thresholds of page mode (see [`crate::normalize::page`]).
@@ -173,6 +212,9 @@ pub struct NearParams {
     pub max_align_words: usize,
     /// Longest source aligned, in tokens.
     pub max_align_source: usize,
+    /// [`cover::NAME_GUARD_MAX_WORDS`].
+    #[serde(default)]
+    pub name_guard_max_words: usize,
 }
 
 /// The thresholds of [`crate::paragraph::split`].
@@ -226,6 +268,7 @@ impl RunRecord {
                 attribution_words: cover::ATTRIBUTION_WORDS,
                 max_align_words: cover::MAX_ALIGN_WORDS,
                 max_align_source: cover::MAX_ALIGN_SOURCE,
+                name_guard_max_words: cover::NAME_GUARD_MAX_WORDS,
             }),
             drop_duplicate_docs: cleaner.drop_duplicate_docs(),
             rules: cleaner.normalizer().rule_set().rules().to_vec(),
@@ -245,6 +288,7 @@ impl RunRecord {
                 line_penalty: page::LINE_PENALTY,
             }),
             site_boilerplate: None,
+            report_text: ReportText::Full,
         }
     }
 }
@@ -301,7 +345,8 @@ pub struct RemovedEntry {
     pub start: usize,
     /// End (exclusive).
     pub end: usize,
-    /// The removed input text, `input[start..end]`.
+    /// The removed input text, `input[start..end]`, or its start or
+    /// nothing ([`RunRecord::report_text`]).
     pub text: String,
     /// For duplicates, the earliest kept copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -459,8 +504,21 @@ fn tally(tallies: &mut BTreeMap<String, Tally>, key: &str, bytes: u64) {
 
 impl DocumentRecord {
     /// The record of `cleaned`, made from `input` (the text that was
-    /// cleaned), `source`, and `index` (to name duplicates' documents).
+    /// cleaned), `source`, and `index` (to name duplicates' documents),
+    /// with the full text of every removed piece.
     pub fn new(cleaned: &Cleaned, input: &str, source: &str, index: &Index) -> DocumentRecord {
+        DocumentRecord::with_text(cleaned, input, source, index, ReportText::Full)
+    }
+
+    /// [`DocumentRecord::new`], carrying `text` of each removed piece's
+    /// text.
+    pub fn with_text(
+        cleaned: &Cleaned,
+        input: &str,
+        source: &str,
+        index: &Index,
+        text: ReportText,
+    ) -> DocumentRecord {
         let removed: Vec<RemovedEntry> = cleaned
             .removed
             .iter()
@@ -469,7 +527,7 @@ impl DocumentRecord {
                 rule: r.rule.clone(),
                 start: r.span.start,
                 end: r.span.end,
-                text: r.span.slice(input).to_string(),
+                text: text.of(r.span.slice(input)),
                 duplicate_of: r.duplicate_of.map(|at| DuplicateOf {
                     id: index.name(at.doc).to_string(),
                     paragraph: at.paragraph,

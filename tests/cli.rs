@@ -338,6 +338,54 @@ fn outputs_named_gz_or_zst_are_compressed_so() {
 }
 
 #[test]
+fn report_text_can_be_cut_and_the_diff_does_not_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = repo("tests/data/sample");
+    let run_with = |text: &str| {
+        let report = tmp.path().join(format!("report-{text}.jsonl"));
+        let out = run_ok(args![
+            &input,
+            "--diff",
+            "--report",
+            &report,
+            "--report-text",
+            text,
+            "-q"
+        ]);
+        (read_report(&report), out.stdout)
+    };
+    let (full, full_diff) = run_with("full");
+    for text in ["prefix", "none"] {
+        let (cut, diff) = run_with(text);
+        assert_eq!(diff, full_diff, "--diff reads the input, not the report");
+        let Record::Run(run) = &cut[0] else {
+            panic!("a run record first")
+        };
+        assert_eq!(
+            serde_json::to_value(run.report_text).unwrap(),
+            Value::from(text)
+        );
+        let (full_docs, cut_docs) = (documents(&full), documents(&cut));
+        assert_eq!(full_docs.len(), cut_docs.len());
+        let mut removals = 0;
+        for (a, b) in full_docs.iter().zip(&cut_docs) {
+            for (x, y) in a.removed.iter().zip(&b.removed) {
+                assert_eq!((x.start, x.end, x.kind), (y.start, y.end, y.kind));
+                match text {
+                    "prefix" => {
+                        assert!(x.text.starts_with(&y.text) && y.text.len() <= 80);
+                        assert!(y.text.len() == x.text.len() || y.text.len() > 76);
+                    }
+                    _ => assert!(y.text.is_empty()),
+                }
+                removals += 1;
+            }
+        }
+        assert!(removals > 5);
+    }
+}
+
+#[test]
 fn diff_alone_still_accounts_for_every_record() {
     let tmp = tempfile::tempdir().unwrap();
     let report = tmp.path().join("report.jsonl");

@@ -54,6 +54,28 @@ impl From<ModeArg> for newsdedup::Mode {
     }
 }
 
+/// How much of each removed piece's text the report carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportTextArg {
+    /// All of it.
+    Full,
+    /// Its first 80 bytes at most.
+    Prefix,
+    /// None (offsets and kind only: the input gives the text back).
+    None,
+}
+
+impl From<ReportTextArg> for newsdedup::report::ReportText {
+    fn from(text: ReportTextArg) -> newsdedup::report::ReportText {
+        use newsdedup::report::ReportText;
+        match text {
+            ReportTextArg::Full => ReportText::Full,
+            ReportTextArg::Prefix => ReportText::Prefix,
+            ReportTextArg::None => ReportText::None,
+        }
+    }
+}
+
 /// What to do with a record that cannot be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnError {
@@ -79,6 +101,12 @@ pub struct CleanArgs {
     /// Write the JSONL report of every removal here.
     #[arg(long, value_name = "REPORT")]
     pub report: Option<PathBuf>,
+
+    /// How much of each removed piece's text the report carries; offsets
+    /// and kinds are always there. Leaving it out saves room (the report
+    /// of a corpus of copies is as large as the corpus), not time.
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "full")]
+    pub report_text: ReportTextArg,
 
     /// Write a self-contained HTML page of every removal here: an overview,
     /// the most repeated passages, and each article with its removals marked.

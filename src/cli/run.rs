@@ -262,6 +262,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     };
     let mut run = RunRecord::new(&cleaner);
     run.site_boilerplate = site_boilerplate.as_ref().map(SiteParams::new);
+    run.report_text = args.report_text.into();
     if let Some((_, page)) = &mut html {
         page.run(&run);
     }
@@ -306,7 +307,13 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
             match (item, analysis) {
                 (Ok(record), Some(analysis)) => {
                     let cleaned = cleaner.decide(&mut index, &record.id, analysis);
-                    let doc = DocumentRecord::new(&cleaned, &record.text, &record.source, &index);
+                    let doc = DocumentRecord::with_text(
+                        &cleaned,
+                        &record.text,
+                        &record.source,
+                        &index,
+                        args.report_text.into(),
+                    );
                     summary.add_document(&doc);
                     if !cleaned.dropped {
                         sink.write(&record, &cleaned.text, &args.options.text_field)?;
@@ -464,7 +471,8 @@ fn render_diff(
             if let Some(of) = &r.duplicate_of {
                 why.push_str(&format!(", of {} paragraph {}", of.id, of.paragraph));
             }
-            out.push_str(&format!("-{}    [{why}]\n", clean_text(&r.text)));
+            let text = record.text.get(r.start..r.end).unwrap_or(&r.text);
+            out.push_str(&format!("-{}    [{why}]\n", clean_text(text)));
         }
         if let Some(kept) = kept {
             out.push_str(&format!("+{kept}\n"));
@@ -480,7 +488,12 @@ fn render_diff(
         ) else {
             continue;
         };
-        let removed_text = clean_text(&entry.text);
+        let removed_text = clean_text(
+            record
+                .text
+                .get(entry.start..entry.end)
+                .unwrap_or(&entry.text),
+        );
         let words = similar::TextDiff::from_words(kept.as_str(), removed_text.as_ref());
         // Consecutive changes of one kind are shown as one: [-kept words-]
         // and {+this paragraph's words+}.

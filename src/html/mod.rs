@@ -241,7 +241,7 @@ impl HtmlReport {
             x: record.dropped,
         };
         let json = script_safe(&serde_json::to_string(&data).unwrap_or_default());
-        self.count_passages(record, position);
+        self.count_passages(record, input, position);
         let removals = record.removed.len() as u64;
         self.bytes += json.len();
         self.ranking.insert((removals, Reverse(position)));
@@ -267,13 +267,15 @@ impl HtmlReport {
 
     /// Counts the copies of kept paragraphs that `record` removed, and
     /// ranks their articles up.
-    fn count_passages(&mut self, record: &DocumentRecord, position: u64) {
+    fn count_passages(&mut self, record: &DocumentRecord, input: &str, position: u64) {
         for r in &record.removed {
             let Some(of) = &r.duplicate_of else { continue };
             let Some(&kept) = self.positions.get(&of.id) else {
                 continue;
             };
-            let text = || Some(cut(&r.text, PASSAGE_TEXT_BYTES).into());
+            // From the input: the report may carry only a part of it.
+            let removed = input.get(r.start..r.end).unwrap_or(&r.text);
+            let text = || Some(cut(removed, PASSAGE_TEXT_BYTES).into());
             let known = self.passages.len();
             let passage = self
                 .passages
