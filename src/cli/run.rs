@@ -15,7 +15,7 @@ use newsdedup::report::{
     Summary,
 };
 use newsdedup::{
-    Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
+    Analysis, Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
 };
 use rayon::prelude::*;
 
@@ -220,7 +220,7 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let warn = |message: String| bar.suspend(|| eprintln!("newsdedup: warning: {message}"));
     let sources = input::expand(&args.inputs, warn)?;
     let only_txt = !sources.is_empty() && sources.iter().all(input::Source::is_txt);
-    let mut sink = match &args.output {
+    let sink = match &args.output {
         None if args.diff => Sink::Nowhere,
         None => Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
         Some(path) if only_txt => Sink::Dir(AtomicDir::create(path)?, HashSet::new()),
@@ -271,85 +271,92 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let records = Records::new(sources, options);
     let read = records.bytes_read();
     let mut records = records.peekable();
-    let mut index = Index::new();
-    let mut summary = Summary::default();
-    let mut stdout = io::stdout();
-    // With --diff, the kept paragraphs' text, to show how near-duplicates
-    // differ from their copies.
-    let mut kept_texts = match args.diff {
-        true => Some(KeptTexts::new().map_err(|e| format!("--diff: temporary file: {e}"))?),
-        false => None,
+    let mut decider = Decider {
+        args,
+        cleaner: &cleaner,
+        index: Index::new(),
+        summary: Summary::default(),
+        sink,
+        reporter,
+        html,
+        // With --diff, the kept paragraphs' text, to show how
+        // near-duplicates differ from their copies.
+        kept_texts: match args.diff {
+            true => Some(KeptTexts::new().map_err(|e| format!("--diff: temporary file: {e}"))?),
+            false => None,
+        },
+        stdout: io::stdout(),
+        bar: &bar,
     };
-    while records.peek().is_some() {
-        let mut batch = Vec::new();
-        let mut batch_bytes = 0;
-        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
-            let Some(item) = records.next() else { break };
-            if let Ok(record) = &item {
-                batch_bytes += record.text.len();
-            }
-            batch.push(item);
+    // A record's analysis; against the index as it stands, when given, a
+    // paragraph it holds is not sketched (the decisions are the same).
+    let analyze = |item: &Item, index: Option<&Index>| {
+        let record = item.as_ref().ok()?;
+        let mut analysis = match index {
+            Some(index) => cleaner.analyze_against(index, &record.text),
+            None => cleaner.analyze(&record.text),
+        };
+        if let (Some(found), Some(site)) = (&site_boilerplate, &record.site) {
+            analysis.remove_site_boilerplate(site, found);
         }
-        let analyses: Vec<_> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|item| {
-                    let record = item.as_ref().ok()?;
-                    let mut analysis = cleaner.analyze_against(&index, &record.text);
-                    if let (Some(found), Some(site)) = (&site_boilerplate, &record.site) {
-                        analysis.remove_site_boilerplate(site, found);
-                    }
-                    Some(analysis)
-                })
-                .collect()
-        });
-        for (item, analysis) in batch.into_iter().zip(analyses) {
-            match (item, analysis) {
-                (Ok(record), Some(analysis)) => {
-                    let cleaned = cleaner.decide(&mut index, &record.id, analysis);
-                    let doc = DocumentRecord::with_text(
-                        &cleaned,
-                        &record.text,
-                        &record.source,
-                        &index,
-                        args.report_text.into(),
-                    );
-                    summary.add_document(&doc);
-                    if !cleaned.dropped {
-                        sink.write(&record, &cleaned.text, &args.options.text_field)?;
-                        summary.records_written += 1;
-                    }
-                    if let Some(store) = &mut kept_texts {
-                        let diff_err = |e: io::Error| format!("writing diff: {e}");
-                        store.remember(&cleaned).map_err(diff_err)?;
-                    }
-                    if let Some(store) = kept_texts.as_mut().filter(|_| !doc.removed.is_empty()) {
-                        let diff_err = |e: io::Error| format!("writing diff: {e}");
-                        let copies = cleaned
-                            .removed
-                            .iter()
-                            .filter(|r| r.kind == RemovalKind::NearDuplicate)
-                            .filter_map(|r| r.duplicate_of);
-                        let texts = store.texts(copies).map_err(diff_err)?;
-                        let diff = render_diff(&record, &cleaned, &doc, &texts);
-                        bar.suspend(|| stdout.write_all(diff.as_bytes()))
-                            .map_err(|e| format!("writing diff: {e}"))?;
-                    }
-                    if let Some((_, page)) = &mut html {
-                        page.document(&doc, &record.text);
-                    }
-                    reporter.write(&ReportRecord::Document(doc))?;
-                }
-                (Err(bad), _) => {
-                    skip_or_fail(args.on_error, bad, &mut reporter, &mut summary, &warn)?
-                }
-                (Ok(_), None) => unreachable!("every good record is analyzed"),
-            }
-        }
+        Some(analysis)
+    };
+    let progress = |decider: &Decider| {
         bar.set_position(read.load(Ordering::Relaxed));
-        bar.set_message(format!("cleaning: {} records,", summary.records_in));
+        bar.set_message(format!("cleaning: {} records,", decider.summary.records_in));
+    };
+    if threads == 1 {
+        // One thread: analysis and decision take turns, and the analysis
+        // skips what the index already holds.
+        while records.peek().is_some() {
+            let batch = next_batch(&mut records);
+            let analyses: Vec<_> = pool.install(|| {
+                let index = &decider.index;
+                batch
+                    .par_iter()
+                    .map(|item| analyze(item, Some(index)))
+                    .collect()
+            });
+            decider.batch(batch, analyses, &warn)?;
+            progress(&decider);
+        }
+    } else {
+        // Several: a batch is analyzed on the pool while the one before it
+        // is decided on this thread (so its analysis cannot consult the
+        // index, which the decision is changing: a paragraph repeated from
+        // the batch before is sketched for nothing, and decided the same).
+        let mut pending: Option<(Vec<Item>, Vec<Option<Analysis>>)> = None;
+        loop {
+            let batch = next_batch(&mut records);
+            if batch.is_empty() && pending.is_none() {
+                break;
+            }
+            let (analyses, decided) = std::thread::scope(|scope| {
+                let analysis = scope.spawn(|| {
+                    pool.install(|| batch.par_iter().map(|item| analyze(item, None)).collect())
+                });
+                let decided = match pending.take() {
+                    Some((earlier, analyses)) => decider.batch(earlier, analyses, &warn),
+                    None => Ok(()),
+                };
+                (analysis.join(), decided)
+            });
+            decided?;
+            let analyses: Vec<_> = analyses.map_err(|_| "the analysis failed".to_string())?;
+            pending = (!batch.is_empty()).then_some((batch, analyses));
+            progress(&decider);
+        }
     }
     bar.finish_and_clear();
+    let Decider {
+        index,
+        mut summary,
+        sink,
+        mut reporter,
+        mut html,
+        mut stdout,
+        ..
+    } = decider;
     summary.set_index(&index);
     reporter.write(&ReportRecord::Summary(summary.clone()))?;
     if let Some((file, page)) = &mut html {
@@ -383,6 +390,106 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         eprintln!("{}", summary_line(&summary));
     }
     Ok(())
+}
+
+/// One record read, or why it could not be.
+type Item = Result<Record, BadRecord>;
+
+/// The next batch of records: up to [`BATCH_RECORDS`] records or
+/// [`BATCH_BYTES`] of text.
+fn next_batch(records: &mut impl Iterator<Item = Item>) -> Vec<Item> {
+    let mut batch = Vec::new();
+    let mut batch_bytes = 0;
+    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
+        let Some(item) = records.next() else { break };
+        if let Ok(record) = &item {
+            batch_bytes += record.text.len();
+        }
+        batch.push(item);
+    }
+    batch
+}
+
+/// The ordered half of a run: decides analysed records in input order
+/// against the index, and writes what each gives (output, report, HTML,
+/// diff).
+struct Decider<'a> {
+    args: &'a CleanArgs,
+    cleaner: &'a Cleaner,
+    index: Index,
+    summary: Summary,
+    sink: Sink,
+    reporter: Reporter,
+    html: Option<(AtomicFile, HtmlReport)>,
+    kept_texts: Option<KeptTexts>,
+    stdout: io::Stdout,
+    bar: &'a ProgressBar,
+}
+
+impl Decider<'_> {
+    /// Decides and writes `batch`, whose analyses (`None` for a record
+    /// that could not be read) are `analyses`.
+    fn batch(
+        &mut self,
+        batch: Vec<Item>,
+        analyses: Vec<Option<Analysis>>,
+        warn: &impl Fn(String),
+    ) -> Result<(), String> {
+        let args = self.args;
+        for (item, analysis) in batch.into_iter().zip(analyses) {
+            match (item, analysis) {
+                (Ok(record), Some(analysis)) => self.record(&record, analysis)?,
+                (Err(bad), _) => skip_or_fail(
+                    args.on_error,
+                    bad,
+                    &mut self.reporter,
+                    &mut self.summary,
+                    warn,
+                )?,
+                (Ok(_), None) => unreachable!("every good record is analyzed"),
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, record: &Record, analysis: Analysis) -> Result<(), String> {
+        let args = self.args;
+        let cleaned = self.cleaner.decide(&mut self.index, &record.id, analysis);
+        let doc = DocumentRecord::with_text(
+            &cleaned,
+            &record.text,
+            &record.source,
+            &self.index,
+            args.report_text.into(),
+        );
+        self.summary.add_document(&doc);
+        if !cleaned.dropped {
+            self.sink
+                .write(record, &cleaned.text, &args.options.text_field)?;
+            self.summary.records_written += 1;
+        }
+        if let Some(store) = &mut self.kept_texts {
+            let diff_err = |e: io::Error| format!("writing diff: {e}");
+            store.remember(&cleaned).map_err(diff_err)?;
+            if !doc.removed.is_empty() {
+                let copies = cleaned
+                    .removed
+                    .iter()
+                    .filter(|r| r.kind == RemovalKind::NearDuplicate)
+                    .filter_map(|r| r.duplicate_of);
+                let texts = store.texts(copies).map_err(diff_err)?;
+                let diff = render_diff(record, &cleaned, &doc, &texts);
+                let stdout = &mut self.stdout;
+                self.bar
+                    .suspend(|| stdout.write_all(diff.as_bytes()))
+                    .map_err(diff_err)?;
+            }
+        }
+        if let Some((_, page)) = &mut self.html {
+            page.document(&doc, &record.text);
+        }
+        self.reporter.write(&ReportRecord::Document(doc))
+    }
 }
 
 fn skip_or_fail(
