@@ -349,14 +349,6 @@ mod tests {
         assert_eq!(r.text, "a\"b");
         let r = parse_record(br#"{"text": "\u00e9t\u00e9"}"#, "text", "text").unwrap();
         assert_eq!(r.id.as_deref(), Some("\u{e9}t\u{e9}"));
-        assert_eq!(
-            err_of(r#"{"text": "x", "text": {"a": [1]}}"#),
-            "field `text` is an object, expected a string"
-        );
-    }
-
-    fn err_of(line: &str) -> String {
-        parse(line).unwrap_err().to_string()
     }
 
     #[test]
@@ -366,6 +358,10 @@ mod tests {
         assert_eq!(
             err(r#"{"text": 5}"#),
             "field `text` is a number, expected a string"
+        );
+        assert_eq!(
+            err(r#"{"text": "x", "text": {"a": [1]}}"#),
+            "field `text` is an object, expected a string"
         );
         assert!(
             err("[1, 2]")

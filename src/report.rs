@@ -99,6 +99,19 @@ pub enum ReportText {
     None,
 }
 
+/// The start of `text` of at most `bytes` bytes, cut at a character
+/// boundary.
+pub(crate) fn prefix(text: &str, bytes: usize) -> &str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Most bytes of a removed piece's text under [`ReportText::Prefix`].
 pub const PREFIX_BYTES: usize = 80;
 
@@ -107,13 +120,7 @@ impl ReportText {
     pub fn of(self, text: &str) -> String {
         match self {
             ReportText::Full => text.to_owned(),
-            ReportText::Prefix => {
-                let mut end = text.len().min(PREFIX_BYTES);
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                text[..end].to_owned()
-            }
+            ReportText::Prefix => prefix(text, PREFIX_BYTES).to_owned(),
             ReportText::None => String::new(),
         }
     }
@@ -367,6 +374,15 @@ pub struct RemovedEntry {
     /// joins re-paragraphed text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<DuplicateOf>,
+}
+
+impl RemovedEntry {
+    /// The removed text: from `input`, the text it was made from, when its
+    /// offsets lie in it (the report may carry only a part,
+    /// [`RunRecord::report_text`]); else as the report carries it.
+    pub fn text_in<'a>(&'a self, input: &'a str) -> &'a str {
+        input.get(self.start..self.end).unwrap_or(&self.text)
+    }
 }
 
 /// The kept copy a duplicate repeats.

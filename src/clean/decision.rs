@@ -283,39 +283,45 @@ impl Cleaner {
         scratch.seen.resize(scratch.probe.len(), 0);
         scratch.stamp = 0;
         // Hits are sorted by entry (the document's own marked) within the
-        // document. The entries of every ranked document are read from
-        // memory in two passes without branches first, records then
-        // tokens, so that their cache misses overlap rather than come one
-        // after another in the probing below.
-        let entry_of = |key: u64| {
-            let key = (key >> 32) as u32;
-            let id = key & !LOCAL_HIT;
-            if key & LOCAL_HIT == 0 {
-                sources.entry(id)
-            } else {
-                local.entry(id)
-            }
-        };
-        let firsts = ranked.iter().flat_map(|(_, _, range)| {
-            hits[range.clone()]
-                .chunk_by(|a, b| a >> 32 == b >> 32)
-                .map(|group| group[0])
-        });
-        let keys: Vec<u64> = firsts.collect();
-        std::hint::black_box(keys.iter().fold(0, |acc, &key| {
-            let key = (key >> 32) as u32;
-            if key & LOCAL_HIT == 0 {
-                acc ^ sources.touch_entry(key)
-            } else {
-                acc
-            }
-        }));
-        let all: Vec<index::SourceEntry> = keys.iter().map(|&key| entry_of(key)).collect();
+        // document: each ranked document's entries, as (local, id), and how
+        // many it has.
+        let mut keys: Vec<(bool, u32)> = Vec::new();
+        let mut counts = Vec::with_capacity(ranked.len());
+        for (_, _, range) in &ranked {
+            let before = keys.len();
+            keys.extend(
+                hits[range.clone()]
+                    .chunk_by(|a, b| a >> 32 == b >> 32)
+                    .map(|group| {
+                        let key = (group[0] >> 32) as u32;
+                        (key & LOCAL_HIT != 0, key & !LOCAL_HIT)
+                    }),
+            );
+            counts.push(keys.len() - before);
+        }
+        // The index's entry records, then all entries' tokens, are read
+        // from memory first in loops without branches on what they read,
+        // so that their cache misses overlap rather than come one after
+        // another in the probing below.
+        std::hint::black_box(
+            keys.iter()
+                .filter(|(local, _)| !local)
+                .fold(0, |acc, &(_, id)| acc ^ sources.touch_entry(id)),
+        );
+        let all: Vec<index::SourceEntry> = keys
+            .iter()
+            .map(|&(is_local, id)| {
+                if is_local {
+                    local.entry(id)
+                } else {
+                    sources.entry(id)
+                }
+            })
+            .collect();
         std::hint::black_box(index::touch_tokens(&all));
         let mut all = all.into_iter();
         let mut covering = Vec::new();
-        for (_, doc, range) in ranked {
-            let count = hits[range].chunk_by(|a, b| a >> 32 == b >> 32).count();
+        for ((_, doc, _), count) in ranked.into_iter().zip(counts) {
             let mut entries: Vec<_> = all.by_ref().take(count).collect();
             entries.sort_by_key(|e| e.at);
             if let Some(c) = covering_of(doc, entries, scratch) {

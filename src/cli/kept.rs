@@ -67,6 +67,7 @@ impl KeptTexts {
         paragraphs: impl IntoIterator<Item = ParagraphRef>,
     ) -> io::Result<HashMap<ParagraphRef, String>> {
         let mut texts = HashMap::new();
+        self.writer.flush()?;
         for at in paragraphs {
             let Some(&(offset, len)) = self.places.get(&at) else {
                 continue;
@@ -74,7 +75,6 @@ impl KeptTexts {
             if texts.contains_key(&at) {
                 continue;
             }
-            self.writer.flush()?;
             self.reader.seek(SeekFrom::Start(offset))?;
             let mut bytes = vec![0; len as usize];
             self.reader.read_exact(&mut bytes)?;

@@ -42,31 +42,28 @@ const ZSTD_LEVEL: i32 = 3;
 
 impl Write for Encoded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Encoded::Plain(w) => w.write(buf),
-            Encoded::Gzip(w) => w.write(buf),
-            Encoded::Zstd(w) => w.write(buf),
-        }
+        self.inner().write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Encoded::Plain(w) => w.write_all(buf),
-            Encoded::Gzip(w) => w.write_all(buf),
-            Encoded::Zstd(w) => w.write_all(buf),
-        }
+        self.inner().write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Encoded::Plain(w) => w.flush(),
-            Encoded::Gzip(w) => w.flush(),
-            Encoded::Zstd(w) => w.flush(),
-        }
+        self.inner().flush()
     }
 }
 
 impl Encoded {
+    /// The writer that takes the bytes.
+    fn inner(&mut self) -> &mut dyn Write {
+        match self {
+            Encoded::Plain(w) => w,
+            Encoded::Gzip(w) => w,
+            Encoded::Zstd(w) => w,
+        }
+    }
+
     /// Ends the compressed stream, if any: the buffered file, to commit.
     fn finish(self) -> io::Result<BufWriter<NamedTempFile>> {
         match self {

@@ -186,17 +186,11 @@ fn learn_sites(
     let mut records = records.peekable();
     while records.peek().is_some() {
         bar.set_position(read.load(Ordering::Relaxed));
-        let mut batch = Vec::new();
-        let mut batch_bytes = 0;
-        while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
-            let Some(item) = records.next() else { break };
-            if let Ok(record) = item {
-                if record.site.is_some() {
-                    batch_bytes += record.text.len();
-                    batch.push(record);
-                }
-            }
-        }
+        let batch: Vec<Record> = next_batch(&mut records)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|record| record.site.is_some())
+            .collect();
         let normalized: Vec<_> = pool.install(|| {
             batch
                 .par_iter()
@@ -342,7 +336,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
                 (analysis.join(), decided)
             });
             decided?;
-            let analyses: Vec<_> = analyses.map_err(|_| "the analysis failed".to_string())?;
+            // A panic in the analysis goes on as it would on one thread.
+            let analyses: Vec<_> =
+                analyses.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             pending = (!batch.is_empty()).then_some((batch, analyses));
             progress(&decider);
         }
@@ -578,8 +574,10 @@ fn render_diff(
             if let Some(of) = &r.duplicate_of {
                 why.push_str(&format!(", of {} paragraph {}", of.id, of.paragraph));
             }
-            let text = record.text.get(r.start..r.end).unwrap_or(&r.text);
-            out.push_str(&format!("-{}    [{why}]\n", clean_text(text)));
+            out.push_str(&format!(
+                "-{}    [{why}]\n",
+                clean_text(r.text_in(&record.text))
+            ));
         }
         if let Some(kept) = kept {
             out.push_str(&format!("+{kept}\n"));
@@ -595,12 +593,7 @@ fn render_diff(
         ) else {
             continue;
         };
-        let removed_text = clean_text(
-            record
-                .text
-                .get(entry.start..entry.end)
-                .unwrap_or(&entry.text),
-        );
+        let removed_text = clean_text(entry.text_in(&record.text));
         let words = similar::TextDiff::from_words(kept.as_str(), removed_text.as_ref());
         // Consecutive changes of one kind are shown as one: [-kept words-]
         // and {+this paragraph's words+}.

@@ -42,7 +42,7 @@ use sha2::Digest as _;
 
 use crate::paragraph;
 use crate::removal::RemovalKind;
-use crate::report::{DocumentRecord, RemovedEntry, RunRecord, Summary};
+use crate::report::{DocumentRecord, RemovedEntry, RunRecord, Summary, prefix};
 
 /// Default byte limit of the embedded article data: a page of this size
 /// opens in a few seconds in a current browser.
@@ -273,9 +273,7 @@ impl HtmlReport {
             let Some(&kept) = self.positions.get(&of.id) else {
                 continue;
             };
-            // From the input: the report may carry only a part of it.
-            let removed = input.get(r.start..r.end).unwrap_or(&r.text);
-            let text = || Some(cut(removed, PASSAGE_TEXT_BYTES).into());
+            let text = || Some(prefix(r.text_in(input), PASSAGE_TEXT_BYTES).into());
             let known = self.passages.len();
             let passage = self
                 .passages
@@ -558,7 +556,7 @@ fn chart(page: &mut String, title: &str, id: &str, rows: &[(String, u64, u64)], 
              <text x=\"{}\" y=\"{}\">{count}</text>",
             label_width - 6,
             y + 15,
-            html_escape::encode_text(cut(name, 32)),
+            html_escape::encode_text(prefix(name, 32)),
             bar_height - 6,
             label_width as u64 + length + 6,
             y + 15,
@@ -603,18 +601,6 @@ const PATTERNS: &str = "<defs>\
 <pattern id=\"pat-link\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\"><rect width=\"8\" height=\"8\" class=\"pb-link\"></rect><rect width=\"8\" height=\"3\" class=\"pf-link\"></rect></pattern>\
 <pattern id=\"pat-furniture\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\"><rect width=\"8\" height=\"8\" class=\"pb-furniture\"></rect><rect width=\"3\" height=\"8\" class=\"pf-furniture\"></rect><rect width=\"8\" height=\"3\" class=\"pf-furniture\"></rect></pattern>\
 </defs>\n";
-
-/// `text` cut to at most `bytes` bytes, at a character boundary.
-fn cut(text: &str, bytes: usize) -> &str {
-    if text.len() <= bytes {
-        return text;
-    }
-    let mut end = bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
 
 /// JSON made safe inside a `<script>` element: no `<`, `>` or `&` (so
 /// nothing can close the element or open a comment) and no U+2028 or
