@@ -337,6 +337,53 @@ fn outputs_named_gz_or_zst_are_compressed_so() {
     assert_eq!(again, direct);
 }
 
+/// `-o /dev/null` once replaced the device with a regular file (the atomic
+/// rename), which broke every later program reading `/dev/null`. A FIFO
+/// stands in for the device here: it must stay a FIFO and carry the output.
+#[cfg(unix)]
+#[test]
+fn outputs_that_are_no_regular_file_are_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = repo("tests/data/wire.jsonl");
+    let expected = run_ok(args![&input, "-q"]).stdout;
+    let fifo = tmp.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        println!("skipped: mkfifo is not available");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    };
+    run_ok(args![&input, "-o", &fifo, "-q"]);
+    // Checked before joining: a replaced FIFO leaves its reader blocked.
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(reader.join().unwrap(), expected);
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    // A symbolic link to a regular file stays a link; its file is replaced.
+    let (target, link) = (
+        tmp.path().join("target.jsonl"),
+        tmp.path().join("link.jsonl"),
+    );
+    fs::write(&target, "old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    run_ok(args![&input, "-o", &link, "-q"]);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read(&target).unwrap(), expected);
+}
+
 #[test]
 fn report_text_can_be_cut_and_the_diff_does_not_change() {
     let tmp = tempfile::tempdir().unwrap();

@@ -25,16 +25,44 @@ fn io_context(path: &Path, what: &str, e: io::Error) -> String {
 /// into place by [`AtomicFile::commit`]. Dropped uncommitted, it disappears.
 /// A destination named `*.gz` or `*.zst` is written compressed so, as such
 /// inputs are read.
+///
+/// A destination that exists and is not a regular file (`/dev/null`, a
+/// FIFO, a terminal) is written in place: renaming over it would replace the
+/// device with a file. A symbolic link to a regular file keeps being a link;
+/// the file it names is replaced.
 pub struct AtomicFile {
     dest: PathBuf,
     writer: Encoded,
 }
 
-/// The temporary file, behind the compression its name asks for.
+/// Where the bytes land: a temporary file to rename, or the destination
+/// itself when it is no regular file.
+enum Landing {
+    Temp(NamedTempFile),
+    InPlace(fs::File),
+}
+
+impl Write for Landing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Landing::Temp(file) => file.write(buf),
+            Landing::InPlace(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Landing::Temp(file) => file.flush(),
+            Landing::InPlace(file) => file.flush(),
+        }
+    }
+}
+
+/// The landing file, behind the compression its name asks for.
 enum Encoded {
-    Plain(BufWriter<NamedTempFile>),
-    Gzip(GzEncoder<BufWriter<NamedTempFile>>),
-    Zstd(zstd::Encoder<'static, BufWriter<NamedTempFile>>),
+    Plain(BufWriter<Landing>),
+    Gzip(GzEncoder<BufWriter<Landing>>),
+    Zstd(zstd::Encoder<'static, BufWriter<Landing>>),
 }
 
 /// zstd's default level: about gzip's ratio at several times its speed.
@@ -65,7 +93,7 @@ impl Encoded {
     }
 
     /// Ends the compressed stream, if any: the buffered file, to commit.
-    fn finish(self) -> io::Result<BufWriter<NamedTempFile>> {
+    fn finish(self) -> io::Result<BufWriter<Landing>> {
         match self {
             Encoded::Plain(w) => Ok(w),
             Encoded::Gzip(w) => w.finish(),
@@ -76,12 +104,22 @@ impl Encoded {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> Result<AtomicFile, String> {
-        let temp = tempfile::Builder::new()
-            .prefix(".newsdedup-")
-            .suffix(".tmp")
-            .tempfile_in(parent_of(dest))
-            .map_err(|e| io_context(dest, "cannot create a temporary file beside it", e))?;
-        let file = BufWriter::with_capacity(1 << 16, temp);
+        let landing = match fs::metadata(dest) {
+            Ok(meta) if !meta.is_file() && !meta.is_dir() => Landing::InPlace(
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(dest)
+                    .map_err(|e| io_context(dest, "cannot open for writing", e))?,
+            ),
+            _ => Landing::Temp(
+                tempfile::Builder::new()
+                    .prefix(".newsdedup-")
+                    .suffix(".tmp")
+                    .tempfile_in(parent_of(&renamed_onto(dest)))
+                    .map_err(|e| io_context(dest, "cannot create a temporary file beside it", e))?,
+            ),
+        };
+        let file = BufWriter::with_capacity(1 << 16, landing);
         let name = dest.file_name().unwrap_or_default().to_string_lossy();
         let writer = if name.ends_with(".gz") {
             Encoded::Gzip(GzEncoder::new(file, Compression::default()))
@@ -105,18 +143,36 @@ impl AtomicFile {
 
     pub fn commit(self) -> Result<(), String> {
         let dest = self.dest;
-        let temp = self
+        let landing = self
             .writer
             .finish()
             .map_err(|e| io_context(&dest, "write failed", e))?
             .into_inner()
             .map_err(|e| io_context(&dest, "write failed", e.into_error()))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(|e| io_context(&dest, "sync failed", e))?;
-        temp.persist(&dest)
-            .map_err(|e| io_context(&dest, "cannot rename into place", e.error))?;
+        match landing {
+            Landing::Temp(temp) => {
+                temp.as_file()
+                    .sync_all()
+                    .map_err(|e| io_context(&dest, "sync failed", e))?;
+                temp.persist(renamed_onto(&dest))
+                    .map_err(|e| io_context(&dest, "cannot rename into place", e.error))?;
+            }
+            Landing::InPlace(mut file) => {
+                file.flush()
+                    .map_err(|e| io_context(&dest, "write failed", e))?;
+            }
+        }
         Ok(())
+    }
+}
+
+/// The path a finished file is renamed onto: the file a symbolic link names
+/// (so the link stays a link), else `dest` itself.
+fn renamed_onto(dest: &Path) -> PathBuf {
+    let is_link = fs::symlink_metadata(dest).is_ok_and(|meta| meta.file_type().is_symlink());
+    match is_link {
+        true => fs::canonicalize(dest).unwrap_or_else(|_| dest.to_path_buf()),
+        false => dest.to_path_buf(),
     }
 }
 
