@@ -243,6 +243,40 @@ fn benches(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The library's streaming pipeline, near stage on, report records built.
+    #[cfg(feature = "parallel")]
+    {
+        use newsdedup::pipeline::{Doc, Emitted, Pipeline};
+        let docs: Vec<Doc> = corpus
+            .texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Doc::new(i.to_string(), text.clone()))
+            .collect();
+        let mut group = c.benchmark_group("pipeline");
+        group.throughput(Throughput::Bytes(bytes));
+        group.sample_size(10);
+        for threads in [1, 2] {
+            let pipeline = Pipeline::new(&cleaner, threads).expect("a thread pool");
+            group.bench_function(format!("near-t{threads}/{}", corpus.name), |b| {
+                b.iter(|| {
+                    let mut kept = 0;
+                    let summary = pipeline
+                        .run(&mut Index::new(), docs.iter().cloned().map(Ok), |emitted| {
+                            if let Emitted::Document { cleaned, .. } = emitted {
+                                kept += cleaned.text.len();
+                            }
+                            Ok::<(), ()>(())
+                        })
+                        .expect("the callback does not fail");
+                    assert_eq!(summary.records_in as usize, docs.len());
+                    kept
+                })
+            });
+        }
+        group.finish();
+    }
 }
 
 criterion_group!(pipeline, benches);

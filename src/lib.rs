@@ -10,6 +10,8 @@ pub mod html;
 pub mod jsonl;
 pub mod normalize;
 pub mod paragraph;
+#[cfg(feature = "parallel")]
+pub mod pipeline;
 pub mod removal;
 pub mod report;
 pub mod shingle;

@@ -55,7 +55,7 @@ pub struct SiteCounter {
 }
 
 /// The lines that are boilerplate on their site.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SiteBoilerplate {
     /// (site hash, key hash) -> documents of the site holding the line.
     lines: HashMap<(u64, u64), u32>,

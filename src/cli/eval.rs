@@ -258,7 +258,7 @@ fn read_pages(args: &EvalArgs) -> Result<Vec<Page>, String> {
 
 fn gold_of(record: &Record, field: &str) -> Result<String, String> {
     let fields = record
-        .fields
+        .extra
         .as_ref()
         .ok_or_else(|| "gold text needs JSONL input".to_string())?;
     let (_, raw) = fields

@@ -1,6 +1,5 @@
 //! Input: expanding paths into sources, and reading records from them.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -8,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use newsdedup::jsonl::{self, Fields};
+use newsdedup::pipeline::{Doc, Unreadable};
 
 /// The kind of an input file, from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,34 +163,16 @@ pub struct ReadOptions {
     pub file_is_site: bool,
 }
 
-/// One input record.
-#[derive(Debug)]
-pub struct Record {
-    pub id: String,
-    /// Where it came from: `name` for a `.txt`, `name:line` for JSONL.
-    pub source: String,
-    pub text: String,
-    /// For JSONL, the original fields (to write back with the text replaced).
-    pub fields: Option<Fields>,
-    /// The site the record comes from, for site boilerplate: the site field
-    /// or the host of the `url` field (without `www.`) of a JSONL record,
-    /// else (with `file_is_site`) its file; the directory of a `.txt` file.
-    pub site: Option<String>,
-}
+/// One input record: `source` is `name` for a `.txt`, `name:line` for
+/// JSONL; `extra` holds a JSONL record's original fields (to write back with
+/// the text replaced); `site`, for site boilerplate, is the site field or
+/// the host of the `url` field (without `www.`) of a JSONL record, else
+/// (with `file_is_site`) its file, and the directory of a `.txt` file.
+pub type Record = Doc<Option<Fields>>;
 
-/// A record that could not be read.
-#[derive(Debug)]
-pub struct BadRecord {
-    /// `name:line`, or `name` for a whole-file problem.
-    pub source: String,
-    pub error: String,
-}
-
-impl fmt::Display for BadRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source, self.error)
-    }
-}
+/// A record that could not be read: `source` is `name:line`, or `name` for a
+/// whole-file problem.
+pub type BadRecord = Unreadable;
 
 /// Reads all sources in order, one record (or bad record) at a time.
 pub struct Records {
@@ -331,8 +313,8 @@ impl Records {
             id: name.to_string(),
             source: name.to_string(),
             text,
-            fields: None,
             site: Some(site),
+            extra: None,
         })
     }
 
@@ -453,7 +435,7 @@ fn parse_json_record(
             text: record.text,
             site: site_of(&record.fields, options.site_field.as_deref())
                 .or_else(|| options.file_is_site.then(|| name.to_string())),
-            fields: Some(record.fields),
+            extra: Some(record.fields),
         }),
         Err(e) => Err(BadRecord {
             source,

@@ -7,27 +7,22 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use newsdedup::clean::site::{SiteBoilerplate, SiteCounter};
+use newsdedup::clean::site::SiteBoilerplate;
 use newsdedup::html::HtmlReport;
+use newsdedup::jsonl::Fields;
 use newsdedup::normalize::{RulesConfig, clean_text};
+use newsdedup::pipeline::{Emitted, Pipeline};
 use newsdedup::report::{
-    DocumentRecord, Record as ReportRecord, RemovedEntry, RunRecord, SiteParams, SkippedRecord,
-    Summary,
+    DocumentRecord, Record as ReportRecord, RemovedEntry, RunRecord, SiteParams, Summary,
 };
 use newsdedup::{
-    Analysis, Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
+    Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
 };
-use rayon::prelude::*;
 
-use super::input::{self, BadRecord, ReadOptions, Record, Records};
+use super::input::{self, ReadOptions, Record, Records};
 use super::kept::KeptTexts;
 use super::output::{AtomicDir, AtomicFile, write_jsonl_record};
 use super::{Args, CleanArgs, CleanOptions, Command, ModeArg, OnError};
-
-/// Records analyzed together in parallel.
-const BATCH_RECORDS: usize = 512;
-/// Text bytes analyzed together in parallel.
-const BATCH_BYTES: usize = 32 << 20;
 
 pub fn run(args: Args) -> Result<(), String> {
     match args.command {
@@ -84,12 +79,12 @@ impl Sink {
         let io_err = |e: io::Error| format!("writing output: {e}");
         match self {
             Sink::Stdout(out) => {
-                write_jsonl_record(out, record.fields.as_ref(), text_field, &record.id, text)
+                write_jsonl_record(out, record.extra.as_ref(), text_field, &record.id, text)
                     .map_err(io_err)
             }
             Sink::File(file) => write_jsonl_record(
                 file.writer(),
-                record.fields.as_ref(),
+                record.extra.as_ref(),
                 text_field,
                 &record.id,
                 text,
@@ -169,10 +164,9 @@ fn start_pass(bar: &ProgressBar, total: Option<u64>, what: &'static str) {
 /// kept paragraphs per site. Unreadable records are left to the second
 /// pass, which reports them.
 fn learn_sites(
-    cleaner: &Cleaner,
+    pipeline: &Pipeline,
     sources: &[input::Source],
     options: &ReadOptions,
-    pool: &rayon::ThreadPool,
     bar: &ProgressBar,
 ) -> SiteBoilerplate {
     start_pass(
@@ -180,32 +174,11 @@ fn learn_sites(
         input::total_bytes(sources),
         "learning site boilerplate:",
     );
-    let mut counter = SiteCounter::new();
     let records = Records::sited(sources.to_vec(), options.clone());
     let read = records.bytes_read();
-    let mut records = records.peekable();
-    while records.peek().is_some() {
+    pipeline.learn_sites(records.filter_map(Result::ok), || {
         bar.set_position(read.load(Ordering::Relaxed));
-        let batch: Vec<Record> = next_batch(&mut records)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|record| record.site.is_some())
-            .collect();
-        let normalized: Vec<_> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|r| cleaner.normalizer().normalize_document(&r.text))
-                .collect()
-        });
-        for (record, doc) in batch.iter().zip(normalized) {
-            let site = record
-                .site
-                .as_deref()
-                .expect("records without a site are left out");
-            counter.observe(site, &doc.paragraphs);
-        }
-    }
-    counter.finish()
+    })
 }
 
 fn clean(args: &CleanArgs) -> Result<(), String> {
@@ -234,11 +207,9 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
-
+    let pipeline = Pipeline::new(&cleaner, threads)
+        .map_err(|e| e.to_string())?
+        .report_text(args.report_text.into());
     let options = ReadOptions {
         text_field: args.options.text_field.clone(),
         id_field: args.options.id_field.clone(),
@@ -252,10 +223,11 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         warn("site boilerplate takes two passes over the input and standard input can be read once: it is off".to_string());
         None
     } else {
-        Some(learn_sites(&cleaner, &sources, &options, &pool, &bar))
+        Some(learn_sites(&pipeline, &sources, &options, &bar))
     };
+    let pipeline = pipeline.site_boilerplate(site_boilerplate);
     let mut run = RunRecord::new(&cleaner);
-    run.site_boilerplate = site_boilerplate.as_ref().map(SiteParams::new);
+    run.site_boilerplate = pipeline.sites().map(SiteParams::new);
     run.report_text = args.report_text.into();
     if let Some((_, page)) = &mut html {
         page.run(&run);
@@ -264,12 +236,8 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     start_pass(&bar, input::total_bytes(&sources), "cleaning:");
     let records = Records::new(sources, options);
     let read = records.bytes_read();
-    let mut records = records.peekable();
-    let mut decider = Decider {
+    let mut writer = Writer {
         args,
-        cleaner: &cleaner,
-        index: Index::new(),
-        summary: Summary::default(),
         sink,
         reporter,
         html,
@@ -282,78 +250,25 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         stdout: io::stdout(),
         bar: &bar,
     };
-    // A record's analysis; against the index as it stands, when given, a
-    // paragraph it holds is not sketched (the decisions are the same).
-    let analyze = |item: &Item, index: Option<&Index>| {
-        let record = item.as_ref().ok()?;
-        let mut analysis = match index {
-            Some(index) => cleaner.analyze_against(index, &record.text),
-            None => cleaner.analyze(&record.text),
-        };
-        if let (Some(found), Some(site)) = (&site_boilerplate, &record.site) {
-            analysis.remove_site_boilerplate(site, found);
+    let mut index = Index::new();
+    let mut records_in = 0u64;
+    let summary = pipeline.run(&mut index, records, |emitted| {
+        writer.emitted(emitted, &warn)?;
+        records_in += 1;
+        if records_in % PROGRESS_EVERY == 0 {
+            bar.set_position(read.load(Ordering::Relaxed));
+            bar.set_message(format!("cleaning: {records_in} records,"));
         }
-        Some(analysis)
-    };
-    let progress = |decider: &Decider| {
-        bar.set_position(read.load(Ordering::Relaxed));
-        bar.set_message(format!("cleaning: {} records,", decider.summary.records_in));
-    };
-    if threads == 1 {
-        // One thread: analysis and decision take turns, and the analysis
-        // skips what the index already holds.
-        while records.peek().is_some() {
-            let batch = next_batch(&mut records);
-            let analyses: Vec<_> = pool.install(|| {
-                let index = &decider.index;
-                batch
-                    .par_iter()
-                    .map(|item| analyze(item, Some(index)))
-                    .collect()
-            });
-            decider.batch(batch, analyses, &warn)?;
-            progress(&decider);
-        }
-    } else {
-        // Several: a batch is analyzed on the pool while the one before it
-        // is decided on this thread (so its analysis cannot consult the
-        // index, which the decision is changing: a paragraph repeated from
-        // the batch before is sketched for nothing, and decided the same).
-        let mut pending: Option<(Vec<Item>, Vec<Option<Analysis>>)> = None;
-        loop {
-            let batch = next_batch(&mut records);
-            if batch.is_empty() && pending.is_none() {
-                break;
-            }
-            let (analyses, decided) = std::thread::scope(|scope| {
-                let analysis = scope.spawn(|| {
-                    pool.install(|| batch.par_iter().map(|item| analyze(item, None)).collect())
-                });
-                let decided = match pending.take() {
-                    Some((earlier, analyses)) => decider.batch(earlier, analyses, &warn),
-                    None => Ok(()),
-                };
-                (analysis.join(), decided)
-            });
-            decided?;
-            // A panic in the analysis goes on as it would on one thread.
-            let analyses: Vec<_> =
-                analyses.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            pending = (!batch.is_empty()).then_some((batch, analyses));
-            progress(&decider);
-        }
-    }
+        Ok::<(), String>(())
+    })?;
     bar.finish_and_clear();
-    let Decider {
-        index,
-        mut summary,
+    let Writer {
         sink,
         mut reporter,
         mut html,
         mut stdout,
         ..
-    } = decider;
-    summary.set_index(&index);
+    } = writer;
     reporter.write(&ReportRecord::Summary(summary.clone()))?;
     if let Some((file, page)) = &mut html {
         page.write(&summary, &mut file.writer())
@@ -388,32 +303,13 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// One record read, or why it could not be.
-type Item = Result<Record, BadRecord>;
+/// Records between two updates of the progress bar.
+const PROGRESS_EVERY: u64 = 256;
 
-/// The next batch of records: up to [`BATCH_RECORDS`] records or
-/// [`BATCH_BYTES`] of text.
-fn next_batch(records: &mut impl Iterator<Item = Item>) -> Vec<Item> {
-    let mut batch = Vec::new();
-    let mut batch_bytes = 0;
-    while batch.len() < BATCH_RECORDS && batch_bytes < BATCH_BYTES {
-        let Some(item) = records.next() else { break };
-        if let Ok(record) = &item {
-            batch_bytes += record.text.len();
-        }
-        batch.push(item);
-    }
-    batch
-}
-
-/// The ordered half of a run: decides analysed records in input order
-/// against the index, and writes what each gives (output, report, HTML,
-/// diff).
-struct Decider<'a> {
+/// The writing half of a run: writes what the pipeline hands on for each
+/// record, in input order (output, report, HTML, diff).
+struct Writer<'a> {
     args: &'a CleanArgs,
-    cleaner: &'a Cleaner,
-    index: Index,
-    summary: Summary,
     sink: Sink,
     reporter: Reporter,
     html: Option<(AtomicFile, HtmlReport)>,
@@ -422,51 +318,45 @@ struct Decider<'a> {
     bar: &'a ProgressBar,
 }
 
-impl Decider<'_> {
-    /// Decides and writes `batch`, whose analyses (`None` for a record
-    /// that could not be read) are `analyses`.
-    fn batch(
+impl Writer<'_> {
+    fn emitted(
         &mut self,
-        batch: Vec<Item>,
-        analyses: Vec<Option<Analysis>>,
+        emitted: Emitted<'_, Option<Fields>>,
         warn: &impl Fn(String),
     ) -> Result<(), String> {
-        let args = self.args;
-        for (item, analysis) in batch.into_iter().zip(analyses) {
-            match (item, analysis) {
-                (Ok(record), Some(analysis)) => self.record(&record, analysis)?,
-                (Err(bad), _) => skip_or_fail(
-                    args.on_error,
-                    bad,
-                    &mut self.reporter,
-                    &mut self.summary,
-                    warn,
-                )?,
-                (Ok(_), None) => unreachable!("every good record is analyzed"),
-            }
+        match emitted {
+            Emitted::Document {
+                doc: record,
+                cleaned,
+                report,
+                ..
+            } => self.record(&record, &cleaned, report),
+            Emitted::Unreadable { record, report } => match self.args.on_error {
+                OnError::Fail => Err(format!(
+                    "{record} (use --on-error skip to leave such records out)"
+                )),
+                OnError::Skip => {
+                    warn(format!("{record}; record skipped"));
+                    self.reporter.write(&ReportRecord::Skipped(report))
+                }
+            },
         }
-        Ok(())
     }
 
-    fn record(&mut self, record: &Record, analysis: Analysis) -> Result<(), String> {
+    fn record(
+        &mut self,
+        record: &Record,
+        cleaned: &Cleaned,
+        doc: DocumentRecord,
+    ) -> Result<(), String> {
         let args = self.args;
-        let cleaned = self.cleaner.decide(&mut self.index, &record.id, analysis);
-        let doc = DocumentRecord::with_text(
-            &cleaned,
-            &record.text,
-            &record.source,
-            &self.index,
-            args.report_text.into(),
-        );
-        self.summary.add_document(&doc);
         if !cleaned.dropped {
             self.sink
                 .write(record, &cleaned.text, &args.options.text_field)?;
-            self.summary.records_written += 1;
         }
         if let Some(store) = &mut self.kept_texts {
             let diff_err = |e: io::Error| format!("writing diff: {e}");
-            store.remember(&cleaned).map_err(diff_err)?;
+            store.remember(cleaned).map_err(diff_err)?;
             if !doc.removed.is_empty() {
                 let copies = cleaned
                     .removed
@@ -474,7 +364,7 @@ impl Decider<'_> {
                     .filter(|r| r.kind == RemovalKind::NearDuplicate)
                     .filter_map(|r| r.duplicate_of);
                 let texts = store.texts(copies).map_err(diff_err)?;
-                let diff = render_diff(record, &cleaned, &doc, &texts);
+                let diff = render_diff(record, cleaned, &doc, &texts);
                 let stdout = &mut self.stdout;
                 self.bar
                     .suspend(|| stdout.write_all(diff.as_bytes()))
@@ -485,27 +375,6 @@ impl Decider<'_> {
             page.document(&doc, &record.text);
         }
         self.reporter.write(&ReportRecord::Document(doc))
-    }
-}
-
-fn skip_or_fail(
-    on_error: OnError,
-    bad: BadRecord,
-    reporter: &mut Reporter,
-    summary: &mut Summary,
-    warn: &impl Fn(String),
-) -> Result<(), String> {
-    match on_error {
-        OnError::Fail => Err(format!(
-            "{bad} (use --on-error skip to leave such records out)"
-        )),
-        OnError::Skip => {
-            warn(format!("{bad}; record skipped"));
-            summary.add_skipped();
-            reporter.write(&ReportRecord::Skipped(SkippedRecord::new(
-                bad.source, bad.error,
-            )))
-        }
     }
 }
 

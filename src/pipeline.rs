@@ -1,0 +1,413 @@
+//! The streaming corpus pipeline (feature `parallel`): records in, cleaned
+//! records and report records out, in input order, with the analysis on a
+//! thread pool.
+//!
+//! [`Pipeline::run`] reads records from an iterator, analyzes them in
+//! batches on the pool, decides them one at a time in input order against
+//! an [`Index`], and hands each result to a callback in input order, with
+//! its report record. With two threads or more, three batches are in
+//! flight at once: while the pool analyzes one, the calling thread decides
+//! (and the callback writes) the one before it and then reads the next.
+//! The bytes in flight are bounded: at most three batches of
+//! [`Pipeline::batch_bytes`] of text each (a batch ends at the record that
+//! reaches that size).
+//!
+//! Output and report are the same for every thread count: the analysis of
+//! a record is a pure function of its text, and the decisions are taken in
+//! input order on one thread. With one thread the analysis consults the
+//! index and skips sketching what it already holds; the decisions are the
+//! same.
+//!
+//! ```
+//! use newsdedup::pipeline::{Doc, Emitted, Pipeline};
+//! use newsdedup::{Cleaner, Index};
+//!
+//! let para = "The harbour authority said on Tuesday that the port would reopen next week.";
+//! let docs = vec![
+//!     Doc::new("a", format!("{para}\n\nShips waited offshore for three days.")),
+//!     Doc::new("b", format!("Dockers went back to work.\n\n{para}")),
+//! ];
+//! let cleaner = Cleaner::new();
+//! let pipeline = Pipeline::new(&cleaner, 2).unwrap();
+//! let mut texts = Vec::new();
+//! let summary = pipeline
+//!     .run(&mut Index::new(), docs.into_iter().map(Ok), |emitted| {
+//!         if let Emitted::Document { cleaned, .. } = emitted {
+//!             texts.push(cleaned.text);
+//!         }
+//!         Ok::<(), String>(())
+//!     })
+//!     .unwrap();
+//! assert_eq!(texts[1], "Dockers went back to work.");
+//! assert_eq!(summary.records_in, 2);
+//! ```
+
+use std::fmt;
+use std::panic;
+
+use rayon::prelude::*;
+
+use crate::clean::site::{SiteBoilerplate, SiteCounter};
+use crate::clean::{Analysis, Cleaned, Cleaner, Index};
+use crate::report::{DocumentRecord, ReportText, SkippedRecord, Summary};
+
+/// Records analyzed together, at most.
+pub const BATCH_RECORDS: usize = 512;
+/// Text bytes analyzed together, at most (the batch ends at the record that
+/// reaches it).
+pub const BATCH_BYTES: usize = 32 << 20;
+
+/// One record to clean, with what the caller carries along (`extra`: for
+/// the command line, the record's other JSON fields).
+#[derive(Clone, Debug)]
+pub struct Doc<T = ()> {
+    /// Its name in the report and in `duplicate_of`.
+    pub id: String,
+    /// Where it came from, for the report (`file:line`), or empty.
+    pub source: String,
+    /// The text to clean.
+    pub text: String,
+    /// Its site, for site boilerplate ([`Pipeline::learn_sites`]).
+    pub site: Option<String>,
+    /// The caller's own data, handed back with the result.
+    pub extra: T,
+}
+
+impl Doc {
+    /// A record of `id` and `text`, with no source, site or extra data.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Doc {
+        Doc {
+            id: id.into(),
+            source: String::new(),
+            text: text.into(),
+            site: None,
+            extra: (),
+        }
+    }
+}
+
+/// A record that could not be read: it is handed on in its place, so that
+/// every input record is accounted for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Where it was: `file:line`, or `file` for a whole-file problem.
+    pub source: String,
+    /// What was wrong.
+    pub error: String,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.error)
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+/// What [`Pipeline::run`] hands on for one input record, in input order.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "handed to the callback once and moved out, never stored: boxing would add an allocation per record"
+)]
+pub enum Emitted<'a, T> {
+    /// A record, decided.
+    Document {
+        /// The record as read.
+        doc: Doc<T>,
+        /// What stays and what went ([`Cleaned::dropped`]: write nothing).
+        cleaned: Cleaned,
+        /// Its report record.
+        report: DocumentRecord,
+        /// The index after the decision (to name copies, for example).
+        index: &'a Index,
+    },
+    /// A record that could not be read. When the callback accepts it
+    /// (returns `Ok`), it is counted as skipped; `report` is its report
+    /// record.
+    Unreadable {
+        /// What was wrong, and where.
+        record: Unreadable,
+        /// Its report record.
+        report: SkippedRecord,
+    },
+}
+
+/// The error of [`Pipeline::new`]: the thread pool could not start.
+#[derive(Debug)]
+pub struct PoolError {
+    threads: usize,
+    source: rayon::ThreadPoolBuildError,
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot start {} threads: {}", self.threads, self.source)
+    }
+}
+
+impl std::error::Error for PoolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A cleaner, a thread pool and the run's settings: see the [module
+/// documentation](self).
+pub struct Pipeline<'c> {
+    cleaner: &'c Cleaner,
+    pool: rayon::ThreadPool,
+    threads: usize,
+    sites: Option<SiteBoilerplate>,
+    report_text: ReportText,
+    batch_records: usize,
+    batch_bytes: usize,
+}
+
+impl<'c> Pipeline<'c> {
+    /// A pipeline cleaning with `cleaner` on `threads` threads (0: one per
+    /// core).
+    pub fn new(cleaner: &'c Cleaner, threads: usize) -> Result<Pipeline<'c>, PoolError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|source| PoolError { threads, source })?;
+        Ok(Pipeline {
+            cleaner,
+            threads: pool.current_num_threads(),
+            pool,
+            sites: None,
+            report_text: ReportText::default(),
+            batch_records: BATCH_RECORDS,
+            batch_bytes: BATCH_BYTES,
+        })
+    }
+
+    /// Removes the site boilerplate `found` (by [`Pipeline::learn_sites`])
+    /// from records that name their site.
+    pub fn site_boilerplate(mut self, found: Option<SiteBoilerplate>) -> Self {
+        self.sites = found;
+        self
+    }
+
+    /// How much of each removed piece's text the report records carry.
+    pub fn report_text(mut self, report_text: ReportText) -> Self {
+        self.report_text = report_text;
+        self
+    }
+
+    /// Batches of at most `records` records and about `bytes` bytes of
+    /// text (defaults [`BATCH_RECORDS`], [`BATCH_BYTES`]); each at least 1.
+    /// The results do not depend on them.
+    pub fn batches(mut self, records: usize, bytes: usize) -> Self {
+        self.batch_records = records.max(1);
+        self.batch_bytes = bytes.max(1);
+        self
+    }
+
+    /// The threads of the pool.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The text bytes of a batch, at most (plus its last record).
+    pub fn batch_bytes(&self) -> usize {
+        self.batch_bytes
+    }
+
+    /// The site boilerplate this pipeline removes, if any.
+    pub fn sites(&self) -> Option<&SiteBoilerplate> {
+        self.sites.as_ref()
+    }
+
+    /// The first pass for site boilerplate: counts the paragraphs of every
+    /// record with a site, normalized on the pool; `progress` is called
+    /// after each batch.
+    pub fn learn_sites<T: Sync>(
+        &self,
+        docs: impl IntoIterator<Item = Doc<T>>,
+        mut progress: impl FnMut(),
+    ) -> SiteBoilerplate {
+        let mut counter = SiteCounter::new();
+        let mut docs = docs.into_iter().filter(|doc| doc.site.is_some());
+        loop {
+            let batch = self.next_batch(&mut docs, |doc| doc.text.len());
+            if batch.is_empty() {
+                break;
+            }
+            let normalizer = self.cleaner.normalizer();
+            let normalized: Vec<_> = self.pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|doc| normalizer.normalize_document(&doc.text))
+                    .collect()
+            });
+            for (doc, normalized) in batch.iter().zip(normalized) {
+                if let Some(site) = &doc.site {
+                    counter.observe(site, &normalized.paragraphs);
+                }
+            }
+            progress();
+        }
+        counter.finish()
+    }
+
+    /// Cleans `docs` in order against `index`, calling `emit` once for each
+    /// input item, in input order, and returns the run's summary (with the
+    /// index's size). An error from `emit` stops the run and is returned.
+    pub fn run<T, E>(
+        &self,
+        index: &mut Index,
+        docs: impl IntoIterator<Item = Result<Doc<T>, Unreadable>>,
+        mut emit: impl FnMut(Emitted<'_, T>) -> Result<(), E>,
+    ) -> Result<Summary, E>
+    where
+        T: Sync,
+    {
+        let mut docs = docs.into_iter();
+        let size = |item: &Item<T>| item.as_ref().map_or(0, |doc| doc.text.len());
+        let mut decider = Decider {
+            pipeline: self,
+            index,
+            summary: Summary::default(),
+        };
+        if self.threads == 1 {
+            // Analysis and decision take turns, and the analysis skips what
+            // the index already holds.
+            loop {
+                let batch = self.next_batch(&mut docs, size);
+                if batch.is_empty() {
+                    break;
+                }
+                let index = &*decider.index;
+                let analyses: Vec<_> = self.pool.install(|| {
+                    batch
+                        .par_iter()
+                        .map(|item| self.analyze(item, Some(index)))
+                        .collect()
+                });
+                decider.batch(batch, analyses, &mut emit)?;
+            }
+        } else {
+            // A batch is analyzed on the pool while the one before it is
+            // decided on this thread and the next one read (its analysis
+            // cannot consult the index, which the decision is changing: a
+            // paragraph repeated from the batch before is sketched for
+            // nothing, and decided the same).
+            let mut pending: Option<Analyzed<T>> = None;
+            let mut batch = self.next_batch(&mut docs, size);
+            while !batch.is_empty() || pending.is_some() {
+                let (analyses, step) = std::thread::scope(|scope| {
+                    let analysis = scope.spawn(|| {
+                        self.pool.install(|| {
+                            batch
+                                .par_iter()
+                                .map(|item| self.analyze(item, None))
+                                .collect::<Vec<_>>()
+                        })
+                    });
+                    let decided = match pending.take() {
+                        Some((earlier, analyses)) => decider.batch(earlier, analyses, &mut emit),
+                        None => Ok(()),
+                    };
+                    let next = decided.map(|()| self.next_batch(&mut docs, size));
+                    (analysis.join(), next)
+                });
+                let next = step?;
+                // A panic in the analysis goes on as it would on one thread.
+                let analyses = analyses.unwrap_or_else(|panic| panic::resume_unwind(panic));
+                let analyzed = std::mem::replace(&mut batch, next);
+                pending = (!analyzed.is_empty()).then_some((analyzed, analyses));
+            }
+        }
+        let Decider {
+            index, mut summary, ..
+        } = decider;
+        summary.set_index(index);
+        Ok(summary)
+    }
+
+    /// A record's analysis; against `index` as it stands, when given, a
+    /// paragraph it holds is not sketched (the decisions are the same).
+    fn analyze<T>(&self, item: &Item<T>, index: Option<&Index>) -> Option<Analysis> {
+        let doc = item.as_ref().ok()?;
+        let mut analysis = match index {
+            Some(index) => self.cleaner.analyze_against(index, &doc.text),
+            None => self.cleaner.analyze(&doc.text),
+        };
+        if let (Some(found), Some(site)) = (&self.sites, &doc.site) {
+            analysis.remove_site_boilerplate(site, found);
+        }
+        Some(analysis)
+    }
+
+    /// The next batch of `items`: up to `batch_records` of them, ending at
+    /// the one whose `size` brings the batch to `batch_bytes`.
+    fn next_batch<I>(
+        &self,
+        items: &mut impl Iterator<Item = I>,
+        size: impl Fn(&I) -> usize,
+    ) -> Vec<I> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while batch.len() < self.batch_records && bytes < self.batch_bytes {
+            let Some(item) = items.next() else { break };
+            bytes += size(&item);
+            batch.push(item);
+        }
+        batch
+    }
+}
+
+/// One item read.
+type Item<T> = Result<Doc<T>, Unreadable>;
+
+/// A batch and its analyses (`None` for an unreadable record).
+type Analyzed<T> = (Vec<Item<T>>, Vec<Option<Analysis>>);
+
+/// The ordered half of a run: decides analyzed records in input order.
+struct Decider<'p, 'c, 'i> {
+    pipeline: &'p Pipeline<'c>,
+    index: &'i mut Index,
+    summary: Summary,
+}
+
+impl Decider<'_, '_, '_> {
+    fn batch<T, E>(
+        &mut self,
+        batch: Vec<Item<T>>,
+        analyses: Vec<Option<Analysis>>,
+        emit: &mut impl FnMut(Emitted<'_, T>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for (item, analysis) in batch.into_iter().zip(analyses) {
+            match (item, analysis) {
+                (Ok(doc), Some(analysis)) => {
+                    let pipeline = self.pipeline;
+                    let cleaned = pipeline.cleaner.decide(self.index, &doc.id, analysis);
+                    let report = DocumentRecord::with_text(
+                        &cleaned,
+                        &doc.text,
+                        &doc.source,
+                        self.index,
+                        pipeline.report_text,
+                    );
+                    self.summary.add_document(&report);
+                    self.summary.records_written += u64::from(!cleaned.dropped);
+                    emit(Emitted::Document {
+                        doc,
+                        cleaned,
+                        report,
+                        index: self.index,
+                    })?;
+                }
+                (Err(record), _) => {
+                    let report = SkippedRecord::new(record.source.clone(), record.error.clone());
+                    emit(Emitted::Unreadable { record, report })?;
+                    self.summary.add_skipped();
+                }
+                (Ok(_), None) => unreachable!("every readable record is analyzed"),
+            }
+        }
+        Ok(())
+    }
+}
