@@ -378,23 +378,22 @@ pub fn matching_key_into(text: &str, out: &mut String) {
     if text.is_ascii() {
         // A key is never longer than its text: each byte gives at most one,
         // and a space only stands for a separator that was dropped.
+        // One branch-free pass: a separator is written as a space when
+        // what was last written is no space (nothing written yet counts as
+        // one), and a trailing space is cut.
         let mut bytes = std::mem::take(out).into_bytes();
         bytes.resize(base + text.len(), 0);
         let mut len = base;
+        let mut after_space = true;
         for &b in text.as_bytes() {
-            match ASCII_KEY[usize::from(b)] {
-                DROP => {}
-                SEPARATE => pending_space = true,
-                folded => {
-                    if pending_space && len > base {
-                        bytes[len] = b' ';
-                        len += 1;
-                    }
-                    pending_space = false;
-                    bytes[len] = folded;
-                    len += 1;
-                }
-            }
+            let folded = ASCII_KEY[usize::from(b)];
+            let separator = folded == SEPARATE;
+            bytes[len] = folded;
+            len += usize::from((folded > SEPARATE) | (separator & !after_space));
+            after_space = if folded == DROP { after_space } else { separator };
+        }
+        if len > base && bytes[len - 1] == SEPARATE {
+            len -= 1;
         }
         bytes.truncate(len);
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
