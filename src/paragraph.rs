@@ -98,7 +98,8 @@ struct Line {
 /// Iterates lines ending in `\n`, `\r\n` or a lone `\r`.
 fn lines(text: &str) -> Vec<Line> {
     let bytes = text.as_bytes();
-    let mut out = Vec::new();
+    // At most one line per break, and one more: one allocation.
+    let mut out = Vec::with_capacity(memchr::memchr2_iter(b'\n', b'\r', bytes).count() + 1);
     let mut start = 0;
     while start <= bytes.len() {
         let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
@@ -143,12 +144,13 @@ fn ends_sentence(line: &str) -> bool {
 }
 
 fn is_wrapped(text: &str, lines: &[Line]) -> bool {
-    let visible: Vec<&Line> = lines.iter().filter(|l| !l.visible.is_empty()).collect();
-    if visible.len() < WRAP_MIN_LINES {
+    let visible = || lines.iter().filter(|l| !l.visible.is_empty());
+    let visible_lines = visible().count();
+    if visible_lines < WRAP_MIN_LINES {
         return false;
     }
-    let long = visible.iter().filter(|l| l.chars > WRAP_MAX_WIDTH).count();
-    if long * 20 > visible.len() {
+    let long = visible().filter(|l| l.chars > WRAP_MAX_WIDTH).count();
+    if long * 20 > visible_lines {
         return false;
     }
     let mut continuations = 0;
@@ -172,7 +174,7 @@ fn is_wrapped(text: &str, lines: &[Line]) -> bool {
     let starts_fit = if cased >= WRAP_CASE_SAMPLE {
         lower * 4 >= cased
     } else {
-        visible.iter().all(|l| l.chars <= WRAP_NARROW_WIDTH)
+        visible().all(|l| l.chars <= WRAP_NARROW_WIDTH)
     };
     continuations >= 2 && wrap_like * 2 >= continuations && starts_fit
 }
@@ -190,7 +192,7 @@ fn is_wrapped(text: &str, lines: &[Line]) -> bool {
 pub fn split(text: &str) -> Paragraphs {
     let lines = lines(text);
     let wrapped = is_wrapped(text, &lines);
-    let mut spans = Vec::new();
+    let mut spans = Vec::with_capacity(lines.len());
     let mut blank_between = 0usize;
     let mut adjacent = 0usize;
     let mut saw_blank = false;

@@ -9,7 +9,7 @@ use super::{
     SHORT_SIMILARITY, Sketch,
 };
 use crate::removal::{DocId, ParagraphRef};
-use crate::shingle::document_hash;
+use crate::shingle::document_hash_of;
 use crate::shingle::probe::ShingleProbe;
 use crate::shingle::tokens::same_word;
 
@@ -61,8 +61,8 @@ impl Cleaner {
             })
             .collect();
         let mut fates = vec![Fate::Keep; candidates.len()];
-        let doc_hash = (!candidates.is_empty())
-            .then(|| document_hash(&candidates.iter().map(|c| c.hash).collect::<Vec<_>>()));
+        let doc_hash =
+            (!candidates.is_empty()).then(|| document_hash_of(candidates.iter().map(|c| c.hash)));
         let mut duplicate_document_of = doc_hash.and_then(|h| index.document(h));
         let repeated_document = duplicate_document_of.is_some()
             && candidates.iter().zip(fates.iter_mut()).all(|(c, fate)| {
@@ -638,13 +638,13 @@ fn furniture_edges(len: usize) -> impl Fn(usize) -> bool {
 
 /// Hash of the sequence of kept paragraphs, `None` when none is kept.
 fn kept_document_hash(candidates: &[Candidate], fates: &[Fate]) -> Option<u64> {
-    let kept: Vec<u64> = candidates
+    let mut kept = candidates
         .iter()
         .zip(fates)
         .filter(|(_, f)| matches!(f, Fate::Keep | Fate::ShortRepeat(_)))
         .map(|(c, _)| c.hash)
-        .collect();
-    (!kept.is_empty()).then(|| document_hash(&kept))
+        .peekable();
+    kept.peek().is_some().then(|| document_hash_of(kept))
 }
 
 /// Turns every kept paragraph into a `duplicate-document` removal of its

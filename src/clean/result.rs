@@ -124,7 +124,9 @@ pub(super) fn assemble(
 ) -> Cleaned {
     let mut merged = merged.into_iter().peekable();
     let separator = analysis.layout.separator();
-    let mut text = String::new();
+    // The input's length bounds the cleaned text's in all but odd cases
+    // (NFC growing a paragraph): one allocation, not one per doubling.
+    let mut text = String::with_capacity(analysis.bytes_in);
     let mut removed = Vec::new();
     let mut paragraphs = Vec::with_capacity(analysis.paragraphs.len());
     for (i, (para, fate)) in analysis.paragraphs.into_iter().zip(fate_of).enumerate() {

@@ -390,7 +390,11 @@ pub fn matching_key_into(text: &str, out: &mut String) {
             let separator = folded == SEPARATE;
             bytes[len] = folded;
             len += usize::from((folded > SEPARATE) | (separator & !after_space));
-            after_space = if folded == DROP { after_space } else { separator };
+            after_space = if folded == DROP {
+                after_space
+            } else {
+                separator
+            };
         }
         if len > base && bytes[len - 1] == SEPARATE {
             len -= 1;

@@ -25,7 +25,7 @@ pub(crate) use numbers::KeyNumbers;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_64_with_seed};
 
 /// Name of the hash function, as recorded in the report.
 pub const HASH_NAME: &str = "xxh3-64";
@@ -54,13 +54,20 @@ pub fn text_hash(text: &str) -> u64 {
     xxh3_64(text.as_bytes())
 }
 
-/// Hash of a document from its paragraph hashes, in order.
+/// Hash of a document from its paragraph hashes, in order: xxh3-64 of
+/// their little-endian bytes.
 pub fn document_hash(paragraph_hashes: &[u64]) -> u64 {
-    let mut bytes = Vec::with_capacity(paragraph_hashes.len() * 8);
+    document_hash_of(paragraph_hashes.iter().copied())
+}
+
+/// [`document_hash`] of hashes as they come, streamed into the hasher
+/// (no buffer).
+pub(crate) fn document_hash_of(paragraph_hashes: impl IntoIterator<Item = u64>) -> u64 {
+    let mut state = Xxh3::with_seed(SEED);
     for h in paragraph_hashes {
-        bytes.extend_from_slice(&h.to_le_bytes());
+        state.update(&h.to_le_bytes());
     }
-    xxh3_64_with_seed(&bytes, SEED)
+    state.digest()
 }
 
 #[cfg(test)]
@@ -74,6 +81,19 @@ mod tests {
         assert_eq!(paragraph_hash(""), xxh3_64_with_seed(b"", SEED));
         assert_ne!(paragraph_hash("a"), paragraph_hash("b"));
         assert_ne!(document_hash(&[1, 2]), document_hash(&[2, 1]));
+        // Streamed, it is the one-shot hash of the concatenated bytes, at
+        // every length (xxh3 switches algorithm at 16, 128 and 240 bytes).
+        let hashes: Vec<u64> = (0..80u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        for len in 0..hashes.len() {
+            let bytes: Vec<u8> = hashes[..len].iter().flat_map(|h| h.to_le_bytes()).collect();
+            assert_eq!(
+                document_hash(&hashes[..len]),
+                xxh3_64_with_seed(&bytes, SEED),
+                "{len}"
+            );
+        }
     }
 }
 
