@@ -14,9 +14,13 @@
 //!
 //! Output and report are the same for every thread count: the analysis of
 //! a record is a pure function of its text, and the decisions are taken in
-//! input order on one thread. With one thread the analysis consults the
-//! index and skips sketching what it already holds; the decisions are the
-//! same.
+//! input order on one thread. The analysis skips sketching a paragraph the
+//! index already holds (an exact repeat, decided without a sketch): with
+//! one thread it consults the index itself; with more, a set of the hashes
+//! the index held when the batch before the previous one was decided
+//! (about 16 bytes a distinct paragraph), since the index is changing
+//! while the pool works. Either says no more than the index will hold, so
+//! the decisions are the same.
 //!
 //! ```
 //! use newsdedup::pipeline::{Doc, Emitted, Pipeline};
@@ -42,7 +46,9 @@
 //! assert_eq!(summary.records_in, 2);
 //! ```
 
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 use std::panic;
 
 use rayon::prelude::*;
@@ -50,6 +56,7 @@ use rayon::prelude::*;
 use crate::clean::site::{SiteBoilerplate, SiteCounter};
 use crate::clean::{Analysis, Cleaned, Cleaner, Index};
 use crate::report::{DocumentRecord, ReportText, SkippedRecord, Summary};
+use crate::shingle::PassThrough;
 
 /// Records analyzed together, at most.
 pub const BATCH_RECORDS: usize = 512;
@@ -283,37 +290,53 @@ impl<'c> Pipeline<'c> {
                 let analyses: Vec<_> = self.pool.install(|| {
                     batch
                         .par_iter()
-                        .map(|item| self.analyze(item, Some(index)))
+                        .map(|item| self.analyze(item, |hash| index.knows(hash)))
                         .collect()
                 });
                 decider.batch(batch, analyses, &mut emit)?;
             }
         } else {
             // A batch is analyzed on the pool while the one before it is
-            // decided on this thread and the next one read (its analysis
-            // cannot consult the index, which the decision is changing: a
-            // paragraph repeated from the batch before is sketched for
-            // nothing, and decided the same).
+            // decided on this thread and the next one read. Its analysis
+            // cannot consult the index, which the decision is changing; it
+            // consults `known`, the hashes the index knew when the batch
+            // before that one was decided, and skips sketching those
+            // paragraphs (a paragraph repeated from the batch just before
+            // is sketched for nothing, and decided the same).
+            let mut known = KnownHashes::default();
             let mut pending: Option<Analyzed<T>> = None;
             let mut batch = self.next_batch(&mut docs, size);
             while !batch.is_empty() || pending.is_some() {
                 let (analyses, step) = std::thread::scope(|scope| {
+                    let known = &known;
                     let analysis = scope.spawn(|| {
                         self.pool.install(|| {
                             batch
                                 .par_iter()
-                                .map(|item| self.analyze(item, None))
+                                .map(|item| self.analyze(item, |hash| known.contains(&hash)))
                                 .collect::<Vec<_>>()
                         })
                     });
                     let decided = match pending.take() {
-                        Some((earlier, analyses)) => decider.batch(earlier, analyses, &mut emit),
-                        None => Ok(()),
+                        Some((earlier, analyses)) => {
+                            let hashes: Vec<u64> = analyses
+                                .iter()
+                                .flatten()
+                                .flat_map(|analysis| analysis.hashes.iter().flatten().copied())
+                                .collect();
+                            decider.batch(earlier, analyses, &mut emit).map(|()| hashes)
+                        }
+                        None => Ok(Vec::new()),
                     };
-                    let next = decided.map(|()| self.next_batch(&mut docs, size));
+                    let next = decided.map(|hashes| (hashes, self.next_batch(&mut docs, size)));
                     (analysis.join(), next)
                 });
-                let next = step?;
+                let (decided, next) = step?;
+                known.extend(
+                    decided
+                        .into_iter()
+                        .filter(|&hash| decider.index.knows(hash)),
+                );
                 // A panic in the analysis goes on as it would on one thread.
                 let analyses = analyses.unwrap_or_else(|panic| panic::resume_unwind(panic));
                 let analyzed = std::mem::replace(&mut batch, next);
@@ -327,14 +350,11 @@ impl<'c> Pipeline<'c> {
         Ok(summary)
     }
 
-    /// A record's analysis; against `index` as it stands, when given, a
-    /// paragraph it holds is not sketched (the decisions are the same).
-    fn analyze<T>(&self, item: &Item<T>, index: Option<&Index>) -> Option<Analysis> {
+    /// A record's analysis; a paragraph whose hash `known` holds is not
+    /// sketched (the decisions are the same).
+    fn analyze<T>(&self, item: &Item<T>, known: impl Fn(u64) -> bool) -> Option<Analysis> {
         let doc = item.as_ref().ok()?;
-        let mut analysis = match index {
-            Some(index) => self.cleaner.analyze_against(index, &doc.text),
-            None => self.cleaner.analyze(&doc.text),
-        };
+        let mut analysis = self.cleaner.analyze_with(&doc.text, known);
         if let (Some(found), Some(site)) = (&self.sites, &doc.site) {
             analysis.remove_site_boilerplate(site, found);
         }
@@ -361,6 +381,9 @@ impl<'c> Pipeline<'c> {
 
 /// One item read.
 type Item<T> = Result<Doc<T>, Unreadable>;
+
+/// Paragraph hashes the index knows (xxh3 values: used as they are).
+type KnownHashes = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 /// A batch and its analyses (`None` for an unreadable record).
 type Analyzed<T> = (Vec<Item<T>>, Vec<Option<Analysis>>);

@@ -112,13 +112,23 @@ fn run(pipeline: &Pipeline, docs: &[Result<Doc, Unreadable>]) -> (Vec<String>, S
 #[test]
 fn the_pipeline_decides_as_the_cleaner_alone_for_any_threads_and_batches() {
     let docs = corpus(400);
-    let cleaner = Cleaner::new();
+    // Dropped documents put nothing in the index: what the pool is told the
+    // index knows must leave their paragraphs out.
+    let dropping = Cleaner::builder()
+        .drop_duplicate_docs(Some(0.5))
+        .build()
+        .unwrap();
+    for cleaner in [Cleaner::new(), dropping] {
+        decides_as_the_cleaner_alone(&cleaner, &docs);
+    }
+}
 
+fn decides_as_the_cleaner_alone(cleaner: &Cleaner, docs: &[Result<Doc, Unreadable>]) {
     // The reference: one document at a time, in order, on this thread.
     let mut index = Index::new();
     let mut expected = Vec::new();
     let mut summary = Summary::default();
-    for item in &docs {
+    for item in docs {
         match item {
             Ok(doc) => {
                 let cleaned = cleaner.clean(&mut index, &doc.id, &doc.text);
@@ -158,10 +168,10 @@ fn the_pipeline_decides_as_the_cleaner_alone_for_any_threads_and_batches() {
 
     for threads in [1, 2, 3] {
         for (records, bytes) in [(512, 32 << 20), (7, 2_000), (1, 1)] {
-            let pipeline = Pipeline::new(&cleaner, threads)
+            let pipeline = Pipeline::new(cleaner, threads)
                 .unwrap()
                 .batches(records, bytes);
-            let (emitted, got) = run(&pipeline, &docs);
+            let (emitted, got) = run(&pipeline, docs);
             assert_eq!(emitted.len(), docs.len());
             for (i, (got, want)) in emitted.iter().zip(&expected).enumerate() {
                 assert_eq!(

@@ -81,7 +81,7 @@ pub struct Analysis {
     pub(super) bytes_in: usize,
     pub(super) paragraphs: Vec<NormalizedParagraph>,
     /// Hash of each paragraph's key; `None` for paragraphs already removed.
-    pub(super) hashes: Vec<Option<u64>>,
+    pub(crate) hashes: Vec<Option<u64>>,
     /// Sketch of each paragraph that is long enough for the near stage.
     pub(super) sketches: Vec<Option<Sketch>>,
 }
@@ -193,7 +193,7 @@ impl Cleaner {
 
     /// Step 1: normalize and hash. Needs no index; safe to run in parallel.
     pub fn analyze(&self, text: &str) -> Analysis {
-        self.analyze_with(text, None)
+        self.analyze_with(text, |_| false)
     }
 
     /// Step 1 with a read-only look at the index the document will be
@@ -202,10 +202,14 @@ impl Cleaner {
     /// index already holds is an exact repeat, decided without a sketch,
     /// so none is made. The decisions are those of [`Cleaner::analyze`].
     pub fn analyze_against(&self, index: &Index, text: &str) -> Analysis {
-        self.analyze_with(text, Some(index))
+        self.analyze_with(text, |hash| index.knows(hash))
     }
 
-    fn analyze_with(&self, text: &str, index: Option<&Index>) -> Analysis {
+    /// Step 1 where `known` says which paragraph hashes the index will
+    /// hold when the document is decided: for those, no sketch is made.
+    /// `known` may say less than the index will hold (an earlier state of
+    /// it), never more.
+    pub(crate) fn analyze_with(&self, text: &str, known: impl Fn(u64) -> bool) -> Analysis {
         let doc = self.normalizer.normalize_document(text);
         let hashes: Vec<Option<u64>> = doc
             .paragraphs
@@ -218,11 +222,8 @@ impl Cleaner {
             .zip(&hashes)
             .map(|(p, hash)| {
                 let hash = (*hash)?;
-                let known = index.is_some_and(|index| {
-                    index.first_copy(hash).is_some() || index.alias(hash).is_some()
-                });
                 let kept = p.kept()?;
-                (kept.words >= self.short_words && !known)
+                (kept.words >= self.short_words && !known(hash))
                     .then(|| self.sketch(&kept.text, &kept.key))?
             })
             .collect();

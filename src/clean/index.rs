@@ -563,6 +563,13 @@ impl Index {
         has_bit(&self.lower, lower_bit(token))
     }
 
+    /// Whether a paragraph of `hash` is decided without a sketch: it has
+    /// a kept first copy, or it is the copy of a near-duplicate removed
+    /// earlier. Once true, true for good (the index only grows).
+    pub(crate) fn knows(&self, hash: u64) -> bool {
+        self.first_copy(hash).is_some() || self.alias(hash).is_some()
+    }
+
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
         self.first.get(&hash).copied()
     }
