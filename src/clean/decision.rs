@@ -256,7 +256,8 @@ impl Cleaner {
         };
         // Rank the documents by fingerprints shared, then input order:
         // (fingerprints shared, document, its hits).
-        let mut ranked: Vec<(usize, DocId, std::ops::Range<usize>)> = Vec::new();
+        let mut ranked = std::mem::take(&mut scratch.ranked);
+        ranked.clear();
         scratch.fps.clear();
         scratch.fps.resize(sketch.fingerprints().len(), 0);
         let mut from = 0;
@@ -285,8 +286,10 @@ impl Cleaner {
         // Hits are sorted by entry (the document's own marked) within the
         // document: each ranked document's entries, as (local, id), and how
         // many it has.
-        let mut keys: Vec<(bool, u32)> = Vec::new();
-        let mut counts = Vec::with_capacity(ranked.len());
+        let mut keys = std::mem::take(&mut scratch.keys);
+        keys.clear();
+        let mut counts = std::mem::take(&mut scratch.counts);
+        counts.clear();
         for (_, _, range) in &ranked {
             let before = keys.len();
             keys.extend(
@@ -321,7 +324,7 @@ impl Cleaner {
         std::hint::black_box(index::touch_tokens(&all));
         let mut all = all.into_iter();
         let mut covering = Vec::new();
-        for ((_, doc, _), count) in ranked.into_iter().zip(counts) {
+        for ((_, doc, _), &count) in ranked.drain(..).zip(&counts) {
             let mut entries: Vec<_> = all.by_ref().take(count).collect();
             entries.sort_by_key(|e| e.at);
             if let Some(c) = covering_of(doc, entries, scratch) {
@@ -331,6 +334,7 @@ impl Cleaner {
             }
         }
         scratch.hits = hits;
+        (scratch.ranked, scratch.keys, scratch.counts) = (ranked, keys, counts);
         covering.sort_by(|a, b| b.coverage.total_cmp(&a.coverage).then(a.doc.cmp(&b.doc)));
         scratch.prepared = false;
         let mut out = Vec::new();
@@ -480,6 +484,12 @@ thread_local! {
 #[derive(Default)]
 struct Scratch {
     hits: Vec<u64>,
+    /// The ranked source documents: (fingerprints shared, document, its
+    /// hits).
+    ranked: Vec<(usize, DocId, std::ops::Range<usize>)>,
+    /// The ranked documents' entries, as (local, id), and how many each has.
+    keys: Vec<(bool, u32)>,
+    counts: Vec<usize>,
     /// Per fingerprint of P, the stamp of the last document holding it.
     fps: Vec<u32>,
     /// Per shingle of the paragraph: whether the current source document
