@@ -32,6 +32,9 @@ fn io_context(path: &Path, what: &str, e: io::Error) -> String {
 /// the file it names is replaced.
 pub struct AtomicFile {
     dest: PathBuf,
+    /// The path the finished file is renamed onto: [`renamed_onto`] of
+    /// `dest`, resolved once so that the temporary file is beside it.
+    target: PathBuf,
     writer: Encoded,
 }
 
@@ -104,6 +107,7 @@ impl Encoded {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> Result<AtomicFile, String> {
+        let target = renamed_onto(dest);
         let landing = match fs::metadata(dest) {
             Ok(meta) if !meta.is_file() && !meta.is_dir() => Landing::InPlace(
                 fs::OpenOptions::new()
@@ -115,7 +119,7 @@ impl AtomicFile {
                 tempfile::Builder::new()
                     .prefix(".newsdedup-")
                     .suffix(".tmp")
-                    .tempfile_in(parent_of(&renamed_onto(dest)))
+                    .tempfile_in(parent_of(&target))
                     .map_err(|e| io_context(dest, "cannot create a temporary file beside it", e))?,
             ),
         };
@@ -133,6 +137,7 @@ impl AtomicFile {
         };
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
+            target,
             writer,
         })
     }
@@ -154,7 +159,7 @@ impl AtomicFile {
                 temp.as_file()
                     .sync_all()
                     .map_err(|e| io_context(&dest, "sync failed", e))?;
-                temp.persist(renamed_onto(&dest))
+                temp.persist(&self.target)
                     .map_err(|e| io_context(&dest, "cannot rename into place", e.error))?;
             }
             Landing::InPlace(mut file) => {

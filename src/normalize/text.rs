@@ -103,16 +103,9 @@ fn is_clean(text: &str) -> bool {
 
 /// True when ASCII `bytes` hold no control character, no space at either
 /// end and no two spaces in a row: what [`clean_ascii`] would copy as it
-/// is. Most paragraphs are so; the check is one loop the compiler
-/// vectorizes and one substring search.
+/// is. Most paragraphs are so.
 fn is_clean_ascii(bytes: &[u8]) -> bool {
-    let controls = bytes
-        .iter()
-        .fold(false, |any, &b| any | (b < b' ') | (b == 0x7F));
-    !controls
-        && bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && memchr::memmem::find(bytes, b"  ").is_none()
+    AsciiShape::of(bytes).is_clean()
 }
 
 /// Cleans one paragraph of output text.
@@ -207,6 +200,18 @@ pub fn clean_text_into(text: &str, out: &mut String) {
     }
 }
 
+/// Whether ASCII `b` is whitespace to [`clean_ascii`]: `\t`, `\n`, VT, FF,
+/// `\r` or space.
+const fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// Whether [`clean_ascii`] deletes ASCII `b`: a control that is no
+/// whitespace, or DEL.
+const fn is_ascii_dropped(b: u8) -> bool {
+    ((b < b' ') & !is_ascii_space(b)) | (b == 0x7F)
+}
+
 /// What [`clean_ascii`] does with each ASCII byte.
 const CLEAN_DROP: u8 = 0;
 const CLEAN_SPACE: u8 = 1;
@@ -214,24 +219,62 @@ const CLEAN_KEEP: u8 = 2;
 const ASCII_CLEAN: [u8; 128] = {
     let mut table = [CLEAN_KEEP; 128];
     let mut b = 0;
-    while b < 0x20 {
-        table[b] = CLEAN_DROP;
+    while b < 128 {
+        if is_ascii_space(b as u8) {
+            table[b] = CLEAN_SPACE;
+        } else if is_ascii_dropped(b as u8) {
+            table[b] = CLEAN_DROP;
+        }
         b += 1;
     }
-    let mut b = b'\t' as usize;
-    while b <= b'\r' as usize {
-        table[b] = CLEAN_SPACE;
-        b += 1;
-    }
-    table[b' ' as usize] = CLEAN_SPACE;
-    table[0x7F] = CLEAN_DROP;
     table
 };
 
-/// Whether ASCII `b` is whitespace to [`clean_ascii`]: `\t`, `\n`, VT, FF,
-/// `\r` or space.
-fn is_ascii_space(b: u8) -> bool {
-    (b'\t'..=b'\r').contains(&b) | (b == b' ')
+/// What [`clean_ascii`] needs to know of ASCII text before it copies it,
+/// found in loops the compiler vectorizes.
+struct AsciiShape {
+    /// Any byte below space, or DEL.
+    controls: bool,
+    /// Any byte [dropped](is_ascii_dropped).
+    drops: bool,
+    /// Two whitespace bytes in a row.
+    doubles: bool,
+    /// No whitespace at either end.
+    trimmed: bool,
+}
+
+impl AsciiShape {
+    fn of(bytes: &[u8]) -> AsciiShape {
+        let (mut controls, mut drops) = (false, false);
+        for &b in bytes {
+            controls |= (b < b' ') | (b == 0x7F);
+            drops |= is_ascii_dropped(b);
+        }
+        let doubles = bytes
+            .iter()
+            .zip(bytes.iter().skip(1))
+            .fold(false, |any, (&a, &b)| {
+                any | (is_ascii_space(a) & is_ascii_space(b))
+            });
+        let trimmed = !bytes.first().copied().is_some_and(is_ascii_space)
+            && !bytes.last().copied().is_some_and(is_ascii_space);
+        AsciiShape {
+            controls,
+            drops,
+            doubles,
+            trimmed,
+        }
+    }
+
+    /// Clean-up would copy it as it is.
+    fn is_clean(&self) -> bool {
+        !self.controls && !self.doubles && self.trimmed
+    }
+
+    /// Clean-up would copy it with each whitespace byte made a space.
+    fn needs_only_spaces(&self) -> bool {
+        !self.drops && !self.doubles && self.trimmed
+    }
 }
 
 /// [`clean_once`] for ASCII text: whitespace (`\t`, `\n`, VT, FF, `\r`,
@@ -245,24 +288,12 @@ fn is_ascii_space(b: u8) -> bool {
 /// over the bytes.
 fn clean_ascii(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
-    let (mut controls, mut drops) = (false, false);
-    for &b in bytes {
-        controls |= (b < b' ') | (b == 0x7F);
-        drops |= ((b < b' ') & !is_ascii_space(b)) | (b == 0x7F);
+    let shape = AsciiShape::of(bytes);
+    if shape.is_clean() {
+        out.push_str(text);
+        return;
     }
-    let doubles = bytes
-        .iter()
-        .zip(bytes.iter().skip(1))
-        .fold(false, |any, (&a, &b)| {
-            any | (is_ascii_space(a) & is_ascii_space(b))
-        });
-    let trimmed = !bytes.first().copied().is_some_and(is_ascii_space)
-        && !bytes.last().copied().is_some_and(is_ascii_space);
-    if !drops && !doubles && trimmed {
-        if !controls {
-            out.push_str(text);
-            return;
-        }
+    if shape.needs_only_spaces() {
         let mut buf = std::mem::take(out).into_bytes();
         buf.extend(
             bytes
@@ -374,7 +405,6 @@ pub fn matching_key(text: &str) -> String {
 /// Like [`matching_key`], appending to `out` (which is not cleared).
 pub fn matching_key_into(text: &str, out: &mut String) {
     let base = out.len();
-    let mut pending_space = false;
     if text.is_ascii() {
         // A key is never longer than its text: each byte gives at most one,
         // and a space only stands for a separator that was dropped.
@@ -407,6 +437,7 @@ pub fn matching_key_into(text: &str, out: &mut String) {
         return;
     }
     out.truncate(base);
+    let mut pending_space = false;
     for c in text.nfkc() {
         if c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c) {
             if pending_space && out.len() > base {
