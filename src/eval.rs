@@ -28,6 +28,96 @@
 
 use std::collections::HashMap;
 
+/// What a cleaner does to pages with gold text, page by page in input
+/// order ([`evaluate`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    /// The cleaned text of each page against its gold.
+    pub scores: Vec<PageScore>,
+    /// Share of the gold's shingles (with multiplicity) that the normalizer
+    /// (boilerplate rules, page classification, links) keeps when the gold
+    /// itself is the input: what it removes there is harm done to article
+    /// text.
+    pub gold_kept_by_normalizer: Vec<f64>,
+    /// The same for the whole cleaner, which also removes paragraphs
+    /// repeated within the page.
+    pub gold_kept_by_cleaner: Vec<f64>,
+}
+
+/// Cleans every page on its own (an empty index per page: no cross-article
+/// stages) on `pipeline`'s pool and scores it against its gold text, the
+/// `extra` of each [`Doc`](crate::pipeline::Doc). The gold is cleaned too:
+/// [`Evaluation::gold_kept_by_normalizer`] and
+/// [`Evaluation::gold_kept_by_cleaner`].
+///
+/// ```
+/// use newsdedup::eval::evaluate;
+/// use newsdedup::pipeline::{Doc, Pipeline};
+/// use newsdedup::Cleaner;
+///
+/// let story = "The harbour authority said on Tuesday that the port would reopen next week.";
+/// let page = Doc {
+///     id: "p".to_string(),
+///     source: String::new(),
+///     text: format!("{story}\n\nLeave a Reply"),
+///     site: None,
+///     extra: story.to_string(),
+/// };
+/// let cleaner = Cleaner::new();
+/// let result = evaluate(&Pipeline::new(&cleaner, 1).unwrap(), &[page]);
+/// assert_eq!(result.scores[0].f1(), 1.0);
+/// assert_eq!(result.gold_kept_by_cleaner, [1.0]);
+/// ```
+#[cfg(feature = "parallel")]
+pub fn evaluate(
+    pipeline: &crate::pipeline::Pipeline<'_>,
+    pages: &[crate::pipeline::Doc<String>],
+) -> Evaluation {
+    let gold_pages: Vec<_> = pages
+        .iter()
+        .map(|page| crate::pipeline::Doc {
+            id: page.id.clone(),
+            source: page.source.clone(),
+            text: page.extra.clone(),
+            site: page.site.clone(),
+            extra: (),
+        })
+        .collect();
+    let scores = pipeline.clean_each(pages, |page, cleaned| {
+        PageScore::new(&cleaned.text, &page.extra)
+    });
+    let gold_kept_by_cleaner = pipeline.clean_each(&gold_pages, |gold, cleaned| {
+        kept_share(&cleaned.text, &gold.text)
+    });
+    let normalizer = pipeline.cleaner().normalizer();
+    let gold_kept_by_normalizer = pipeline.map(&gold_pages, |gold| {
+        let normalized = normalizer.normalize_document(&gold.text);
+        let kept: Vec<&str> = normalized
+            .paragraphs
+            .iter()
+            .map(crate::normalize::NormalizedParagraph::text)
+            .collect();
+        kept_share(&kept.join("\n\n"), &gold.text)
+    });
+    Evaluation {
+        scores,
+        gold_kept_by_normalizer,
+        gold_kept_by_cleaner,
+    }
+}
+
+/// Share of `gold`'s shingles (with multiplicity) that `text` has; 1 for a
+/// gold text without any.
+pub fn kept_share(text: &str, gold: &str) -> f64 {
+    let counts = shingle_match(text, gold);
+    let all = counts.tp + counts.fn_;
+    if all == 0 {
+        1.0
+    } else {
+        counts.tp as f64 / all as f64
+    }
+}
+
 /// Tokens per shingle in the benchmark's metric.
 pub const SHINGLE_TOKENS: usize = 4;
 

@@ -227,6 +227,54 @@ impl<'c> Pipeline<'c> {
         self.sites.as_ref()
     }
 
+    /// Cleans each of `docs` on its own, against an empty index (no
+    /// cross-article stages), on the pool, and returns what `each` makes of
+    /// each document and its result, in input order: for pages judged one
+    /// by one, as [`crate::eval::evaluate`] does. Site boilerplate found
+    /// by [`Pipeline::learn_sites`] is removed first, as in
+    /// [`Pipeline::run`].
+    ///
+    /// ```
+    /// use newsdedup::pipeline::{Doc, Pipeline};
+    /// use newsdedup::Cleaner;
+    ///
+    /// let para = "The harbour authority said on Tuesday that the port would reopen.";
+    /// let docs = vec![Doc::new("a", format!("{para}\n\n{para}")), Doc::new("b", para)];
+    /// let cleaner = Cleaner::new();
+    /// let pipeline = Pipeline::new(&cleaner, 2).unwrap();
+    /// // Each page alone: b's paragraph is no copy of a's.
+    /// let kept = pipeline.clean_each(&docs, |_, cleaned| cleaned.text);
+    /// assert_eq!(kept, [para, para]);
+    /// ```
+    pub fn clean_each<T, R>(
+        &self,
+        docs: &[Doc<T>],
+        each: impl Fn(&Doc<T>, Cleaned) -> R + Sync + Send,
+    ) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+    {
+        self.map(docs, |doc| {
+            let mut analysis = self.cleaner.analyze(&doc.text);
+            if let (Some(site), Some(sites)) = (&doc.site, &self.sites) {
+                analysis.remove_site_boilerplate(site, sites);
+            }
+            let cleaned = self.cleaner.decide(&mut Index::new(), &doc.id, analysis);
+            each(doc, cleaned)
+        })
+    }
+
+    /// The cleaner this pipeline cleans with.
+    pub fn cleaner(&self) -> &'c Cleaner {
+        self.cleaner
+    }
+
+    /// `f` of each of `items`, computed on the pool, in input order.
+    pub fn map<T: Sync, R: Send>(&self, items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+        self.pool.install(|| items.par_iter().map(f).collect())
+    }
+
     /// The first pass for site boilerplate: counts the paragraphs of every
     /// record with a site, normalized on the pool; `progress` is called
     /// after each batch.

@@ -234,3 +234,33 @@ fn an_error_from_the_caller_stops_the_run() {
         assert_eq!(seen.len(), 12, "{threads} threads: nothing after the error");
     }
 }
+
+#[test]
+fn each_document_alone_is_cleaned_as_with_a_fresh_index() {
+    let docs: Vec<Doc> = corpus(120).into_iter().filter_map(Result::ok).collect();
+    let cleaner = Cleaner::new();
+    let expected: Vec<(String, usize)> = docs
+        .iter()
+        .map(|doc| {
+            let cleaned = cleaner.clean(&mut Index::new(), &doc.id, &doc.text);
+            (cleaned.text, cleaned.removed.len())
+        })
+        .collect();
+    // Some document repeats a paragraph of its own, and the same texts
+    // cleaned in one index would lose more: each is judged alone.
+    assert!(expected.iter().any(|(_, removed)| *removed > 0));
+    let mut shared = Index::new();
+    let together: usize = docs
+        .iter()
+        .map(|doc| cleaner.clean(&mut shared, &doc.id, &doc.text).removed.len())
+        .sum();
+    assert!(together > expected.iter().map(|(_, removed)| removed).sum::<usize>());
+    for threads in [1, 2, 3] {
+        let pipeline = Pipeline::new(&cleaner, threads).unwrap();
+        let got = pipeline.clean_each(&docs, |_, cleaned| {
+            let removed = cleaned.removed.len();
+            (cleaned.text, removed)
+        });
+        assert_eq!(got, expected, "{threads} threads");
+    }
+}

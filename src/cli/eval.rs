@@ -1,26 +1,21 @@
 //! The `eval` command: score each mode against gold text.
 //!
 //! Every page is cleaned on its own (a fresh index per page: no
-//! cross-article stages), in each mode, and scored with
-//! [`newsdedup::eval`]. The gold text itself is cleaned too: what a mode
-//! removes from it is harm done to real article text.
+//! cross-article stages), in each mode, and scored by
+//! [`newsdedup::eval::evaluate`] on the library's pipeline. The gold text
+//! itself is cleaned too: what a mode removes from it is harm done to real
+//! article text. This module reads the pages, prints and checks floors.
 
 use std::fmt::Write as _;
 
-use newsdedup::eval::{PageScore, Summary, shingle_match};
-use newsdedup::normalize::NormalizedParagraph;
-use newsdedup::{Cleaner, Index, Mode};
-use rayon::prelude::*;
+use newsdedup::eval::{Evaluation, PageScore, Summary};
+use newsdedup::pipeline::{Doc, Pipeline};
 
 use super::input::{self, ReadOptions, Record, Records};
 use super::{EvalArgs, ModeArg};
 
-/// One page: its name, text and gold.
-struct Page {
-    source: String,
-    text: String,
-    gold: String,
-}
+/// One page: its text, and its gold text as `extra`.
+type Page = Doc<String>;
 
 /// One mode's results.
 struct ModeResult {
@@ -36,12 +31,7 @@ struct ModeResult {
 }
 
 pub fn eval(args: &EvalArgs) -> Result<(), String> {
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(usize::from(threads))
-            .build_global()
-            .map_err(|e| format!("cannot start threads: {e}"))?;
-    }
+    let threads = args.threads.map_or(0, usize::from);
     let pages = read_pages(args)?;
     if pages.is_empty() {
         return Err(format!("{}: no records", args.input.display()));
@@ -50,7 +40,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
         name: "none",
         scores: pages
             .iter()
-            .map(|p| PageScore::new(&p.text, &p.gold))
+            .map(|p| PageScore::new(&p.text, &p.extra))
             .collect(),
         kept: vec![1.0; pages.len()],
         kept_by_cleaner: vec![1.0; pages.len()],
@@ -64,7 +54,18 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
         let cleaner = super::run::cleaner_builder(&args.clean, mode)?
             .build()
             .map_err(|e| e.to_string())?;
-        results.push(evaluate(&cleaner, mode.into(), &pages));
+        let pipeline = Pipeline::new(&cleaner, threads).map_err(|e| e.to_string())?;
+        let Evaluation {
+            scores,
+            gold_kept_by_normalizer,
+            gold_kept_by_cleaner,
+        } = newsdedup::eval::evaluate(&pipeline, &pages);
+        results.push(ModeResult {
+            name: newsdedup::Mode::from(mode).as_str(),
+            scores,
+            kept: gold_kept_by_normalizer,
+            kept_by_cleaner: gold_kept_by_cleaner,
+        });
     }
 
     let mut out = String::new();
@@ -143,54 +144,6 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
     check_floors(args, &results)
 }
 
-fn evaluate(cleaner: &Cleaner, mode: Mode, pages: &[Page]) -> ModeResult {
-    let outcomes: Vec<(PageScore, f64, f64)> = pages
-        .par_iter()
-        .map(|page| {
-            let cleaned = cleaner.clean(&mut Index::new(), &page.source, &page.text);
-            let score = PageScore::new(&cleaned.text, &page.gold);
-            let normalized = cleaner.normalizer().normalize_document(&page.gold);
-            let kept_text: Vec<&str> = normalized
-                .paragraphs
-                .iter()
-                .map(NormalizedParagraph::text)
-                .collect();
-            let by_normalizer = kept_share(&kept_text.join("\n\n"), &page.gold);
-            let by_cleaner = cleaner.clean(&mut Index::new(), &page.source, &page.gold);
-            (
-                score,
-                by_normalizer,
-                kept_share(&by_cleaner.text, &page.gold),
-            )
-        })
-        .collect();
-    let mut scores = Vec::with_capacity(outcomes.len());
-    let mut kept = Vec::with_capacity(outcomes.len());
-    let mut kept_by_cleaner = Vec::with_capacity(outcomes.len());
-    for (score, normalizer, cleaner) in outcomes {
-        scores.push(score);
-        kept.push(normalizer);
-        kept_by_cleaner.push(cleaner);
-    }
-    ModeResult {
-        name: mode.as_str(),
-        scores,
-        kept,
-        kept_by_cleaner,
-    }
-}
-
-/// Share of `gold`'s shingles (with multiplicity) that `text` has.
-fn kept_share(text: &str, gold: &str) -> f64 {
-    let counts = shingle_match(text, gold);
-    let all = counts.tp + counts.fn_;
-    if all == 0 {
-        1.0
-    } else {
-        counts.tp as f64 / all as f64
-    }
-}
-
 fn mean_min(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -248,9 +201,11 @@ fn read_pages(args: &EvalArgs) -> Result<Vec<Page>, String> {
         let gold =
             gold_of(&record, &args.gold_field).map_err(|e| format!("{}: {e}", record.source))?;
         pages.push(Page {
+            id: record.id,
             source: record.source,
             text: record.text,
-            gold,
+            site: None,
+            extra: gold,
         });
     }
     Ok(pages)
