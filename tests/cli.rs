@@ -384,6 +384,90 @@ fn outputs_that_are_no_regular_file_are_written_in_place() {
     assert_eq!(fs::read(&target).unwrap(), expected);
 }
 
+/// A JSONL input of `docs` distinct articles: several MB of output, many
+/// buffers' worth.
+fn many_articles(path: &Path, docs: usize) {
+    let mut out = fs::File::create(path).unwrap();
+    for i in 0..docs {
+        let text: Vec<String> = (0..6)
+            .map(|p| {
+                format!(
+                    "Paragraph {p} of report {i}: the council of district {} met on day {} \
+                     and voted {} to {} on item {}, with a budget of {} crowns.",
+                    i % 97,
+                    i * 7 + p,
+                    i % 13,
+                    p + 2,
+                    i * 31 + p,
+                    i * 1_009 + p * 17
+                )
+            })
+            .collect();
+        let record = serde_json::json!({"id": format!("r{i}"), "text": text.join("\n\n")});
+        writeln!(out, "{record}").unwrap();
+    }
+}
+
+#[test]
+fn large_outputs_match_across_threads_and_a_failed_write_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("many.jsonl");
+    many_articles(&input, 6_000);
+    let written = |threads: &str, name: &str| {
+        let (out, report) = (tmp.path().join(name), tmp.path().join(format!("r-{name}")));
+        run_ok(args![
+            &input,
+            "-o",
+            &out,
+            "--report",
+            &report,
+            "--threads",
+            threads,
+            "-q"
+        ]);
+        (fs::read(&out).unwrap(), fs::read(&report).unwrap())
+    };
+    let (one, one_report) = written("1", "one.jsonl");
+    assert!(one.len() > 3 << 20, "several buffers: {} bytes", one.len());
+    let (two, two_report) = written("2", "two.jsonl");
+    assert!(one == two, "output, 1 and 2 threads");
+    // The run record names the thread count; the rest is the same.
+    let body = |report: &[u8]| {
+        String::from_utf8(report.to_vec())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&one_report), body(&two_report));
+    let (zst, _) = written("2", "two.jsonl.zst");
+    assert_eq!(
+        zstd::decode_all(&zst[..]).unwrap(),
+        one,
+        "compressed on its thread"
+    );
+
+    // A write that fails, during the run or at its end, is an error naming
+    // the file.
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        println!("skipped the failing writes: no /dev/full");
+        return;
+    }
+    for threads in ["1", "2"] {
+        for flag in ["-o", "--report"] {
+            let out = run(args![&input, flag, full, "--threads", threads, "-q"]);
+            let message = stderr(&out);
+            assert!(!out.status.success(), "{flag} /dev/full, {threads} threads");
+            assert!(
+                message.contains("/dev/full") && message.contains("No space left"),
+                "{flag} /dev/full, {threads} threads: {message}"
+            );
+        }
+    }
+}
+
 #[test]
 fn report_text_can_be_cut_and_the_diff_does_not_change() {
     let tmp = tempfile::tempdir().unwrap();

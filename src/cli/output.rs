@@ -146,6 +146,11 @@ impl AtomicFile {
         &mut self.writer
     }
 
+    /// The error message of a failed write to it, naming its path.
+    pub fn write_error(&self, e: io::Error) -> String {
+        io_context(&self.dest, "write failed", e)
+    }
+
     pub fn commit(self) -> Result<(), String> {
         let dest = self.dest;
         let landing = self

@@ -89,7 +89,7 @@ impl Sink {
                 &record.id,
                 text,
             )
-            .map_err(io_err),
+            .map_err(|e| file.write_error(e)),
             Sink::Dir(dir, names) => {
                 if !names.insert(record.id.clone()) {
                     return Err(format!(
@@ -125,9 +125,10 @@ impl Reporter {
     fn write(&mut self, record: &ReportRecord) -> Result<(), String> {
         if let Some(file) = &mut self.file {
             let out = file.writer();
-            serde_json::to_writer(&mut *out, record).map_err(|e| format!("writing report: {e}"))?;
-            out.write_all(b"\n")
-                .map_err(|e| format!("writing report: {e}"))?;
+            let written = serde_json::to_writer(&mut *out, record)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            written.map_err(|e| file.write_error(e))?;
         }
         Ok(())
     }
