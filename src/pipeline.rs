@@ -256,10 +256,7 @@ impl<'c> Pipeline<'c> {
         R: Send,
     {
         self.map(docs, |doc| {
-            let mut analysis = self.cleaner.analyze(&doc.text);
-            if let (Some(site), Some(sites)) = (&doc.site, &self.sites) {
-                analysis.remove_site_boilerplate(site, sites);
-            }
+            let analysis = self.analyze_doc(doc, |_| false);
             let cleaned = self.cleaner.decide(&mut Index::new(), &doc.id, analysis);
             each(doc, cleaned)
         })
@@ -401,12 +398,17 @@ impl<'c> Pipeline<'c> {
     /// A record's analysis; a paragraph whose hash `known` holds is not
     /// sketched (the decisions are the same).
     fn analyze<T>(&self, item: &Item<T>, known: impl Fn(u64) -> bool) -> Option<Analysis> {
-        let doc = item.as_ref().ok()?;
+        Some(self.analyze_doc(item.as_ref().ok()?, known))
+    }
+
+    /// A document's analysis, its site boilerplate (if any is known)
+    /// removed; a paragraph whose hash `known` holds is not sketched.
+    fn analyze_doc<T>(&self, doc: &Doc<T>, known: impl Fn(u64) -> bool) -> Analysis {
         let mut analysis = self.cleaner.analyze_with(&doc.text, known);
         if let (Some(found), Some(site)) = (&self.sites, &doc.site) {
             analysis.remove_site_boilerplate(site, found);
         }
-        Some(analysis)
+        analysis
     }
 
     /// The next batch of `items`: up to `batch_records` of them, ending at
