@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use newsdedup::normalize::{clean_text, matching_key};
+use newsdedup::normalize::{clean_text, matching_key, word_cases};
 use newsdedup::shingle::paragraph_hash;
 use newsdedup::{Cleaner, Index, Mode, Normalizer, RemovalKind};
 
@@ -202,6 +202,21 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    // The word cases a sketch takes from the text (a pass of its own).
+    let text_bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    group.throughput(Throughput::Bytes(text_bytes));
+    group.bench_function(format!("word-cases/{}", corpus.name), |b| {
+        let mut cases = Vec::new();
+        b.iter(|| {
+            let mut words = 0;
+            for text in &texts {
+                word_cases(black_box(text), &mut cases);
+                words += cases.len();
+            }
+            assert!(words >= texts.len());
+            words
+        })
+    });
     group.finish();
 
     let exact_only = Cleaner::builder()

@@ -271,11 +271,9 @@ pub(crate) struct AlignScratch {
     /// case flags.
     para: Vec<u32>,
     source: Vec<u32>,
-    /// The paragraph [`AlignScratch::prepare`] was given: its
-    /// `(token, position)` pairs sorted, per distinct token the bit mask
-    /// of its positions (`words` 64-bit words each), and how many of its
-    /// words can anchor an attribution clause.
-    positions: Vec<(u32, u32)>,
+    /// The paragraph [`AlignScratch::prepare`] was given: per distinct
+    /// token the bit mask of its positions (`words` 64-bit words each),
+    /// and how many of its words can anchor an attribution clause.
     masks: Vec<u64>,
     /// The distinct tokens, numbered as their masks are. Every source word
     /// is looked up, so a probe or two matter where a binary search took
@@ -299,19 +297,16 @@ impl AlignScratch {
         self.words = para.len().div_ceil(64);
         self.anchors = attribution.anchors(para);
         mask_into(para, &mut self.para);
-        self.positions.clear();
-        self.positions.extend(self.para.iter().copied().zip(0u32..));
-        self.positions.sort_unstable();
         self.masks.clear();
         self.numbers.reset(para.len());
-        for group in self.positions.chunk_by(|x, y| x.0 == y.0) {
-            // Tokens come in sorted groups: each is new, numbered next.
-            self.numbers.number(u64::from(group[0].0));
-            let base = self.masks.len();
-            self.masks.resize(base + self.words, 0);
-            for &(_, i) in group {
-                self.masks[base + i as usize / 64] |= 1 << (i % 64);
+        // Distinct tokens are numbered in order of first occurrence, and a
+        // new number gets its mask appended.
+        for (i, &token) in self.para.iter().enumerate() {
+            let base = self.numbers.number(u64::from(token)) as usize * self.words;
+            if base == self.masks.len() {
+                self.masks.resize(base + self.words, 0);
             }
+            self.masks[base + i / 64] |= 1 << (i % 64);
         }
     }
 

@@ -122,19 +122,25 @@ pub fn key_word_pieces(key: &str) -> impl Iterator<Item = &str> {
 
 /// The token of one word of a matching key.
 pub fn word_token(word: &str, name: bool) -> u32 {
+    let digits = word.bytes().any(|b| b.is_ascii_digit());
+    token_of(word, digits) | if name { NAME } else { 0 }
+}
+
+/// [`word_token`] without [`CASE`] flags, of a word known to hold a digit
+/// or not.
+#[inline]
+fn token_of(word: &str, digits: bool) -> u32 {
     // Number and quantity words are 3 to 8 lowercase ASCII letters.
-    let maybe_number = (3..=8).contains(&word.len()) && word.as_bytes()[0].is_ascii_lowercase();
+    let maybe_number =
+        !digits && (3..=8).contains(&word.len()) && word.as_bytes()[0].is_ascii_lowercase();
     let number = if maybe_number {
         number_word(word)
     } else {
         None
     };
-    let canonical = number.unwrap_or(word);
-    let figure = number.is_some()
-        || canonical.bytes().any(|b| b.is_ascii_digit())
-        || (maybe_number && is_quantity_word(word));
-    let hash = xxh3_64_with_seed(canonical.as_bytes(), TOKEN_SEED) as u32;
-    (hash & !(FIGURE | CASE)) | if figure { FIGURE } else { 0 } | if name { NAME } else { 0 }
+    let figure = digits || number.is_some() || (maybe_number && is_quantity_word(word));
+    let hash = xxh3_64_with_seed(number.unwrap_or(word).as_bytes(), TOKEN_SEED) as u32;
+    (hash & !(FIGURE | CASE)) | if figure { FIGURE } else { 0 }
 }
 
 /// Appends the tokens of `key` to `out`; `names[i]` says whether word `i`
@@ -178,11 +184,20 @@ pub fn tokens_with(
         );
         return chars;
     }
-    out.extend(
-        key_word_pieces(key)
-            .enumerate()
-            .map(|(i, w)| word_token(w, false) | (case_of(i, w) & CASE)),
-    );
+    // One scan finds each word's end and whether it holds a digit.
+    let bytes = key.as_bytes();
+    let (mut start, mut digits, mut i) = (0, false, 0);
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b' ' {
+            let word = &key[start..at];
+            out.push(token_of(word, digits) | (case_of(i, word) & CASE));
+            (start, digits, i) = (at + 1, false, i + 1);
+        } else {
+            digits |= b.is_ascii_digit();
+        }
+    }
+    let word = &key[start..];
+    out.push(token_of(word, digits) | (case_of(i, word) & CASE));
     words
 }
 
