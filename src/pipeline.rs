@@ -324,20 +324,20 @@ impl<'c> Pipeline<'c> {
             summary: Summary::default(),
         };
         if self.threads == 1 {
-            // Analysis and decision take turns, and the analysis skips what
-            // the index already holds.
+            // Analysis and decision take turns on this thread, and the
+            // analysis skips what the index already holds. Not on the
+            // pool's one thread: what the analysis allocates is then freed
+            // by the thread that allocated it, and read from its caches.
             loop {
                 let batch = self.next_batch(&mut docs, size);
                 if batch.is_empty() {
                     break;
                 }
                 let index = &*decider.index;
-                let analyses: Vec<_> = self.pool.install(|| {
-                    batch
-                        .par_iter()
-                        .map(|item| self.analyze(item, |hash| index.knows(hash)))
-                        .collect()
-                });
+                let analyses: Vec<_> = batch
+                    .iter()
+                    .map(|item| self.analyze(item, |hash| index.knows(hash)))
+                    .collect();
                 decider.batch(batch, analyses, &mut emit)?;
             }
         } else {
