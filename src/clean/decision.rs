@@ -4,6 +4,7 @@
 use super::cover;
 use super::index::{self, Candidate, HashTable, NearMatch, Sources};
 use super::result::assemble;
+use super::token_store::PlainTokens;
 use super::{
     Analysis, Cleaned, Cleaner, Evidence, FURNITURE_TAIL, Index, MAX_POSTINGS, NearSettings,
     SHORT_SIMILARITY, Sketch,
@@ -220,7 +221,7 @@ impl Cleaner {
     fn evidence(
         &self,
         index: &Index,
-        local: &Sources,
+        local: &Sources<PlainTokens>,
         at: ParagraphRef,
         sketch: &Sketch,
         scratch: &mut Scratch,
@@ -233,11 +234,13 @@ impl Cleaner {
         // fingerprint's index, packed in that order into a sort key.
         let mut hits = std::mem::take(&mut scratch.hits);
         hits.clear();
-        for (tag, sources) in [(0, sources), (LOCAL_HIT, local)] {
-            sources.postings(sketch.fingerprints(), MAX_POSTINGS, |entry, fp| {
-                hits.push((u64::from(tag | entry) << 32) | u64::from(fp));
-            });
-        }
+        let key = |tag: u32, entry: u32, fp: u32| (u64::from(tag | entry) << 32) | u64::from(fp);
+        sources.postings(sketch.fingerprints(), MAX_POSTINGS, |entry, fp| {
+            hits.push(key(0, entry, fp));
+        });
+        local.postings(sketch.fingerprints(), MAX_POSTINGS, |entry, fp| {
+            hits.push(key(LOCAL_HIT, entry, fp));
+        });
         // Entries are numbered in input order and the document's own come
         // after the index's, so hits sorted by entry are sorted by document
         // too: the document is looked up once per entry, not per hit. Each
@@ -309,27 +312,26 @@ impl Cleaner {
             );
             counts.push(keys.len() - before);
         }
-        // The index's entry records, then all entries' tokens, are read
-        // from memory first in loops without branches on what they read,
-        // so that their cache misses overlap rather than come one after
-        // another in the probing below.
-        std::hint::black_box(
-            keys.iter()
-                .filter(|(local, _)| !local)
-                .fold(0, |acc, &(_, id)| acc ^ sources.touch_entry(id)),
-        );
-        let all: Vec<index::SourceEntry> = keys
+        // The index's entry records, then their tokens, are read from
+        // memory first in loops without branches on what they read, so
+        // that their cache misses overlap rather than come one after
+        // another as they are loaded and probed below.
+        let index_ids = || keys.iter().filter(|(local, _)| !local).map(|&(_, id)| id);
+        std::hint::black_box(index_ids().fold(0, |acc, id| acc ^ sources.touch_entry(id)));
+        std::hint::black_box(index_ids().fold(0, |acc, id| acc ^ sources.touch_tokens(id)));
+        let mut buffer = std::mem::take(&mut scratch.tokens);
+        buffer.clear();
+        let loaded: Vec<index::LoadedEntry> = keys
             .iter()
             .map(|&(is_local, id)| {
                 if is_local {
-                    local.entry(id)
+                    local.load(id, &mut buffer)
                 } else {
-                    sources.entry(id)
+                    sources.load(id, &mut buffer)
                 }
             })
             .collect();
-        std::hint::black_box(index::touch_tokens(&all));
-        let mut all = all.into_iter();
+        let mut all = loaded.iter().map(|e| e.in_buffer(&buffer));
         let mut covering = Vec::new();
         for ((_, doc, _), &count) in ranked.drain(..).zip(&counts) {
             let mut entries: Vec<_> = all.by_ref().take(count).collect();
@@ -354,6 +356,7 @@ impl Cleaner {
                 }
             }
         }
+        scratch.tokens = buffer;
         out
     }
 
@@ -367,7 +370,7 @@ impl Cleaner {
         sketch: &Sketch,
         covering: Covering<'_>,
         index: &Index,
-        local: &Sources,
+        local: &Sources<PlainTokens>,
         scratch: &mut Scratch,
     ) -> Option<Evidence> {
         let Covering {
@@ -462,7 +465,7 @@ struct DocumentScratch {
     local_first: HashTable<ParagraphRef>,
     local_alias: HashTable<NearMatch>,
     /// The document's paragraphs in the near stage so far: sources too.
-    local: Sources,
+    local: Sources<PlainTokens>,
     scratch: Scratch,
 }
 
@@ -506,6 +509,8 @@ struct Scratch {
     stamp: u32,
     /// P's shingles, to find in its sources.
     probe: ShingleProbe,
+    /// The tokens of the ranked documents' entries, loaded.
+    tokens: Vec<u32>,
     /// The source tokens to align.
     source: Vec<u32>,
     align: cover::AlignScratch,

@@ -3,6 +3,7 @@
 use super::Sketch;
 use super::chunked::Chunked;
 use super::heads::Heads;
+use super::token_store::{CodedTokens, Handle, TokenStore};
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
 use crate::shingle::tokens::{CASE, LOWER};
@@ -51,9 +52,11 @@ fn lower_bit(token: u32) -> usize {
 }
 
 /// The coverage stage's paragraphs: their tokens and a posting list per
-/// winnowed fingerprint.
+/// winnowed fingerprint. The index's keep their tokens coded
+/// ([`CodedTokens`]); a document's own, which live for one document,
+/// whole.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Sources {
+pub(crate) struct Sources<T = CodedTokens> {
     /// Each entry's paragraph, kept copy, tokens and shingle width, in one
     /// record: a hit reads one cache line, not one per field.
     entries: Chunked<EntryRecord>,
@@ -61,7 +64,7 @@ pub(crate) struct Sources {
     /// sources reads the document of every entry hit, and 4 bytes an entry
     /// stay in cache where the 28-byte records do not.
     docs: Chunked<DocId>,
-    tokens: Chunked<u32>,
+    tokens: T,
     /// The entries holding each fingerprint.
     postings: Postings,
     /// Spelling Bloom filter of every token seen as a name.
@@ -74,12 +77,13 @@ struct EntryRecord {
     at: ParagraphRef,
     /// Its kept copy (itself when kept).
     kept: ParagraphRef,
-    /// Where its tokens start in [`Sources::tokens`], and how many.
-    tokens: (u32, u32),
+    /// Where its tokens are in [`Sources::tokens`].
+    tokens: Handle,
     width: u8,
 }
 
-/// One coverage-stage paragraph, as [`Sources::entry`] gives it.
+/// One coverage-stage paragraph, as [`Sources::load`] gives it, with its
+/// tokens in a buffer of the caller's.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SourceEntry<'a> {
     pub(crate) at: ParagraphRef,
@@ -88,7 +92,30 @@ pub(crate) struct SourceEntry<'a> {
     pub(crate) tokens: &'a [u32],
 }
 
-impl Sources {
+/// A [`SourceEntry`] whose tokens were loaded into a buffer: their range
+/// there.
+#[derive(Clone, Debug)]
+pub(crate) struct LoadedEntry {
+    at: ParagraphRef,
+    kept: ParagraphRef,
+    width: usize,
+    tokens: std::ops::Range<usize>,
+}
+
+impl LoadedEntry {
+    /// The entry, with its tokens in `buffer`, the buffer
+    /// [`Sources::load`] loaded them into.
+    pub(crate) fn in_buffer<'a>(&self, buffer: &'a [u32]) -> SourceEntry<'a> {
+        SourceEntry {
+            at: self.at,
+            kept: self.kept,
+            width: self.width,
+            tokens: &buffer[self.tokens.clone()],
+        }
+    }
+}
+
+impl<T: TokenStore> Sources<T> {
     pub(crate) fn len(&self) -> usize {
         self.entries.end()
     }
@@ -114,14 +141,22 @@ impl Sources {
         self.entries.get(id).tokens.0
     }
 
-    pub(crate) fn entry(&self, id: u32) -> SourceEntry<'_> {
+    /// Reads the tokens of entry `id`, to have them in cache: see
+    /// [`TokenStore::touch`].
+    pub(crate) fn touch_tokens(&self, id: u32) -> u32 {
+        self.tokens.touch(self.entries.get(id).tokens)
+    }
+
+    /// Entry `id`, its tokens appended to `buffer`.
+    pub(crate) fn load(&self, id: u32, buffer: &mut Vec<u32>) -> LoadedEntry {
         let record = self.entries.get(id);
-        let (start, len) = record.tokens;
-        SourceEntry {
+        let start = buffer.len();
+        self.tokens.load(record.tokens, buffer);
+        LoadedEntry {
             at: record.at,
             kept: record.kept,
             width: usize::from(record.width),
-            tokens: self.tokens.slice(start, len as usize),
+            tokens: start..buffer.len(),
         }
     }
 
@@ -141,14 +176,11 @@ impl Sources {
     }
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
-        let tokens = sketch.tokens();
-        let start = self.tokens.extend(tokens);
-        let len = u32::try_from(tokens.len()).expect("fewer than 2^32 tokens per paragraph");
         // Entry ids leave the top bit free for posting hits' sort keys.
         let id = self.entries.push(EntryRecord {
             at,
             kept,
-            tokens: (start, len),
+            tokens: self.tokens.store(sketch.tokens()),
             width: u8::try_from(sketch.width()).unwrap_or(u8::MAX),
         });
         self.docs.push(at.doc);
@@ -166,7 +198,9 @@ impl Sources {
             "source paragraphs",
             self.entries.memory_bytes() + self.docs.memory_bytes(),
         ));
-        parts.push(("source tokens", self.tokens.memory_bytes()));
+        let (tokens, dictionary) = self.tokens.memory_bytes();
+        parts.push(("source tokens", tokens));
+        parts.push(("token dictionary", dictionary));
         parts.push((
             "fingerprint heads",
             self.postings.heads.capacity() * std::mem::size_of::<(u32, u32)>(),
@@ -177,18 +211,6 @@ impl Sources {
             table_bytes(self.blooms.capacity(), std::mem::size_of::<(u32, u64)>()),
         ));
     }
-}
-
-/// Reads one token of every cache line of the tokens of `entries`, to have
-/// them in cache before they are probed one entry after another. Returns a
-/// value only to keep the reads.
-pub(crate) fn touch_tokens(entries: &[SourceEntry<'_>]) -> u32 {
-    /// Tokens of a 64-byte cache line.
-    const LINE: usize = 16;
-    entries
-        .iter()
-        .flat_map(|e| e.tokens.iter().step_by(LINE))
-        .fold(0, |acc, &t| acc ^ t)
 }
 
 /// Of `items` sorted by paragraph, the one `step` places after (or before,

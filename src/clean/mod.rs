@@ -71,6 +71,7 @@ mod index;
 mod result;
 mod settings;
 pub mod site;
+mod token_store;
 
 pub use analysis::{Analysis, Sketch};
 pub use cover::{CoverDecision, CoverRule, Evidence, Guard, sweep};

@@ -1,0 +1,249 @@
+//! How the coverage stage's sources keep their word tokens.
+//!
+//! The index aligns a paragraph against the tokens of its earlier sources,
+//! so it keeps every source's tokens: 32-bit values ([`crate::shingle`]),
+//! four bytes a word, over a third of the index. A corpus has far fewer
+//! distinct tokens than words, and the frequent ones are seen first, so
+//! [`CodedTokens`] numbers each distinct token in order of first storage
+//! and stores runs of these codes as LEB128 varints: one byte for the 128
+//! first tokens seen (the, of, said, ...), two below 16,384, three below
+//! 2^21. On news that is under two bytes a word, dictionary included.
+//! Reading gives back the same 32-bit tokens, so every measure and
+//! decision is the same as with the tokens stored whole.
+//!
+//! A document's own sources live for one document and are read back as
+//! often as they are written: [`PlainTokens`] keeps them whole.
+
+use super::chunked::Chunked;
+use super::heads::Heads;
+
+/// Where a run of tokens is stored: its start and length in the store's
+/// own units.
+pub(crate) type Handle = (u32, u32);
+
+/// A store of runs of tokens, read back by the [`Handle`] storing gave.
+pub(crate) trait TokenStore: Default {
+    /// Stores `tokens` as one run.
+    ///
+    /// # Panics
+    ///
+    /// Past 2^32 units stored (see [`Chunked`]).
+    fn store(&mut self, tokens: &[u32]) -> Handle;
+
+    /// Appends the run stored under `handle` to `out`.
+    fn load(&self, handle: Handle, out: &mut Vec<u32>);
+
+    /// Reads one byte of every cache line of the run under `handle`, to
+    /// have it in cache before it is loaded; the misses of several runs so
+    /// touched in a loop overlap. Returns a value only to keep the reads.
+    fn touch(&self, handle: Handle) -> u32;
+
+    /// Empties it, keeping its allocations.
+    fn clear(&mut self);
+
+    /// Bytes allocated for the runs, and for a dictionary if any.
+    fn memory_bytes(&self) -> (usize, usize);
+}
+
+/// Tokens stored whole, four bytes each.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PlainTokens(Chunked<u32>);
+
+impl TokenStore for PlainTokens {
+    fn store(&mut self, tokens: &[u32]) -> Handle {
+        let len = u32::try_from(tokens.len()).expect("fewer than 2^32 tokens per paragraph");
+        (self.0.extend(tokens), len)
+    }
+
+    fn load(&self, (start, len): Handle, out: &mut Vec<u32>) {
+        out.extend_from_slice(self.0.slice(start, len as usize));
+    }
+
+    fn touch(&self, (start, len): Handle) -> u32 {
+        touch_lines(self.0.slice(start, len as usize))
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn memory_bytes(&self) -> (usize, usize) {
+        (self.0.memory_bytes(), 0)
+    }
+}
+
+/// Tokens stored as varint codes of a dictionary built as they come.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CodedTokens {
+    /// Each distinct token's code: its number in order of first storage.
+    /// A [`Heads`] table, so that a run's lookups overlap their misses.
+    codes: Heads,
+    /// The token of each code.
+    tokens: Vec<u32>,
+    /// The runs, as LEB128 codes: seven bits a byte, the low ones first,
+    /// the top bit set on every byte but a code's last.
+    bytes: Chunked<u8>,
+    /// The run being encoded.
+    run: Vec<u8>,
+}
+
+impl CodedTokens {
+    /// The code of `token`, numbering it if new.
+    fn code(&mut self, token: u32) -> u32 {
+        let next = u32::try_from(self.tokens.len())
+            .ok()
+            .filter(|&next| next != super::heads::EMPTY)
+            .expect("fewer than 2^32 - 1 distinct tokens");
+        match self.codes.insert_or_get(token, next) {
+            Some(code) => *code,
+            None => {
+                self.tokens.push(token);
+                next
+            }
+        }
+    }
+}
+
+impl TokenStore for CodedTokens {
+    fn store(&mut self, tokens: &[u32]) -> Handle {
+        let mut run = std::mem::take(&mut self.run);
+        run.clear();
+        std::hint::black_box(self.codes.touch(tokens));
+        for &token in tokens {
+            let mut code = self.code(token);
+            while code >= 0x80 {
+                run.push(code as u8 | 0x80);
+                code >>= 7;
+            }
+            run.push(code as u8);
+        }
+        let len = u32::try_from(run.len()).expect("fewer than 2^32 bytes per paragraph");
+        let start = self.bytes.extend(&run);
+        self.run = run;
+        (start, len)
+    }
+
+    fn load(&self, (start, len): Handle, out: &mut Vec<u32>) {
+        // Without a branch on the bytes, which would fail half the time
+        // on a mix of one- and two-byte codes: every byte writes a token,
+        // but only a code's last moves past it. A run holds at most as
+        // many tokens as bytes.
+        let bytes = self.bytes.slice(start, len as usize);
+        let from = out.len();
+        out.resize(from + bytes.len(), 0);
+        let slots = &mut out[from..];
+        let mut n = 0;
+        let mut code = 0;
+        let mut shift = 0;
+        for &byte in bytes {
+            code |= u32::from(byte & 0x7F) << shift;
+            let last = byte & 0x80 == 0;
+            // A code's last byte completes a code `store` gave; a partial
+            // code may be past the dictionary and reads 0, overwritten.
+            slots[n] = self.tokens.get(code as usize).copied().unwrap_or(0);
+            n += usize::from(last);
+            let more = u32::from(!last);
+            code *= more;
+            shift = (shift + 7) * more;
+        }
+        out.truncate(from + n);
+    }
+
+    fn touch(&self, (start, len): Handle) -> u32 {
+        touch_lines(self.bytes.slice(start, len as usize))
+    }
+
+    fn clear(&mut self) {
+        self.codes.clear();
+        self.tokens.clear();
+        self.bytes.clear();
+    }
+
+    fn memory_bytes(&self) -> (usize, usize) {
+        let dictionary = self.codes.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.tokens.capacity() * std::mem::size_of::<u32>();
+        (self.bytes.memory_bytes(), dictionary)
+    }
+}
+
+/// One item of every 64-byte cache line of `items`, folded.
+fn touch_lines<T: Copy + Into<u32>>(items: &[T]) -> u32 {
+    let line = (64 / std::mem::size_of::<T>()).max(1);
+    items
+        .iter()
+        .step_by(line)
+        .fold(0, |acc, &item| acc ^ item.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs of tokens of skewed frequency, some codes one, two and three
+    /// bytes long, and empty runs.
+    fn runs() -> Vec<Vec<u32>> {
+        let mut x = 7u64;
+        (0..2_000)
+            .map(|i| {
+                (0..i % 90)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        // Tens of thousands of distinct tokens, the small ones
+                        // far more often; 0 and u32::MAX among them.
+                        let rank = (x >> 40) % 400 * ((x >> 20) % 400);
+                        match rank {
+                            0 => u32::MAX,
+                            1 => 0,
+                            r => (r as u32).wrapping_mul(0x9E37_79B9),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn round_trip<S: TokenStore>() -> S {
+        let mut store = S::default();
+        let runs = runs();
+        let handles: Vec<Handle> = runs.iter().map(|run| store.store(run)).collect();
+        let mut out = Vec::new();
+        for (run, &handle) in runs.iter().zip(&handles).rev() {
+            out.clear();
+            out.push(42);
+            store.load(handle, &mut out);
+            assert_eq!(out[0], 42, "loading appends");
+            assert_eq!(&out[1..], &run[..]);
+        }
+        store
+    }
+
+    #[test]
+    fn coded_tokens_read_back_as_stored() {
+        let store = round_trip::<CodedTokens>();
+        // Past 16,384 distinct tokens: three-byte codes were written.
+        assert!(store.tokens.len() > 1 << 14, "{}", store.tokens.len());
+        let words: usize = runs().iter().map(Vec::len).sum();
+        let (bytes, _) = store.memory_bytes();
+        assert!(bytes < words * 3, "{bytes} bytes for {words} words");
+    }
+
+    #[test]
+    fn plain_tokens_read_back_as_stored() {
+        round_trip::<PlainTokens>();
+    }
+
+    #[test]
+    fn a_cleared_store_numbers_afresh() {
+        let mut store = CodedTokens::default();
+        let first = store.store(&[5, 6, 5]);
+        store.clear();
+        let again = store.store(&[9, 5]);
+        assert_eq!((first, again), ((0, 3), (0, 2)));
+        let mut out = Vec::new();
+        store.load(again, &mut out);
+        assert_eq!(out, [9, 5]);
+        assert_eq!(store.tokens, [9, 5]);
+    }
+}
