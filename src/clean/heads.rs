@@ -1,5 +1,8 @@
 //! The posting heads: an open-addressing table from a 32-bit fingerprint to
-//! a 32-bit value, looked up many keys at a time.
+//! a 32-bit value, looked up many keys at a time. The token dictionary of
+//! [`CodedTokens`](super::token_store::CodedTokens) is one too, keyed by
+//! token, for the same reason: a run's lookups touched first overlap their
+//! misses.
 //!
 //! Every paragraph of the coverage stage looks up a dozen fingerprints in
 //! a table of millions, and each lookup misses the cache. One at a time,
