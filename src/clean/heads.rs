@@ -46,6 +46,11 @@ impl Heads {
         self.slots.capacity()
     }
 
+    /// Every `(key, value)` held, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.slots.iter().copied().filter(|&(_, v)| v != EMPTY)
+    }
+
     /// Empties it, keeping its slots.
     pub(crate) fn clear(&mut self) {
         if self.len > 0 {
@@ -179,6 +184,11 @@ mod tests {
         for (&k, &v) in &map {
             assert_eq!(heads.get(k), Some(v));
         }
+        let mut held: Vec<(u32, u32)> = heads.iter().collect();
+        held.sort_unstable();
+        let mut want: Vec<(u32, u32)> = map.into_iter().collect();
+        want.sort_unstable();
+        assert_eq!(held, want);
         heads.clear();
         assert_eq!((heads.len(), heads.get(0)), (0, None));
     }

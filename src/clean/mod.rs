@@ -68,6 +68,7 @@ pub mod cover;
 mod decision;
 mod heads;
 mod index;
+mod postings;
 mod result;
 mod settings;
 pub mod site;

@@ -1,0 +1,538 @@
+//! Posting lists of the coverage stage: for each winnowed fingerprint, the
+//! entries (indexed paragraphs) holding it, read newest first.
+//!
+//! Two layers, as a log-structured merge tree keeps them:
+//!
+//! * [`Chains`], the newest postings: a [`Heads`] table from fingerprint to
+//!   its newest block of entry ids, blocks doubling from 2 entries. Cheap to
+//!   append to, but about 11 bytes a posting once the table's free slots,
+//!   the block headers and the blocks' free slots are counted.
+//! * [`Runs`], every older posting, sorted by fingerprint (mixed, see
+//!   [`mix`]): 6 bytes a posting (the low 16 bits of the mixed fingerprint
+//!   and the entry id) and a directory of bucket starts of about half a
+//!   byte a posting. A lookup reads the directory, then the one or two
+//!   cache lines of its bucket.
+//!
+//! Once the chains hold [`MIN_MERGE`] postings, or a sixteenth of the
+//! runs' if that is more, they are merged into the runs. Merges happen at
+//! points fixed by the number of postings, so what a read returns depends
+//! on the postings pushed alone. On the medium corpus of `../shared/perf`
+//! (4.8 million postings) this took the posting lists from 54 to about 34
+//! megabytes.
+//!
+//! Entry ids grow as entries are pushed, so every posting in the chains is
+//! newer than every posting in the runs: a read takes the chain, then the
+//! fingerprint's run backwards, and the runs keep each fingerprint's entries
+//! in id order.
+
+use super::chunked::Chunked;
+use super::heads::Heads;
+
+/// Fewest postings in the chains before they are merged into the runs.
+const MIN_MERGE: usize = 1 << 18;
+
+/// The chains are merged once they hold this fraction of the runs'
+/// postings (or [`MIN_MERGE`]): merging moves every posting of the runs,
+/// so this bounds the moves per posting; the chains' share of the memory
+/// stays small.
+const MERGE_FRACTION: usize = 16;
+
+/// Posting lists, see the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct Postings {
+    chains: Chains,
+    /// Postings in `chains`.
+    recent: usize,
+    runs: Runs,
+    /// [`MIN_MERGE`], but smaller in tests.
+    min_merge: usize,
+}
+
+impl Default for Postings {
+    fn default() -> Postings {
+        Postings {
+            chains: Chains::default(),
+            recent: 0,
+            runs: Runs::default(),
+            min_merge: MIN_MERGE,
+        }
+    }
+}
+
+impl Postings {
+    /// Empties it, keeping its chains' allocations (a document's own
+    /// sources are rebuilt for every document).
+    pub(crate) fn clear(&mut self) {
+        self.chains.clear();
+        self.recent = 0;
+        self.runs = Runs::default();
+    }
+
+    /// Appends entry `id` (below 2^31, and above every id pushed before) to
+    /// the list of `fp`.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is 2^31 or more, or past 2^31 posting slots (some 10^9
+    /// postings).
+    pub(crate) fn push(&mut self, fp: u32, id: u32) {
+        self.chains.push(fp, id);
+        self.recent += 1;
+        if self.recent >= self.min_merge.max(self.runs.len() / MERGE_FRACTION) {
+            self.runs.merge(self.chains.drain());
+            self.recent = 0;
+        }
+    }
+
+    /// Reads where `fingerprints`' lists start, so that the reads that
+    /// follow find them in cache (see [`Heads::touch`]). Returns a value
+    /// only to keep the reads.
+    pub(crate) fn touch(&self, fingerprints: &[u32]) -> u32 {
+        self.chains.heads.touch(fingerprints) ^ self.runs.touch(fingerprints)
+    }
+
+    /// Calls `hit(entry)` for the newest `max` entries of the list of
+    /// `fp`, newest first.
+    pub(crate) fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
+        let mut read = 0;
+        self.chains.read(fp, max, |entry| {
+            read += 1;
+            hit(entry);
+        });
+        self.runs.read(fp, max - read, hit);
+    }
+
+    /// Bytes allocated: the chains' head table, and the chains' blocks with
+    /// the runs.
+    pub(crate) fn memory_bytes(&self) -> (usize, usize) {
+        (
+            self.chains.heads.capacity() * std::mem::size_of::<(u32, u32)>(),
+            self.chains.blocks.memory_bytes() + self.runs.memory_bytes(),
+        )
+    }
+}
+
+/// A fingerprint's bits mixed (by an odd multiplier, so one to one):
+/// fingerprints are minima of windows, their own bits skewed to small
+/// values, and the runs bucket them by their top bits.
+fn mix(fp: u32) -> u32 {
+    fp.wrapping_mul(0x9E37_79B1)
+}
+
+/// The older postings, sorted by mixed fingerprint, then entry id.
+#[derive(Clone, Debug, Default)]
+struct Runs {
+    /// Bits of the bucket number: the top `bits` bits of a mixed
+    /// fingerprint. At least 16, so that with `low` they give all 32.
+    bits: u32,
+    /// Where each bucket starts in `low` and `ids`, and the end: 2^`bits`
+    /// + 1 positions, or none while the runs are empty.
+    starts: Vec<u32>,
+    /// Each posting's mixed fingerprint's low 16 bits.
+    low: Vec<u16>,
+    /// Each posting's entry id.
+    ids: Vec<u32>,
+}
+
+/// Fewest bucket bits (see [`Runs::bits`]).
+const MIN_BUCKET_BITS: u32 = 16;
+
+/// Postings per bucket the directory is sized for: a bucket's `low`
+/// values stay within a cache line or two.
+const BUCKET_POSTINGS: usize = 8;
+
+impl Runs {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The bucket of mixed fingerprint `mixed`.
+    #[inline]
+    fn bucket(&self, mixed: u32) -> usize {
+        (u64::from(mixed) >> (32 - self.bits)) as usize
+    }
+
+    /// The positions of the postings of fingerprint `fp`.
+    #[inline]
+    fn range(&self, fp: u32) -> std::ops::Range<usize> {
+        if self.starts.is_empty() {
+            return 0..0;
+        }
+        let mixed = mix(fp);
+        let bucket = self.bucket(mixed);
+        let (start, end) = (
+            self.starts[bucket] as usize,
+            self.starts[bucket + 1] as usize,
+        );
+        // Within a bucket the top `bits` bits are equal, so the order of
+        // the full values is that of their low 16 bits.
+        let lows = &self.low[start..end];
+        let low = mixed as u16;
+        let first = lows.partition_point(|&l| l < low);
+        let len = lows[first..].iter().take_while(|&&l| l == low).count();
+        start + first..start + first + len
+    }
+
+    fn touch(&self, fingerprints: &[u32]) -> u32 {
+        if self.starts.is_empty() {
+            return 0;
+        }
+        fingerprints
+            .iter()
+            .fold(0, |acc, &fp| acc ^ self.starts[self.bucket(mix(fp))])
+    }
+
+    fn read(&self, fp: u32, max: usize, hit: impl FnMut(u32)) {
+        if max == 0 {
+            return;
+        }
+        self.ids[self.range(fp)]
+            .iter()
+            .rev()
+            .take(max)
+            .copied()
+            .for_each(hit);
+    }
+
+    /// Merges `postings`, `(fingerprint, id)` pairs whose ids are above
+    /// every id held, and sizes the directory anew.
+    fn merge(&mut self, postings: Vec<(u32, u32)>) {
+        let mut new: Vec<u64> = postings
+            .into_iter()
+            .map(|(fp, id)| u64::from(mix(fp)) << 32 | u64::from(id))
+            .collect();
+        new.sort_unstable();
+        let old_len = self.len();
+        let total = old_len + new.len();
+        assert!(
+            u32::try_from(total).is_ok(),
+            "fewer than 2^32 postings in the runs"
+        );
+        let bits = (total / BUCKET_POSTINGS)
+            .checked_ilog2()
+            .unwrap_or(0)
+            .clamp(MIN_BUCKET_BITS, 30);
+        // Bucket sizes under the new `bits`, at index bucket + 1.
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        let new_shift = 32 - bits;
+        let old_key = |bucket: usize, low: u16| {
+            // Top `self.bits` bits from the bucket, the low 16 from `low`:
+            // with `self.bits` >= 16 together all 32.
+            ((bucket as u64) << (32 - self.bits)) as u32 | u32::from(low)
+        };
+
+        self.low.reserve_exact(new.len());
+        self.low.resize(total, 0);
+        self.ids.reserve_exact(new.len());
+        self.ids.resize(total, 0);
+        // From the back: the larger of the old runs' last unplaced posting
+        // and the new ones' goes last. New ids are above old ones, so on
+        // equal fingerprints the new posting goes after.
+        let (mut i, mut j, mut k) = (old_len, new.len(), total);
+        let mut bucket = self.starts.len().saturating_sub(2);
+        while j > 0 {
+            let (new_key, new_id) = ((new[j - 1] >> 32) as u32, new[j - 1] as u32);
+            let old = (i > 0).then(|| {
+                while self.starts[bucket] as usize > i - 1 {
+                    bucket -= 1;
+                }
+                old_key(bucket, self.low[i - 1])
+            });
+            k -= 1;
+            let key = match old {
+                Some(old) if old > new_key => {
+                    i -= 1;
+                    self.low[k] = self.low[i];
+                    self.ids[k] = self.ids[i];
+                    old
+                }
+                _ => {
+                    j -= 1;
+                    self.low[k] = new_key as u16;
+                    self.ids[k] = new_id;
+                    new_key
+                }
+            };
+            starts[(key >> new_shift) as usize + 1] += 1;
+        }
+        // The old postings before `i` stay where they are.
+        for b in 0..self.starts.len().saturating_sub(1) {
+            let (start, end) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+            for &low in &self.low[start..end.min(i)] {
+                starts[(old_key(b, low) >> new_shift) as usize + 1] += 1;
+            }
+            if end >= i {
+                break;
+            }
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        self.starts = starts;
+        self.bits = bits;
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.starts.capacity() * 4 + self.low.capacity() * 2 + self.ids.capacity() * 4
+    }
+}
+
+/// End of a posting chain.
+const NO_ID: u32 = u32::MAX;
+
+/// Posting chains: for each fingerprint, the entries holding it, newest
+/// read first.
+///
+/// A fingerprint held once (most are) is one entry in its head, with no
+/// block. A longer chain is a list of blocks of entry ids whose capacities
+/// double from 2 up to [`MAX_BLOCK`] ([`block_capacity`]), all in one
+/// arena: reading the newest hundred entries of a common fingerprint visits
+/// a handful of blocks, not a hundred scattered postings.
+#[derive(Clone, Debug, Default)]
+struct Chains {
+    /// Fingerprint to its chain: [`SINGLE`] and the entry id when it has
+    /// one entry, else where its newest block starts in `blocks`.
+    heads: Heads,
+    /// The blocks: each is the start of the chain's previous block (or
+    /// [`NO_ID`]), the chain's length when it was the newest, and its
+    /// entries, oldest first.
+    blocks: Chunked<u32>,
+}
+
+/// The mark of a head holding its chain's only entry.
+const SINGLE: u32 = 1 << 31;
+
+/// Words of a block before its entries.
+const BLOCK_HEADER: usize = 2;
+
+impl Chains {
+    /// Empties it, keeping its allocations.
+    fn clear(&mut self) {
+        self.heads.clear();
+        self.blocks.clear();
+    }
+
+    /// Every posting, as `(fingerprint, id)` pairs in no particular order;
+    /// leaves it empty.
+    fn drain(&mut self) -> Vec<(u32, u32)> {
+        let mut postings = Vec::new();
+        for (fp, _) in self.heads.iter() {
+            self.read(fp, usize::MAX, |id| postings.push((fp, id)));
+        }
+        self.clear();
+        postings
+    }
+
+    /// Appends entry `id` (below 2^31) to the chain of `fp`.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is 2^31 or more, or past 2^31 slots in the arena.
+    fn push(&mut self, fp: u32, id: u32) {
+        assert!(id & SINGLE == 0, "posting entry ids are below 2^31");
+        let Some(head) = self.heads.insert_or_get(fp, SINGLE | id) else {
+            return;
+        };
+        let (previous, len, k) = if *head & SINGLE != 0 {
+            // The single entry moves into the chain's first block.
+            (NO_ID, 1, 0)
+        } else {
+            let len = self.blocks.get(*head + 1);
+            let (k, fill) = newest_block(len);
+            if fill < block_capacity(k) {
+                let block = self
+                    .blocks
+                    .slice_mut(*head, BLOCK_HEADER + block_capacity(k));
+                block[1] = len + 1;
+                block[BLOCK_HEADER + fill] = id;
+                return;
+            }
+            (*head, len, k + 1)
+        };
+        // A new block: its header, the single entry moving out of the head
+        // (if any), the new one, then free slots.
+        let moved = (len == 1).then_some(*head & !SINGLE);
+        let slots = BLOCK_HEADER + block_capacity(k);
+        let block = [previous, len + 1]
+            .into_iter()
+            .chain(moved)
+            .chain([id])
+            .chain(std::iter::repeat(NO_ID))
+            .take(slots);
+        let start = self.blocks.extend_iter(slots, block);
+        assert!(start & SINGLE == 0, "fewer than 2^31 posting slots");
+        *head = start;
+    }
+
+    /// Calls `hit(entry)` for the newest `max` entries of the chain of
+    /// `fp`, newest first.
+    fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
+        let Some(head) = self.heads.get(fp) else {
+            return;
+        };
+        if head & SINGLE != 0 {
+            if max > 0 {
+                hit(head & !SINGLE);
+            }
+            return;
+        }
+        let mut block = head;
+        let (mut k, mut fill) = newest_block(self.blocks.get(block + 1));
+        let mut left = max;
+        while left > 0 {
+            let slots = self.blocks.slice(block, BLOCK_HEADER + fill);
+            for &entry in slots[BLOCK_HEADER..].iter().rev().take(left) {
+                hit(entry);
+            }
+            left = left.saturating_sub(fill);
+            let previous = slots[0];
+            if previous == NO_ID {
+                break;
+            }
+            block = previous;
+            k -= 1;
+            fill = block_capacity(k);
+        }
+    }
+}
+
+/// Entries of the largest posting block.
+const MAX_BLOCK: usize = 64;
+
+/// Entries of block `k` of a posting chain (0 the oldest): 2, 4, 8, ...
+/// up to [`MAX_BLOCK`].
+fn block_capacity(k: usize) -> usize {
+    // Blocks past the doubling ones are all full size (and `2 << k` would
+    // overflow for a chain of thousands of entries).
+    if k < MAX_BLOCK.trailing_zeros() as usize {
+        2 << k
+    } else {
+        MAX_BLOCK
+    }
+}
+
+/// Of a chain of `len` >= 2 entries, the number of its newest block and
+/// how many entries that block holds.
+fn newest_block(len: u32) -> (usize, usize) {
+    let len = len as usize;
+    // Blocks 0..k hold 2^(k + 1) - 2 entries while they double.
+    let doubling = 2 * MAX_BLOCK - 2;
+    if len <= doubling {
+        let k = (len + 1).ilog2() as usize - 1;
+        (k, len - ((2 << k) - 2))
+    } else {
+        let past = len - doubling - 1;
+        (
+            MAX_BLOCK.trailing_zeros() as usize + past / MAX_BLOCK,
+            past % MAX_BLOCK + 1,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Postings that merge their chains every `min_merge` postings.
+    fn merging_every(min_merge: usize) -> Postings {
+        Postings {
+            min_merge,
+            ..Postings::default()
+        }
+    }
+
+    #[test]
+    fn a_posting_list_reads_its_newest_entries_first() {
+        for min_merge in [1, 7, 64, usize::MAX] {
+            let mut postings = merging_every(min_merge);
+            // Lists of every length up to past several full blocks, two
+            // fingerprints interleaved.
+            for id in 0..400u32 {
+                postings.push(7, id);
+                if id % 3 == 0 {
+                    postings.push(9, id);
+                }
+                for max in [0, 1, 5, 64, 128, 1_000] {
+                    let mut read = Vec::new();
+                    postings.read(7, max, |e| read.push(e));
+                    let want: Vec<u32> = (0..=id).rev().take(max).collect();
+                    assert_eq!(read, want, "after {id}, max {max}, merge {min_merge}");
+                }
+            }
+            let mut read = Vec::new();
+            postings.read(9, usize::MAX, |e| read.push(e));
+            assert_eq!(
+                read,
+                (0..400).rev().filter(|id| id % 3 == 0).collect::<Vec<_>>()
+            );
+            postings.read(8, usize::MAX, |_| panic!("no list"));
+        }
+    }
+
+    #[test]
+    fn posting_lists_match_plain_lists() {
+        // Many fingerprints of skewed frequency, pushed interleaved, merged
+        // at several rates.
+        for min_merge in [1, 100, 4_096, usize::MAX] {
+            let mut postings = merging_every(min_merge);
+            // Small fingerprints, large ones, and ones sharing their low
+            // 16 bits with another.
+            let mut lists: Vec<(u32, Vec<u32>)> = (0..300u32)
+                .map(|n| match n % 3 {
+                    0 => n,
+                    1 => u32::MAX - n,
+                    _ => n << 16,
+                })
+                .map(|fp| (fp, Vec::new()))
+                .collect();
+            let mut x = 1u64;
+            for id in 0..50_000u32 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Lists from a few entries to over 64 full blocks.
+                let n = ((x >> 33) % 300 * ((x >> 20) % 300) / 300) as usize;
+                postings.push(lists[n].0, id);
+                lists[n].1.push(id);
+            }
+            for (fp, list) in &lists {
+                for max in [1, 3, 128, usize::MAX] {
+                    let mut read = Vec::new();
+                    postings.read(*fp, max, |e| read.push(e));
+                    let want: Vec<u32> = list.iter().rev().take(max).copied().collect();
+                    assert_eq!(read, want, "fingerprint {fp}, max {max}, merge {min_merge}");
+                }
+            }
+            postings.read(12_345_678, usize::MAX, |_| panic!("no list"));
+        }
+    }
+
+    #[test]
+    fn merged_runs_stay_sorted_under_a_growing_directory() {
+        let mut postings = merging_every(1_000);
+        for id in 0..2_000_000u32 {
+            postings.push(id.wrapping_mul(2_654_435_761) % 500_000, id);
+        }
+        let runs = &postings.runs;
+        assert!(runs.bits > MIN_BUCKET_BITS, "the directory grew");
+        for b in 0..runs.starts.len() - 1 {
+            let (start, end) = (runs.starts[b] as usize, runs.starts[b + 1] as usize);
+            let keys: Vec<(u16, u32)> = (start..end).map(|p| (runs.low[p], runs.ids[p])).collect();
+            assert!(keys.is_sorted(), "bucket {b}");
+        }
+        assert_eq!(*runs.starts.last().unwrap() as usize, runs.len());
+    }
+
+    #[test]
+    fn block_capacities_add_up() {
+        // A chain's first block starts with two entries: the head's single
+        // one and the next.
+        let mut held = 1;
+        for k in 0..100 {
+            for fill in (if k == 0 { 2 } else { 1 })..=block_capacity(k) {
+                held += 1;
+                assert_eq!(newest_block(held), (k, fill), "{held} entries");
+            }
+        }
+    }
+}
