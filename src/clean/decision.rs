@@ -117,7 +117,12 @@ impl Cleaner {
             if let Some(hash) = kept_document_hash(&candidates, &fates) {
                 index.insert_kept_document(hash, doc);
             }
-            index.insert_lines(doc, &candidates);
+            // Runs step from a copy, which is always a kept paragraph or
+            // next to one in its document: a document that kept nothing is
+            // never stepped through.
+            if fates.iter().any(|f| matches!(f, Fate::Keep)) {
+                index.insert_lines(doc, &candidates);
+            }
         }
         let mut cleaned = assemble(doc, analysis, fate_of, duplicate_document_of, merged);
         cleaned.duplicate_fraction = duplicate_fraction;

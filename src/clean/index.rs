@@ -62,11 +62,11 @@ fn lower_bit(token: u32) -> usize {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sources<T = CodedTokens> {
     /// Each entry's paragraph, kept copy, tokens and shingle width, in one
-    /// record: a hit reads one cache line, not one per field.
+    /// 20-byte record: a hit reads one cache line, not one per field.
     entries: Chunked<EntryRecord>,
     /// Each entry's document, apart: ranking a paragraph's candidate
     /// sources reads the document of every entry hit, and 4 bytes an entry
-    /// stay in cache where the 28-byte records do not.
+    /// stay in cache where the records do not.
     docs: Chunked<DocId>,
     tokens: T,
     /// The entries holding each fingerprint.
@@ -78,7 +78,8 @@ pub(crate) struct Sources<T = CodedTokens> {
 /// What [`Sources`] holds of one entry besides its tokens.
 #[derive(Clone, Copy, Debug)]
 struct EntryRecord {
-    at: ParagraphRef,
+    /// Its paragraph number (its document is in [`Sources::docs`]).
+    paragraph: u32,
     /// Its kept copy (itself when kept).
     kept: ParagraphRef,
     /// Where its tokens are in [`Sources::tokens`].
@@ -142,7 +143,7 @@ impl<T: TokenStore> Sources<T> {
     /// Reads the record of entry `id`, to have it in cache: see
     /// [`Sources::postings`]. Returns a value only to keep the read.
     pub(crate) fn touch_entry(&self, id: u32) -> u32 {
-        self.entries.get(id).tokens.0
+        self.entries.get(id).tokens
     }
 
     /// Reads the tokens of entry `id`, to have them in cache: see
@@ -157,7 +158,10 @@ impl<T: TokenStore> Sources<T> {
         let start = buffer.len();
         self.tokens.load(record.tokens, buffer);
         LoadedEntry {
-            at: record.at,
+            at: ParagraphRef {
+                doc: self.docs.get(id),
+                paragraph: record.paragraph,
+            },
             kept: record.kept,
             width: usize::from(record.width),
             tokens: start..buffer.len(),
@@ -182,7 +186,7 @@ impl<T: TokenStore> Sources<T> {
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
         // Entry ids leave the top bit free for posting hits' sort keys.
         let id = self.entries.push(EntryRecord {
-            at,
+            paragraph: at.paragraph,
             kept,
             tokens: self.tokens.store(sketch.tokens()),
             width: u8::try_from(sketch.width()).unwrap_or(u8::MAX),

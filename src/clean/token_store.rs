@@ -17,9 +17,10 @@
 use super::chunked::Chunked;
 use super::heads::Heads;
 
-/// Where a run of tokens is stored: its start and length in the store's
-/// own units.
-pub(crate) type Handle = (u32, u32);
+/// Where a run of tokens is stored: its start in the store's own units.
+/// A run starts with its length, so that an index entry holds four bytes
+/// for its tokens' place, not eight.
+pub(crate) type Handle = u32;
 
 /// A store of runs of tokens, read back by the [`Handle`] storing gave.
 pub(crate) trait TokenStore: Default {
@@ -45,22 +46,25 @@ pub(crate) trait TokenStore: Default {
     fn memory_bytes(&self) -> (usize, usize);
 }
 
-/// Tokens stored whole, four bytes each.
+/// Tokens stored whole, four bytes each, after their number.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PlainTokens(Chunked<u32>);
 
 impl TokenStore for PlainTokens {
     fn store(&mut self, tokens: &[u32]) -> Handle {
         let len = u32::try_from(tokens.len()).expect("fewer than 2^32 tokens per paragraph");
-        (self.0.extend(tokens), len)
+        self.0.extend_iter(
+            tokens.len() + 1,
+            std::iter::once(len).chain(tokens.iter().copied()),
+        )
     }
 
-    fn load(&self, (start, len): Handle, out: &mut Vec<u32>) {
-        out.extend_from_slice(self.0.slice(start, len as usize));
+    fn load(&self, start: Handle, out: &mut Vec<u32>) {
+        out.extend_from_slice(self.run(start));
     }
 
-    fn touch(&self, (start, len): Handle) -> u32 {
-        touch_lines(self.0.slice(start, len as usize))
+    fn touch(&self, start: Handle) -> u32 {
+        touch_lines(self.run(start))
     }
 
     fn clear(&mut self) {
@@ -72,7 +76,16 @@ impl TokenStore for PlainTokens {
     }
 }
 
-/// Tokens stored as varint codes of a dictionary built as they come.
+impl PlainTokens {
+    /// The tokens of the run at `start`.
+    fn run(&self, start: Handle) -> &[u32] {
+        let len = self.0.get(start) as usize;
+        &self.0.slice(start, len + 1)[1..]
+    }
+}
+
+/// Tokens stored as varint codes of a dictionary built as they come,
+/// after the number of bytes they take (a varint too).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CodedTokens {
     /// Each distinct token's code: its number in order of first storage.
@@ -102,6 +115,32 @@ impl CodedTokens {
             }
         }
     }
+
+    /// The codes of the run at `start`, after its length.
+    fn run_bytes(&self, start: Handle) -> &[u8] {
+        let mut len = 0;
+        let mut at = start;
+        for shift in (0..32).step_by(7) {
+            let byte = self.bytes.get(at);
+            at += 1;
+            len |= u32::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let prefix = (at - start) as usize;
+        &self.bytes.slice(start, prefix + len as usize)[prefix..]
+    }
+}
+
+/// Appends `value` as a LEB128 varint: seven bits a byte, the low ones
+/// first, the top bit set on every byte but the last.
+fn push_varint(out: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 impl TokenStore for CodedTokens {
@@ -110,25 +149,26 @@ impl TokenStore for CodedTokens {
         run.clear();
         std::hint::black_box(self.codes.touch(tokens));
         for &token in tokens {
-            let mut code = self.code(token);
-            while code >= 0x80 {
-                run.push(code as u8 | 0x80);
-                code >>= 7;
-            }
-            run.push(code as u8);
+            let code = self.code(token);
+            push_varint(&mut run, code);
         }
         let len = u32::try_from(run.len()).expect("fewer than 2^32 bytes per paragraph");
-        let start = self.bytes.extend(&run);
+        let mut prefix = Vec::with_capacity(5);
+        push_varint(&mut prefix, len);
+        let start = self.bytes.extend_iter(
+            prefix.len() + run.len(),
+            prefix.into_iter().chain(run.iter().copied()),
+        );
         self.run = run;
-        (start, len)
+        start
     }
 
-    fn load(&self, (start, len): Handle, out: &mut Vec<u32>) {
+    fn load(&self, start: Handle, out: &mut Vec<u32>) {
         // Without a branch on the bytes, which would fail half the time
         // on a mix of one- and two-byte codes: every byte writes a token,
         // but only a code's last moves past it. A run holds at most as
         // many tokens as bytes.
-        let bytes = self.bytes.slice(start, len as usize);
+        let bytes = self.run_bytes(start);
         let from = out.len();
         out.resize(from + bytes.len(), 0);
         let slots = &mut out[from..];
@@ -149,8 +189,8 @@ impl TokenStore for CodedTokens {
         out.truncate(from + n);
     }
 
-    fn touch(&self, (start, len): Handle) -> u32 {
-        touch_lines(self.bytes.slice(start, len as usize))
+    fn touch(&self, start: Handle) -> u32 {
+        touch_lines(self.run_bytes(start))
     }
 
     fn clear(&mut self) {
@@ -240,7 +280,7 @@ mod tests {
         let first = store.store(&[5, 6, 5]);
         store.clear();
         let again = store.store(&[9, 5]);
-        assert_eq!((first, again), ((0, 3), (0, 2)));
+        assert_eq!((first, again), (0, 0));
         let mut out = Vec::new();
         store.load(again, &mut out);
         assert_eq!(out, [9, 5]);
