@@ -15,7 +15,7 @@
 //! dense, so an array only pushed to is indexed by item number.
 
 /// Bytes of a chunk.
-const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_BYTES: usize = 1 << 18;
 
 /// An append-only array of `T` in chunks of [`CHUNK_BYTES`].
 #[derive(Clone, Debug)]

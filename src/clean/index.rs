@@ -6,8 +6,8 @@ use super::postings::Postings;
 use super::token_store::{CodedTokens, Handle, TokenStore};
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
+use crate::shingle::HashTable32;
 use crate::shingle::tokens::{CASE, LOWER};
-use crate::shingle::{HashTable32, has_bit, set_bit};
 
 /// What the cleaner remembers across documents. Pass the same index to every
 /// [`Cleaner::clean`](crate::Cleaner::clean) call of one corpus, in input
@@ -21,7 +21,7 @@ pub struct Index {
     first: HashTable<ParagraphRef>,
     /// Paragraphs removed as near-duplicates, by hash: a later exact copy
     /// of one is a near-duplicate of the same kept paragraph.
-    aliases: HashTable<NearMatch>,
+    aliases: HashTable<StoredNear>,
     /// First document with each document hash.
     documents: HashTable<DocId>,
     /// First document with each hash of its kept paragraphs.
@@ -39,20 +39,8 @@ pub struct Index {
     /// The paragraphs of the coverage stage (kept, or removed as repeats:
     /// both are sources), by entry id, in input order.
     sources: Sources,
-    /// A one-hash Bloom filter of the words seen in lowercase in running
-    /// text ([`LOWER`]), [`LOWER_BITS`] bits once a source is indexed.
-    lower: Vec<u64>,
     /// Each short paragraph of a decided document, by hash.
     short_lines: HashTable<ShortLine>,
-}
-
-/// Bits of [`Index::lower`]: about 1.5% false positives at 500,000
-/// distinct words, in 4 MiB whatever the corpus size.
-const LOWER_BITS: usize = 1 << 25;
-
-/// The bit of `token` in [`Index::lower`].
-fn lower_bit(token: u32) -> usize {
-    (token >> 3) as usize % LOWER_BITS
 }
 
 /// The coverage stage's paragraphs: their tokens and a posting list per
@@ -235,10 +223,16 @@ pub(crate) fn step_from<T>(
     Some((pos, items.get(pos)?))
 }
 
-/// Bytes of a hash table of `capacity` entries of `entry` bytes (one
-/// control byte each).
+/// Bytes of a `std` hash table that can hold `capacity` entries of
+/// `entry` bytes: its buckets (a power of two, at most seven eighths
+/// full), a control byte each, and a group of control bytes more.
 fn table_bytes(capacity: usize, entry: usize) -> usize {
-    capacity * (entry + 1)
+    let buckets = match capacity {
+        0 => return 0,
+        1..8 => capacity + 1,
+        _ => capacity / 7 * 8,
+    };
+    buckets * (entry + 1) + 16
 }
 
 /// A near-duplicate's kept copy and measures.
@@ -249,6 +243,37 @@ pub(crate) struct NearMatch {
     pub(crate) containment: Option<f64>,
     /// Word coverage, for a paragraph removed by the coverage rule.
     pub(crate) coverage: Option<f64>,
+}
+
+/// A [`NearMatch`] as the index keeps it, in 32 bytes instead of 48: a
+/// measure it lacks is NaN, not `None` (measures are never NaN).
+#[derive(Clone, Copy, Debug)]
+struct StoredNear {
+    of: ParagraphRef,
+    similarity: f64,
+    containment: f64,
+    coverage: f64,
+}
+
+impl StoredNear {
+    fn store(near: NearMatch) -> StoredNear {
+        StoredNear {
+            of: near.of,
+            similarity: near.similarity,
+            containment: near.containment.unwrap_or(f64::NAN),
+            coverage: near.coverage.unwrap_or(f64::NAN),
+        }
+    }
+
+    fn load(&self) -> NearMatch {
+        let measure = |m: f64| (!m.is_nan()).then_some(m);
+        NearMatch {
+            of: self.of,
+            similarity: self.similarity,
+            containment: measure(self.containment),
+            coverage: measure(self.coverage),
+        }
+    }
 }
 
 /// A paragraph of the document being decided that reached the duplicate
@@ -360,7 +385,7 @@ impl Index {
                 "near aliases",
                 table_bytes(
                     self.aliases.capacity(),
-                    std::mem::size_of::<(u64, NearMatch)>(),
+                    std::mem::size_of::<(u64, StoredNear)>(),
                 ),
             ),
             (
@@ -372,7 +397,6 @@ impl Index {
                     + self.names.memory_bytes(),
             ),
             ("paragraph lists", self.lines.memory_bytes()),
-            ("lowercase words", self.lower.capacity() * 8),
             (
                 "short lines",
                 table_bytes(
@@ -418,11 +442,13 @@ impl Index {
     }
 
     pub(crate) fn alias(&self, hash: u64) -> Option<NearMatch> {
-        self.aliases.get(&hash).copied()
+        self.aliases.get(&hash).map(|near| near.load())
     }
 
     pub(crate) fn insert_alias(&mut self, hash: u64, near: NearMatch) {
-        self.aliases.entry(hash).or_insert(near);
+        self.aliases
+            .entry(hash)
+            .or_insert_with(|| StoredNear::store(near));
     }
 
     pub(crate) fn sources(&self) -> &Sources {
@@ -431,12 +457,6 @@ impl Index {
 
     pub(crate) fn insert_source(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
         self.sources.insert(at, kept, sketch);
-        if self.lower.is_empty() {
-            self.lower = vec![0; LOWER_BITS / 64];
-        }
-        for &token in sketch.tokens().iter().filter(|&&t| t & LOWER != 0) {
-            set_bit(&mut self.lower, lower_bit(token));
-        }
     }
 
     /// Counts one more document holding each short paragraph of `hashes`.
@@ -459,10 +479,12 @@ impl Index {
             && f64::from(count) >= super::FURNITURE_MIN_SHARE * self.docs.end() as f64
     }
 
-    /// Whether `token`'s word was (probably) seen in lowercase in running
-    /// text: a common word, whatever its case here.
+    /// Whether `token`'s word was seen in lowercase in running text
+    /// ([`LOWER`]) in a source: a common word, whatever its case here. The
+    /// sources' token dictionary holds every token they hold, so this is
+    /// one lookup there.
     pub(crate) fn is_common(&self, token: u32) -> bool {
-        has_bit(&self.lower, lower_bit(token))
+        self.sources.tokens.contains((token & !CASE) | LOWER)
     }
 
     /// Whether a paragraph of `hash` is decided without a sketch: it has

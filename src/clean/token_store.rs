@@ -116,6 +116,11 @@ impl CodedTokens {
         }
     }
 
+    /// Whether `token` was stored.
+    pub(crate) fn contains(&self, token: u32) -> bool {
+        self.codes.get(token).is_some()
+    }
+
     /// The codes of the run at `start`, after its length.
     fn run_bytes(&self, start: Handle) -> &[u8] {
         let mut len = 0;
