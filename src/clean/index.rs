@@ -3,7 +3,7 @@
 use super::Sketch;
 use super::chunked::Chunked;
 use super::postings::Postings;
-use super::token_store::{CodedTokens, Handle, TokenStore};
+use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_run, store_prefixed};
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
 use crate::shingle::HashTable32;
@@ -314,14 +314,27 @@ impl Line {
 }
 
 /// What the index holds of a short paragraph (by hash).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct ShortLine {
     /// Decided documents holding it.
     documents: u32,
-    /// Its matching key in [`Index::short_keys`], start and length, once
-    /// a line of it was kept with one: the furniture lines that repeat in
-    /// thousands of articles are stored once, not once per article.
-    key: (u32, u32),
+    /// Where its matching key starts in [`Index::short_keys`] (after its
+    /// length), once a line of it was kept with one, else [`NO_KEY`]: the
+    /// furniture lines that repeat in thousands of articles are stored
+    /// once, not once per article.
+    key: u32,
+}
+
+/// [`ShortLine::key`] of a line with no key stored.
+const NO_KEY: u32 = u32::MAX;
+
+impl Default for ShortLine {
+    fn default() -> ShortLine {
+        ShortLine {
+            documents: 0,
+            key: NO_KEY,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -428,9 +441,8 @@ impl Index {
         for c in candidates {
             let Some(key) = c.short_key else { continue };
             let line = self.short_lines.entry(c.hash).or_default();
-            if line.key.1 == 0 && !key.is_empty() {
-                let len = u32::try_from(key.len()).expect("short keys under 4 GiB");
-                line.key = (self.short_keys.extend(key.as_bytes()), len);
+            if line.key == NO_KEY && !key.is_empty() {
+                line.key = store_prefixed(&mut self.short_keys, key.as_bytes());
             }
         }
         let lines = candidates.iter().map(|c| Line {
@@ -536,9 +548,9 @@ impl Index {
         let key = (line.paragraph & HAS_KEY != 0)
             .then(|| self.short_lines.get(&line.hash()))
             .flatten()
-            .filter(|short| short.key.1 > 0)
+            .filter(|short| short.key != NO_KEY)
             .map(|short| {
-                let key = self.short_keys.slice(short.key.0, short.key.1 as usize);
+                let key = prefixed_run(&self.short_keys, short.key);
                 // Keys are stored whole from a str.
                 std::str::from_utf8(key).expect("short keys are whole matching keys")
             });

@@ -8,10 +8,11 @@
 //!   append to, but about 11 bytes a posting once the table's free slots,
 //!   the block headers and the blocks' free slots are counted.
 //! * [`Runs`], every older posting, sorted by fingerprint (mixed, see
-//!   [`mix`]): 6 bytes a posting (the low 16 bits of the mixed fingerprint
-//!   and the entry id) and a directory of bucket starts of about half a
-//!   byte a posting. A lookup reads the directory, then the one or two
-//!   cache lines of its bucket.
+//!   [`mix`]): the low 16 bits of the mixed fingerprint and the entry id,
+//!   bit-packed (35 bits, under 5 bytes, for half a million entries), and
+//!   a directory of bucket starts of about half a byte a posting. A
+//!   lookup reads the directory, then the one or two cache lines of its
+//!   bucket.
 //!
 //! Once the chains hold [`MIN_MERGE`] postings, or a sixteenth of the
 //! runs' if that is more, they are merged into the runs. Merges happen at
@@ -29,13 +30,13 @@ use super::chunked::Chunked;
 use super::heads::Heads;
 
 /// Fewest postings in the chains before they are merged into the runs.
-const MIN_MERGE: usize = 1 << 18;
+const MIN_MERGE: usize = 1 << 16;
 
 /// The chains are merged once they hold this fraction of the runs'
 /// postings (or [`MIN_MERGE`]): merging moves every posting of the runs,
 /// so this bounds the moves per posting; the chains' share of the memory
 /// stays small.
-const MERGE_FRACTION: usize = 16;
+const MERGE_FRACTION: usize = 32;
 
 /// Posting lists, see the module docs.
 #[derive(Clone, Debug)]
@@ -123,33 +124,47 @@ fn mix(fp: u32) -> u32 {
 #[derive(Clone, Debug, Default)]
 struct Runs {
     /// Bits of the bucket number: the top `bits` bits of a mixed
-    /// fingerprint. At least 16, so that with `low` they give all 32.
+    /// fingerprint. At least 16, so that with a posting's low 16 bits they
+    /// give all 32.
     bits: u32,
-    /// Where each bucket starts in `low` and `ids`, and the end: 2^`bits`
-    /// + 1 positions, or none while the runs are empty.
+    /// Where each bucket starts, in postings, and the end: 2^`bits` + 1
+    /// positions, or none while the runs are empty.
     starts: Vec<u32>,
-    /// Each posting's mixed fingerprint's low 16 bits.
-    low: Vec<u16>,
-    /// Each posting's entry id.
-    ids: Vec<u32>,
+    /// Each posting as its mixed fingerprint's low 16 bits and its entry id
+    /// above them, `width` bits, packed into words (and a word more, so
+    /// that a read of two words never leaves them).
+    packed: Vec<u64>,
+    /// Bits of a posting: 16 and those of the largest entry id.
+    width: u32,
+    len: usize,
 }
 
 /// Fewest bucket bits (see [`Runs::bits`]).
 const MIN_BUCKET_BITS: u32 = 16;
 
-/// Postings per bucket the directory is sized for: a bucket's `low`
-/// values stay within a cache line or two.
+/// Postings per bucket the directory is sized for: a bucket's postings
+/// stay within a cache line or two.
 const BUCKET_POSTINGS: usize = 8;
 
 impl Runs {
     fn len(&self) -> usize {
-        self.ids.len()
+        self.len
     }
 
     /// The bucket of mixed fingerprint `mixed`.
     #[inline]
     fn bucket(&self, mixed: u32) -> usize {
         (u64::from(mixed) >> (32 - self.bits)) as usize
+    }
+
+    /// Posting `at`: its mixed fingerprint's low 16 bits, and its entry id.
+    #[inline]
+    fn get(&self, at: usize) -> (u16, u32) {
+        let bit = at * self.width as usize;
+        let (word, shift) = (bit / 64, bit % 64);
+        let two = u128::from(self.packed[word]) | u128::from(self.packed[word + 1]) << 64;
+        let posting = (two >> shift) as u64 & ((1 << self.width) - 1);
+        (posting as u16, (posting >> 16) as u32)
     }
 
     /// The positions of the postings of fingerprint `fp`.
@@ -166,11 +181,14 @@ impl Runs {
         );
         // Within a bucket the top `bits` bits are equal, so the order of
         // the full values is that of their low 16 bits.
-        let lows = &self.low[start..end];
         let low = mixed as u16;
-        let first = lows.partition_point(|&l| l < low);
-        let len = lows[first..].iter().take_while(|&&l| l == low).count();
-        start + first..start + first + len
+        let first = (start..end)
+            .find(|&at| self.get(at).0 >= low)
+            .unwrap_or(end);
+        let last = (first..end)
+            .find(|&at| self.get(at).0 != low)
+            .unwrap_or(end);
+        first..last
     }
 
     fn touch(&self, fingerprints: &[u32]) -> u32 {
@@ -182,28 +200,24 @@ impl Runs {
             .fold(0, |acc, &fp| acc ^ self.starts[self.bucket(mix(fp))])
     }
 
-    fn read(&self, fp: u32, max: usize, hit: impl FnMut(u32)) {
+    fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
         if max == 0 {
             return;
         }
-        self.ids[self.range(fp)]
-            .iter()
-            .rev()
-            .take(max)
-            .copied()
-            .for_each(hit);
+        for at in self.range(fp).rev().take(max) {
+            hit(self.get(at).1);
+        }
     }
 
     /// Merges `postings`, `(fingerprint, id)` pairs whose ids are above
-    /// every id held, and sizes the directory anew.
+    /// every id held, into new runs with a directory sized anew.
     fn merge(&mut self, postings: Vec<(u32, u32)>) {
         let mut new: Vec<u64> = postings
             .into_iter()
             .map(|(fp, id)| u64::from(mix(fp)) << 32 | u64::from(id))
             .collect();
         new.sort_unstable();
-        let old_len = self.len();
-        let total = old_len + new.len();
+        let total = self.len + new.len();
         assert!(
             u32::try_from(total).is_ok(),
             "fewer than 2^32 postings in the runs"
@@ -212,68 +226,62 @@ impl Runs {
             .checked_ilog2()
             .unwrap_or(0)
             .clamp(MIN_BUCKET_BITS, 30);
-        // Bucket sizes under the new `bits`, at index bucket + 1.
-        let mut starts = vec![0u32; (1 << bits) + 1];
-        let new_shift = 32 - bits;
-        let old_key = |bucket: usize, low: u16| {
-            // Top `self.bits` bits from the bucket, the low 16 from `low`:
-            // with `self.bits` >= 16 together all 32.
-            ((bucket as u64) << (32 - self.bits)) as u32 | u32::from(low)
+        // The newest id is the largest.
+        let largest = new.iter().map(|&n| n as u32).max().unwrap_or(0);
+        let width = 16 + (32 - largest.leading_zeros());
+        let mut merged = Runs {
+            bits,
+            // Bucket sizes first, at index bucket + 1.
+            starts: vec![0; (1 << bits) + 1],
+            packed: vec![0; (total * width as usize).div_ceil(64) + 1],
+            width,
+            len: 0,
         };
+        let mut new = new
+            .into_iter()
+            .map(|n| ((n >> 32) as u32, n as u32))
+            .peekable();
+        // Old and new in order; on equal fingerprints the old (smaller)
+        // ids first.
+        for bucket in 0..self.starts.len().saturating_sub(1) {
+            for at in self.starts[bucket] as usize..self.starts[bucket + 1] as usize {
+                let (low, id) = self.get(at);
+                // Top `self.bits` bits from the bucket, the low 16 from
+                // `low`: with `self.bits` >= 16 together all 32.
+                let key = ((bucket as u64) << (32 - self.bits)) as u32 | u32::from(low);
+                while let Some((new_key, new_id)) = new.next_if(|&(k, _)| k < key) {
+                    merged.push(new_key, new_id);
+                }
+                merged.push(key, id);
+            }
+        }
+        for (key, id) in new {
+            merged.push(key, id);
+        }
+        for b in 1..merged.starts.len() {
+            merged.starts[b] += merged.starts[b - 1];
+        }
+        *self = merged;
+    }
 
-        self.low.reserve_exact(new.len());
-        self.low.resize(total, 0);
-        self.ids.reserve_exact(new.len());
-        self.ids.resize(total, 0);
-        // From the back: the larger of the old runs' last unplaced posting
-        // and the new ones' goes last. New ids are above old ones, so on
-        // equal fingerprints the new posting goes after.
-        let (mut i, mut j, mut k) = (old_len, new.len(), total);
-        let mut bucket = self.starts.len().saturating_sub(2);
-        while j > 0 {
-            let (new_key, new_id) = ((new[j - 1] >> 32) as u32, new[j - 1] as u32);
-            let old = (i > 0).then(|| {
-                while self.starts[bucket] as usize > i - 1 {
-                    bucket -= 1;
-                }
-                old_key(bucket, self.low[i - 1])
-            });
-            k -= 1;
-            let key = match old {
-                Some(old) if old > new_key => {
-                    i -= 1;
-                    self.low[k] = self.low[i];
-                    self.ids[k] = self.ids[i];
-                    old
-                }
-                _ => {
-                    j -= 1;
-                    self.low[k] = new_key as u16;
-                    self.ids[k] = new_id;
-                    new_key
-                }
-            };
-            starts[(key >> new_shift) as usize + 1] += 1;
+    /// Appends the posting of mixed fingerprint `key` and entry `id`,
+    /// counting it in its bucket's size (at [`Runs::starts`] of the bucket
+    /// plus one) while [`Runs::merge`] builds the runs.
+    fn push(&mut self, key: u32, id: u32) {
+        let posting = u64::from(key as u16) | u64::from(id) << 16;
+        let bit = self.len * self.width as usize;
+        let (word, shift) = (bit / 64, bit % 64);
+        self.packed[word] |= posting << shift;
+        if shift + self.width as usize > 64 {
+            self.packed[word + 1] |= posting >> (64 - shift);
         }
-        // The old postings before `i` stay where they are.
-        for b in 0..self.starts.len().saturating_sub(1) {
-            let (start, end) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-            for &low in &self.low[start..end.min(i)] {
-                starts[(old_key(b, low) >> new_shift) as usize + 1] += 1;
-            }
-            if end >= i {
-                break;
-            }
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        self.starts = starts;
-        self.bits = bits;
+        let bucket = self.bucket(key);
+        self.starts[bucket + 1] += 1;
+        self.len += 1;
     }
 
     fn memory_bytes(&self) -> usize {
-        self.starts.capacity() * 4 + self.low.capacity() * 2 + self.ids.capacity() * 4
+        self.starts.capacity() * 4 + self.packed.capacity() * 8
     }
 }
 
@@ -515,9 +523,10 @@ mod tests {
         }
         let runs = &postings.runs;
         assert!(runs.bits > MIN_BUCKET_BITS, "the directory grew");
+        assert!(runs.width > 16 + 20, "ids of 21 bits");
         for b in 0..runs.starts.len() - 1 {
             let (start, end) = (runs.starts[b] as usize, runs.starts[b + 1] as usize);
-            let keys: Vec<(u16, u32)> = (start..end).map(|p| (runs.low[p], runs.ids[p])).collect();
+            let keys: Vec<(u16, u32)> = (start..end).map(|at| runs.get(at)).collect();
             assert!(keys.is_sorted(), "bucket {b}");
         }
         assert_eq!(*runs.starts.last().unwrap() as usize, runs.len());

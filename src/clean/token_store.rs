@@ -123,19 +123,36 @@ impl CodedTokens {
 
     /// The codes of the run at `start`, after its length.
     fn run_bytes(&self, start: Handle) -> &[u8] {
-        let mut len = 0;
-        let mut at = start;
-        for shift in (0..32).step_by(7) {
-            let byte = self.bytes.get(at);
-            at += 1;
-            len |= u32::from(byte & 0x7F) << shift;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
-        let prefix = (at - start) as usize;
-        &self.bytes.slice(start, prefix + len as usize)[prefix..]
+        prefixed_run(&self.bytes, start)
     }
+}
+
+/// Stores `bytes` in `arena` after their length (a varint); returns where
+/// it starts, for [`prefixed_run`].
+pub(crate) fn store_prefixed(arena: &mut Chunked<u8>, bytes: &[u8]) -> u32 {
+    let len = u32::try_from(bytes.len()).expect("runs under 4 GiB");
+    let mut prefix = Vec::with_capacity(5);
+    push_varint(&mut prefix, len);
+    arena.extend_iter(
+        prefix.len() + bytes.len(),
+        prefix.into_iter().chain(bytes.iter().copied()),
+    )
+}
+
+/// The bytes [`store_prefixed`] stored at `start`.
+pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> &[u8] {
+    let mut len = 0;
+    let mut at = start;
+    for shift in (0..32).step_by(7) {
+        let byte = arena.get(at);
+        at += 1;
+        len |= u32::from(byte & 0x7F) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    let prefix = (at - start) as usize;
+    &arena.slice(start, prefix + len as usize)[prefix..]
 }
 
 /// Appends `value` as a LEB128 varint: seven bits a byte, the low ones
@@ -157,13 +174,7 @@ impl TokenStore for CodedTokens {
             let code = self.code(token);
             push_varint(&mut run, code);
         }
-        let len = u32::try_from(run.len()).expect("fewer than 2^32 bytes per paragraph");
-        let mut prefix = Vec::with_capacity(5);
-        push_varint(&mut prefix, len);
-        let start = self.bytes.extend_iter(
-            prefix.len() + run.len(),
-            prefix.into_iter().chain(run.iter().copied()),
-        );
+        let start = store_prefixed(&mut self.bytes, &run);
         self.run = run;
         start
     }
