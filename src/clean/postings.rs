@@ -9,8 +9,8 @@
 //!   the block headers and the blocks' free slots are counted.
 //! * [`Runs`], every older posting, sorted by fingerprint (mixed, see
 //!   [`mix`]): the low 16 bits of the mixed fingerprint and the entry id,
-//!   bit-packed (35 bits, under 5 bytes, for half a million entries), and
-//!   a directory of bucket starts of about half a byte a posting. A
+//!   bit-packed (19 bits for half a million entries: 4.4 bytes a posting
+//!   in all), and a directory of bucket starts of about half a byte a posting. A
 //!   lookup reads the directory, then the one or two cache lines of its
 //!   bucket.
 //!
@@ -130,13 +130,14 @@ struct Runs {
     /// Where each bucket starts, in postings, and the end: 2^`bits` + 1
     /// positions, or none while the runs are empty.
     starts: Vec<u32>,
-    /// Each posting as its mixed fingerprint's low 16 bits and its entry id
-    /// above them, `width` bits, packed into words (and a word more, so
-    /// that a read of two words never leaves them).
-    packed: Vec<u64>,
-    /// Bits of a posting: 16 and those of the largest entry id.
+    /// Each posting's mixed fingerprint's low 16 bits: a lookup scans its
+    /// bucket's.
+    low: Vec<u16>,
+    /// Each posting's entry id, `width` bits, packed into words (and a
+    /// word more, so that a read of two words never leaves them).
+    ids: Vec<u64>,
+    /// Bits of an entry id: those of the largest.
     width: u32,
-    len: usize,
 }
 
 /// Fewest bucket bits (see [`Runs::bits`]).
@@ -148,7 +149,7 @@ const BUCKET_POSTINGS: usize = 8;
 
 impl Runs {
     fn len(&self) -> usize {
-        self.len
+        self.low.len()
     }
 
     /// The bucket of mixed fingerprint `mixed`.
@@ -157,14 +158,13 @@ impl Runs {
         (u64::from(mixed) >> (32 - self.bits)) as usize
     }
 
-    /// Posting `at`: its mixed fingerprint's low 16 bits, and its entry id.
+    /// The entry id of posting `at`.
     #[inline]
-    fn get(&self, at: usize) -> (u16, u32) {
+    fn id(&self, at: usize) -> u32 {
         let bit = at * self.width as usize;
         let (word, shift) = (bit / 64, bit % 64);
-        let two = u128::from(self.packed[word]) | u128::from(self.packed[word + 1]) << 64;
-        let posting = (two >> shift) as u64 & ((1 << self.width) - 1);
-        (posting as u16, (posting >> 16) as u32)
+        let two = u128::from(self.ids[word]) | u128::from(self.ids[word + 1]) << 64;
+        (two >> shift) as u32 & ((1u64 << self.width) - 1) as u32
     }
 
     /// The positions of the postings of fingerprint `fp`.
@@ -181,14 +181,11 @@ impl Runs {
         );
         // Within a bucket the top `bits` bits are equal, so the order of
         // the full values is that of their low 16 bits.
+        let lows = &self.low[start..end];
         let low = mixed as u16;
-        let first = (start..end)
-            .find(|&at| self.get(at).0 >= low)
-            .unwrap_or(end);
-        let last = (first..end)
-            .find(|&at| self.get(at).0 != low)
-            .unwrap_or(end);
-        first..last
+        let first = lows.partition_point(|&l| l < low);
+        let len = lows[first..].iter().take_while(|&&l| l == low).count();
+        start + first..start + first + len
     }
 
     fn touch(&self, fingerprints: &[u32]) -> u32 {
@@ -205,7 +202,7 @@ impl Runs {
             return;
         }
         for at in self.range(fp).rev().take(max) {
-            hit(self.get(at).1);
+            hit(self.id(at));
         }
     }
 
@@ -217,7 +214,7 @@ impl Runs {
             .map(|(fp, id)| u64::from(mix(fp)) << 32 | u64::from(id))
             .collect();
         new.sort_unstable();
-        let total = self.len + new.len();
+        let total = self.len() + new.len();
         assert!(
             u32::try_from(total).is_ok(),
             "fewer than 2^32 postings in the runs"
@@ -228,34 +225,57 @@ impl Runs {
             .clamp(MIN_BUCKET_BITS, 30);
         // The newest id is the largest.
         let largest = new.iter().map(|&n| n as u32).max().unwrap_or(0);
-        let width = 16 + (32 - largest.leading_zeros());
+        let width = (32 - largest.leading_zeros()).max(1);
         let mut merged = Runs {
             bits,
             // Bucket sizes first, at index bucket + 1.
             starts: vec![0; (1 << bits) + 1],
-            packed: vec![0; (total * width as usize).div_ceil(64) + 1],
+            low: Vec::with_capacity(total),
+            ids: vec![0; (total * width as usize).div_ceil(64) + 1],
             width,
-            len: 0,
         };
-        let mut new = new
+        let new: Vec<(u32, u32)> = new
             .into_iter()
             .map(|n| ((n >> 32) as u32, n as u32))
-            .peekable();
-        // Old and new in order; on equal fingerprints the old (smaller)
-        // ids first.
+            .collect();
+        // Old and new in order, bucket by old bucket; on equal fingerprints
+        // the old (smaller) ids first.
+        let mut next = 0;
         for bucket in 0..self.starts.len().saturating_sub(1) {
-            for at in self.starts[bucket] as usize..self.starts[bucket + 1] as usize {
-                let (low, id) = self.get(at);
+            let (start, end) = (
+                self.starts[bucket] as usize,
+                self.starts[bucket + 1] as usize,
+            );
+            let old_shift = 32 - self.bits;
+            let mut new_end = next;
+            while new
+                .get(new_end)
+                .is_some_and(|&(k, _)| (k >> old_shift) as usize == bucket)
+            {
+                new_end += 1;
+            }
+            if next == new_end && bits == self.bits && width == self.width {
+                // Most buckets gain nothing: copied whole.
+                merged.copy_bucket(self, bucket, start..end);
+                continue;
+            }
+            let mut new = new[next..new_end].iter().copied().peekable();
+            for at in start..end {
+                let (low, id) = (self.low[at], self.id(at));
                 // Top `self.bits` bits from the bucket, the low 16 from
                 // `low`: with `self.bits` >= 16 together all 32.
-                let key = ((bucket as u64) << (32 - self.bits)) as u32 | u32::from(low);
+                let key = ((bucket as u64) << old_shift) as u32 | u32::from(low);
                 while let Some((new_key, new_id)) = new.next_if(|&(k, _)| k < key) {
                     merged.push(new_key, new_id);
                 }
                 merged.push(key, id);
             }
+            for (key, id) in new {
+                merged.push(key, id);
+            }
+            next = new_end;
         }
-        for (key, id) in new {
+        for &(key, id) in &new[next..] {
             merged.push(key, id);
         }
         for b in 1..merged.starts.len() {
@@ -268,20 +288,45 @@ impl Runs {
     /// counting it in its bucket's size (at [`Runs::starts`] of the bucket
     /// plus one) while [`Runs::merge`] builds the runs.
     fn push(&mut self, key: u32, id: u32) {
-        let posting = u64::from(key as u16) | u64::from(id) << 16;
-        let bit = self.len * self.width as usize;
+        let bit = self.low.len() * self.width as usize;
         let (word, shift) = (bit / 64, bit % 64);
-        self.packed[word] |= posting << shift;
+        let id = u64::from(id);
+        self.ids[word] |= id << shift;
         if shift + self.width as usize > 64 {
-            self.packed[word + 1] |= posting >> (64 - shift);
+            self.ids[word + 1] |= id >> (64 - shift);
         }
+        self.low.push(key as u16);
         let bucket = self.bucket(key);
         self.starts[bucket + 1] += 1;
-        self.len += 1;
+    }
+
+    /// Appends the postings `range` of bucket `bucket` of `old`, which
+    /// has the same bucket bits and id width, while [`Runs::merge`] builds
+    /// the runs: the ids copied 64 bits at a time.
+    fn copy_bucket(&mut self, old: &Runs, bucket: usize, range: std::ops::Range<usize>) {
+        let width = self.width as usize;
+        let (from, to, bits) = (
+            range.start * width,
+            self.low.len() * width,
+            range.len() * width,
+        );
+        for done in (0..bits).step_by(64) {
+            let take = (bits - done).min(64);
+            let (word, shift) = ((from + done) / 64, (from + done) % 64);
+            let two = u128::from(old.ids[word]) | u128::from(old.ids[word + 1]) << 64;
+            let chunk = (two >> shift) as u64 & (u64::MAX >> (64 - take));
+            let (word, shift) = ((to + done) / 64, (to + done) % 64);
+            self.ids[word] |= chunk << shift;
+            if shift > 0 {
+                self.ids[word + 1] |= chunk >> (64 - shift);
+            }
+        }
+        self.starts[bucket + 1] += range.len() as u32;
+        self.low.extend_from_slice(&old.low[range]);
     }
 
     fn memory_bytes(&self) -> usize {
-        self.starts.capacity() * 4 + self.packed.capacity() * 8
+        self.starts.capacity() * 4 + self.low.capacity() * 2 + self.ids.capacity() * 8
     }
 }
 
@@ -518,15 +563,28 @@ mod tests {
     #[test]
     fn merged_runs_stay_sorted_under_a_growing_directory() {
         let mut postings = merging_every(1_000);
+        let mut sample = vec![Vec::new(); 64];
         for id in 0..2_000_000u32 {
-            postings.push(id.wrapping_mul(2_654_435_761) % 500_000, id);
+            let fp = id.wrapping_mul(2_654_435_761) % 500_000;
+            postings.push(fp, id);
+            if let Some(list) = sample.get_mut(fp as usize) {
+                list.push(id);
+            }
+        }
+        // Read back whole, through every merge and copy.
+        for (fp, list) in sample.iter().enumerate() {
+            let mut read = Vec::new();
+            postings.read(fp as u32, usize::MAX, |e| read.push(e));
+            read.reverse();
+            assert_eq!(&read, list, "fingerprint {fp}");
         }
         let runs = &postings.runs;
         assert!(runs.bits > MIN_BUCKET_BITS, "the directory grew");
-        assert!(runs.width > 16 + 20, "ids of 21 bits");
+        assert_eq!(runs.width, 21, "ids of 21 bits");
         for b in 0..runs.starts.len() - 1 {
             let (start, end) = (runs.starts[b] as usize, runs.starts[b + 1] as usize);
-            let keys: Vec<(u16, u32)> = (start..end).map(|at| runs.get(at)).collect();
+            let keys: Vec<(u16, u32)> =
+                (start..end).map(|at| (runs.low[at], runs.id(at))).collect();
             assert!(keys.is_sorted(), "bucket {b}");
         }
         assert_eq!(*runs.starts.last().unwrap() as usize, runs.len());
