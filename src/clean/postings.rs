@@ -188,13 +188,26 @@ impl Runs {
         start + first..start + first + len
     }
 
+    /// Reads the directory entries of `fingerprints`, then their
+    /// buckets' first low bits and ids, each in a loop of its own, so that
+    /// the misses of a loop overlap.
     fn touch(&self, fingerprints: &[u32]) -> u32 {
         if self.starts.is_empty() {
             return 0;
         }
-        fingerprints
-            .iter()
-            .fold(0, |acc, &fp| acc ^ self.starts[self.bucket(mix(fp))])
+        let starts = || {
+            fingerprints
+                .iter()
+                .map(|&fp| self.starts[self.bucket(mix(fp))] as usize)
+        };
+        let directory = starts().fold(0, |acc, start| acc ^ start as u32);
+        let lows = starts().fold(0, |acc, start| {
+            acc ^ u32::from(self.low.get(start).copied().unwrap_or(0))
+        });
+        let ids = starts().fold(0, |acc, start| {
+            acc ^ self.ids[start * self.width as usize / 64] as u32
+        });
+        directory ^ lows ^ ids
     }
 
     fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
@@ -207,13 +220,17 @@ impl Runs {
     }
 
     /// Merges `postings`, `(fingerprint, id)` pairs whose ids are above
-    /// every id held, into new runs with a directory sized anew.
+    /// every id held.
     fn merge(&mut self, postings: Vec<(u32, u32)>) {
         let mut new: Vec<u64> = postings
             .into_iter()
             .map(|(fp, id)| u64::from(mix(fp)) << 32 | u64::from(id))
             .collect();
         new.sort_unstable();
+        let new: Vec<(u32, u32)> = new
+            .into_iter()
+            .map(|n| ((n >> 32) as u32, n as u32))
+            .collect();
         let total = self.len() + new.len();
         assert!(
             u32::try_from(total).is_ok(),
@@ -224,69 +241,94 @@ impl Runs {
             .unwrap_or(0)
             .clamp(MIN_BUCKET_BITS, 30);
         // The newest id is the largest.
-        let largest = new.iter().map(|&n| n as u32).max().unwrap_or(0);
+        let largest = new.iter().map(|&(_, id)| id).max().unwrap_or(0);
         let width = (32 - largest.leading_zeros()).max(1);
         let mut merged = Runs {
             bits,
-            // Bucket sizes first, at index bucket + 1.
-            starts: vec![0; (1 << bits) + 1],
+            starts: Vec::new(),
             low: Vec::with_capacity(total),
             ids: vec![0; (total * width as usize).div_ceil(64) + 1],
             width,
         };
-        let new: Vec<(u32, u32)> = new
-            .into_iter()
-            .map(|n| ((n >> 32) as u32, n as u32))
-            .collect();
-        // Old and new in order, bucket by old bucket; on equal fingerprints
-        // the old (smaller) ids first.
-        let mut next = 0;
-        for bucket in 0..self.starts.len().saturating_sub(1) {
-            let (start, end) = (
-                self.starts[bucket] as usize,
-                self.starts[bucket + 1] as usize,
-            );
-            let old_shift = 32 - self.bits;
-            let mut new_end = next;
-            while new
-                .get(new_end)
-                .is_some_and(|&(k, _)| (k >> old_shift) as usize == bucket)
-            {
-                new_end += 1;
-            }
-            if next == new_end && bits == self.bits && width == self.width {
-                // Most buckets gain nothing: copied whole.
-                merged.copy_bucket(self, bucket, start..end);
-                continue;
-            }
-            let mut new = new[next..new_end].iter().copied().peekable();
-            for at in start..end {
-                let (low, id) = (self.low[at], self.id(at));
-                // Top `self.bits` bits from the bucket, the low 16 from
-                // `low`: with `self.bits` >= 16 together all 32.
-                let key = ((bucket as u64) << old_shift) as u32 | u32::from(low);
-                while let Some((new_key, new_id)) = new.next_if(|&(k, _)| k < key) {
-                    merged.push(new_key, new_id);
-                }
-                merged.push(key, id);
-            }
-            for (key, id) in new {
-                merged.push(key, id);
-            }
-            next = new_end;
-        }
-        for &(key, id) in &new[next..] {
-            merged.push(key, id);
-        }
-        for b in 1..merged.starts.len() {
-            merged.starts[b] += merged.starts[b - 1];
+        if !self.starts.is_empty() && bits == self.bits && width == self.width {
+            merged.insert_into(self, &new);
+        } else {
+            merged.rebuild_from(self, &new);
         }
         *self = merged;
     }
 
-    /// Appends the posting of mixed fingerprint `key` and entry `id`,
-    /// counting it in its bucket's size (at [`Runs::starts`] of the bucket
-    /// plus one) while [`Runs::merge`] builds the runs.
+    /// Builds the runs (empty, with their bits and width) from `old` and
+    /// `new`, both with the same directory size and id width: the old
+    /// postings are copied in stretches between the new ones' places.
+    fn insert_into(&mut self, old: &Runs, new: &[(u32, u32)]) {
+        let shift = 32 - self.bits;
+        let mut copied = 0;
+        for &(key, id) in new {
+            let bucket = (key >> shift) as usize;
+            let (start, end) = (old.starts[bucket] as usize, old.starts[bucket + 1] as usize);
+            // After the old postings of the same fingerprint (their ids
+            // are smaller).
+            let at = start + old.low[start..end].partition_point(|&l| l <= key as u16);
+            self.copy(old, copied..at);
+            self.push(key, id);
+            copied = at;
+        }
+        self.copy(old, copied..old.len());
+        // Each bucket starts later by the new postings of the buckets
+        // before it.
+        let mut before = 0;
+        self.starts = old
+            .starts
+            .iter()
+            .enumerate()
+            .map(|(bucket, &start)| {
+                while new
+                    .get(before)
+                    .is_some_and(|&(key, _)| ((key >> shift) as usize) < bucket)
+                {
+                    before += 1;
+                }
+                start + before as u32
+            })
+            .collect();
+    }
+
+    /// Builds the runs (empty, with their bits and width) from `old` and
+    /// `new` posting by posting, when the directory or the id width
+    /// changes.
+    fn rebuild_from(&mut self, old: &Runs, new: &[(u32, u32)]) {
+        // Bucket sizes first, at index bucket + 1, then their sums.
+        let mut sizes = vec![0u32; (1 << self.bits) + 1];
+        let shift = 32 - self.bits;
+        let mut new = new.iter().copied().peekable();
+        let mut put = |runs: &mut Runs, key: u32, id: u32| {
+            runs.push(key, id);
+            sizes[(key >> shift) as usize + 1] += 1;
+        };
+        for bucket in 0..old.starts.len().saturating_sub(1) {
+            for at in old.starts[bucket] as usize..old.starts[bucket + 1] as usize {
+                // Top `old.bits` bits from the bucket, the low 16 from the
+                // posting: with `old.bits` >= 16 together all 32.
+                let key = ((bucket as u64) << (32 - old.bits)) as u32 | u32::from(old.low[at]);
+                // On equal fingerprints the old (smaller) ids first.
+                while let Some((new_key, new_id)) = new.next_if(|&(k, _)| k < key) {
+                    put(self, new_key, new_id);
+                }
+                put(self, key, old.id(at));
+            }
+        }
+        for (key, id) in new {
+            put(self, key, id);
+        }
+        for b in 1..sizes.len() {
+            sizes[b] += sizes[b - 1];
+        }
+        self.starts = sizes;
+    }
+
+    /// Appends the posting of mixed fingerprint `key` and entry `id` while
+    /// the runs are built.
     fn push(&mut self, key: u32, id: u32) {
         let bit = self.low.len() * self.width as usize;
         let (word, shift) = (bit / 64, bit % 64);
@@ -296,14 +338,11 @@ impl Runs {
             self.ids[word + 1] |= id >> (64 - shift);
         }
         self.low.push(key as u16);
-        let bucket = self.bucket(key);
-        self.starts[bucket + 1] += 1;
     }
 
-    /// Appends the postings `range` of bucket `bucket` of `old`, which
-    /// has the same bucket bits and id width, while [`Runs::merge`] builds
-    /// the runs: the ids copied 64 bits at a time.
-    fn copy_bucket(&mut self, old: &Runs, bucket: usize, range: std::ops::Range<usize>) {
+    /// Appends the postings `range` of `old`, of the same id width, while
+    /// the runs are built: the ids copied 64 bits at a time.
+    fn copy(&mut self, old: &Runs, range: std::ops::Range<usize>) {
         let width = self.width as usize;
         let (from, to, bits) = (
             range.start * width,
@@ -321,7 +360,6 @@ impl Runs {
                 self.ids[word + 1] |= chunk >> (64 - shift);
             }
         }
-        self.starts[bucket + 1] += range.len() as u32;
         self.low.extend_from_slice(&old.low[range]);
     }
 

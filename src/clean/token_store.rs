@@ -140,6 +140,7 @@ pub(crate) fn store_prefixed(arena: &mut Chunked<u8>, bytes: &[u8]) -> u32 {
 }
 
 /// The bytes [`store_prefixed`] stored at `start`.
+#[inline]
 pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> &[u8] {
     let mut len = 0;
     let mut at = start;
