@@ -14,12 +14,12 @@
 //!   lookup reads the directory, then the one or two cache lines of its
 //!   bucket.
 //!
-//! Once the chains hold [`MIN_MERGE`] postings, or a sixteenth of the
-//! runs' if that is more, they are merged into the runs. Merges happen at
-//! points fixed by the number of postings, so what a read returns depends
-//! on the postings pushed alone. On the medium corpus of `../shared/perf`
-//! (4.8 million postings) this took the posting lists from 54 to about 34
-//! megabytes.
+//! Once the chains hold [`MIN_MERGE`] postings, or 1/[`MERGE_FRACTION`]
+//! of the runs' if that is more, they are merged into the runs. Merges
+//! happen at points fixed by the number of postings, so what a read
+//! returns depends on the postings pushed alone. On the medium corpus of
+//! `../shared/perf` (4.8 million postings) this took the posting lists,
+//! head table included, from 54 to 25 megabytes.
 //!
 //! Entry ids grow as entries are pushed, so every posting in the chains is
 //! newer than every posting in the runs: a read takes the chain, then the
@@ -32,7 +32,7 @@ use super::heads::Heads;
 /// Fewest postings in the chains before they are merged into the runs.
 const MIN_MERGE: usize = 1 << 16;
 
-/// The chains are merged once they hold this fraction of the runs'
+/// The chains are merged once they hold 1/`MERGE_FRACTION` of the runs'
 /// postings (or [`MIN_MERGE`]): merging moves every posting of the runs,
 /// so this bounds the moves per posting; the chains' share of the memory
 /// stays small.
