@@ -130,12 +130,20 @@ impl CodedTokens {
 /// Stores `bytes` in `arena` after their length (a varint); returns where
 /// it starts, for [`prefixed_run`].
 pub(crate) fn store_prefixed(arena: &mut Chunked<u8>, bytes: &[u8]) -> u32 {
-    let len = u32::try_from(bytes.len()).expect("runs under 4 GiB");
-    let mut prefix = Vec::with_capacity(5);
-    push_varint(&mut prefix, len);
+    let mut len = u32::try_from(bytes.len()).expect("runs under 4 GiB");
+    // The varint, in place: no allocation per run.
+    let mut prefix = [0u8; 5];
+    let mut n = 0;
+    while len >= 0x80 {
+        prefix[n] = len as u8 | 0x80;
+        len >>= 7;
+        n += 1;
+    }
+    prefix[n] = len as u8;
+    let prefix = &prefix[..=n];
     arena.extend_iter(
         prefix.len() + bytes.len(),
-        prefix.into_iter().chain(bytes.iter().copied()),
+        prefix.iter().chain(bytes).copied(),
     )
 }
 
