@@ -10,9 +10,9 @@
 //! * [`Runs`], every older posting, sorted by fingerprint (mixed, see
 //!   [`mix`]): the low 16 bits of the mixed fingerprint and the entry id,
 //!   bit-packed (19 bits for half a million entries: 4.4 bytes a posting
-//!   in all), and a directory of bucket starts of about half a byte a posting. A
-//!   lookup reads the directory, then the one or two cache lines of its
-//!   bucket.
+//!   in all), and a directory of bucket starts of about half a byte a
+//!   posting. A lookup reads the directory, then the one or two cache
+//!   lines of its bucket.
 //!
 //! Once the chains hold [`MIN_MERGE`] postings, or 1/[`MERGE_FRACTION`]
 //! of the runs' if that is more, they are merged into the runs. Merges
@@ -219,18 +219,14 @@ impl Runs {
         }
     }
 
-    /// Merges `postings`, `(fingerprint, id)` pairs whose ids are above
-    /// every id held.
-    fn merge(&mut self, postings: Vec<(u32, u32)>) {
-        let mut new: Vec<u64> = postings
-            .into_iter()
-            .map(|(fp, id)| u64::from(mix(fp)) << 32 | u64::from(id))
-            .collect();
+    /// Merges `new`, `(fingerprint, id)` pairs whose ids are above every
+    /// id held.
+    fn merge(&mut self, mut new: Vec<(u32, u32)>) {
+        // Keyed by mixed fingerprint in place, sorted by it, then id.
+        for posting in &mut new {
+            posting.0 = mix(posting.0);
+        }
         new.sort_unstable();
-        let new: Vec<(u32, u32)> = new
-            .into_iter()
-            .map(|n| ((n >> 32) as u32, n as u32))
-            .collect();
         let total = self.len() + new.len();
         assert!(
             u32::try_from(total).is_ok(),
