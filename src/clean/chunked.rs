@@ -8,11 +8,12 @@
 //! wastes at most one chunk. Its first chunk grows as a `Vec` would, so a
 //! small array (a document's own paragraphs) stays small.
 //!
-//! Items are addressed by `u32` positions. [`Chunked::extend`] keeps a run
-//! of items in one chunk (a paragraph's tokens, a posting block), skipping
-//! to the next chunk when the current one cannot hold it, so positions need
-//! not be dense once runs are stored; [`Chunked::push`] alone keeps them
-//! dense, so an array only pushed to is indexed by item number.
+//! Items are addressed by `u32` positions. [`Chunked::extend_iter`] keeps
+//! a run of items in one chunk (a paragraph's tokens, a posting block),
+//! skipping to the next chunk when the current one cannot hold it, so
+//! positions need not be dense once runs are stored; [`Chunked::push`]
+//! alone keeps them dense, so an array only pushed to is indexed by item
+//! number.
 
 /// Bytes of a chunk.
 const CHUNK_BYTES: usize = 1 << 18;
@@ -86,13 +87,6 @@ impl<T: Copy> Chunked<T> {
         start
     }
 
-    /// Appends `items` in one chunk; returns the position of the first.
-    pub(crate) fn extend(&mut self, items: &[T]) -> u32 {
-        let (chunk, start) = self.room(items.len());
-        chunk.extend_from_slice(items);
-        start
-    }
-
     /// Appends the `len` items of `items` in one chunk; returns the
     /// position of the first.
     ///
@@ -125,7 +119,7 @@ impl<T: Copy> Chunked<T> {
         self.chunks[chunk][offset]
     }
 
-    /// The `len` items from `at`, stored by one [`Chunked::extend`] (or
+    /// The `len` items from `at`, stored by one [`Chunked::extend_iter`] (or
     /// within one).
     ///
     /// # Panics
@@ -204,7 +198,7 @@ mod tests {
             .enumerate()
         {
             let run: Vec<u32> = (0..len as u32).map(|i| i ^ k as u32).collect();
-            let at = array.extend(&run);
+            let at = array.extend_iter(run.len(), run.iter().copied());
             stored.push((at, run));
             let at = array.push(k as u32);
             assert_eq!(array.get(at), k as u32);
@@ -219,7 +213,7 @@ mod tests {
     #[test]
     fn a_small_array_stays_small() {
         let mut array = Chunked::<u32>::default();
-        array.extend(&[1, 2, 3]);
+        array.extend_iter(3, [1, 2, 3]);
         array.push(4);
         assert!(array.memory_bytes() < 256);
     }

@@ -3,7 +3,7 @@
 use super::Sketch;
 use super::chunked::Chunked;
 use super::postings::Postings;
-use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_run, store_prefixed};
+use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
 use crate::shingle::HashTable32;
@@ -28,7 +28,7 @@ pub struct Index {
     kept_documents: HashTable<DocId>,
     /// Every document added, by [`DocId`].
     docs: Chunked<DocEntry>,
-    /// The documents' names, each one run.
+    /// The documents' names, each after its length ([`store_prefixed`]).
     names: Chunked<u8>,
     /// The duplicate stages' paragraphs of every decided document, in
     /// order, each document's in one run.
@@ -339,8 +339,8 @@ impl Default for ShortLine {
 
 #[derive(Clone, Copy, Debug)]
 struct DocEntry {
-    /// Its name: where it starts in [`Index::names`], and its length.
-    name: (u32, u32),
+    /// Where its name starts in [`Index::names`].
+    name: u32,
     /// Its lines: where they start in [`Index::lines`], and how many.
     lines: (u32, u32),
 }
@@ -373,9 +373,7 @@ impl Index {
     ///
     /// When `doc` does not come from this index.
     pub fn name(&self, doc: DocId) -> &str {
-        let (start, len) = self.docs.get(doc.0).name;
-        std::str::from_utf8(self.names.slice(start, len as usize))
-            .expect("names are stored whole from a str")
+        prefixed_str(&self.names, self.docs.get(doc.0).name)
     }
 
     /// Estimated heap bytes held: the sum of [`Index::memory_parts`].
@@ -383,8 +381,8 @@ impl Index {
         self.memory_parts().iter().map(|(_, bytes)| bytes).sum()
     }
 
-    /// Estimated heap bytes held, by part (hash tables at capacity, one
-    /// control byte per slot), in a fixed order.
+    /// Estimated heap bytes held, by part (hash tables by their buckets
+    /// and control bytes, arrays by their capacity), in a fixed order.
     pub fn memory_parts(&self) -> Vec<(&'static str, usize)> {
         let mut parts = vec![
             (
@@ -423,12 +421,8 @@ impl Index {
     }
 
     pub(crate) fn add_document(&mut self, name: &str) -> DocId {
-        let name = (
-            self.names.extend(name.as_bytes()),
-            u32::try_from(name.len()).expect("document names under 4 GiB"),
-        );
         let id = self.docs.push(DocEntry {
-            name,
+            name: store_prefixed(&mut self.names, name.as_bytes()),
             lines: (0, 0),
         });
         DocId(id)
@@ -549,11 +543,7 @@ impl Index {
             .then(|| self.short_lines.get(&line.hash()))
             .flatten()
             .filter(|short| short.key != NO_KEY)
-            .map(|short| {
-                let key = prefixed_run(&self.short_keys, short.key);
-                // Keys are stored whole from a str.
-                std::str::from_utf8(key).expect("short keys are whole matching keys")
-            });
+            .map(|short| prefixed_str(&self.short_keys, short.key));
         let at = ParagraphRef {
             doc: at.doc,
             paragraph: line.paragraph(),

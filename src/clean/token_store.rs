@@ -130,21 +130,17 @@ impl CodedTokens {
 /// Stores `bytes` in `arena` after their length (a varint); returns where
 /// it starts, for [`prefixed_run`].
 pub(crate) fn store_prefixed(arena: &mut Chunked<u8>, bytes: &[u8]) -> u32 {
-    let mut len = u32::try_from(bytes.len()).expect("runs under 4 GiB");
-    // The varint, in place: no allocation per run.
-    let mut prefix = [0u8; 5];
-    let mut n = 0;
-    while len >= 0x80 {
-        prefix[n] = len as u8 | 0x80;
-        len >>= 7;
-        n += 1;
-    }
-    prefix[n] = len as u8;
-    let prefix = &prefix[..=n];
+    let (prefix, n) = varint(u32::try_from(bytes.len()).expect("runs under 4 GiB"));
+    let prefix = &prefix[..n];
     arena.extend_iter(
         prefix.len() + bytes.len(),
         prefix.iter().chain(bytes).copied(),
     )
+}
+
+/// The text [`store_prefixed`] stored at `start`, stored from a `str`.
+pub(crate) fn prefixed_str(arena: &Chunked<u8>, start: u32) -> &str {
+    std::str::from_utf8(prefixed_run(arena, start)).expect("stored whole from a str")
 }
 
 /// The bytes [`store_prefixed`] stored at `start`.
@@ -164,14 +160,18 @@ pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> &[u8] {
     &arena.slice(start, prefix + len as usize)[prefix..]
 }
 
-/// Appends `value` as a LEB128 varint: seven bits a byte, the low ones
-/// first, the top bit set on every byte but the last.
-fn push_varint(out: &mut Vec<u8>, mut value: u32) {
+/// `value` as a LEB128 varint (seven bits a byte, the low ones first, the
+/// top bit set on every byte but the last): its bytes, and how many.
+fn varint(mut value: u32) -> ([u8; 5], usize) {
+    let mut bytes = [0u8; 5];
+    let mut n = 0;
     while value >= 0x80 {
-        out.push(value as u8 | 0x80);
+        bytes[n] = value as u8 | 0x80;
         value >>= 7;
+        n += 1;
     }
-    out.push(value as u8);
+    bytes[n] = value as u8;
+    (bytes, n + 1)
 }
 
 impl TokenStore for CodedTokens {
@@ -180,8 +180,8 @@ impl TokenStore for CodedTokens {
         run.clear();
         std::hint::black_box(self.codes.touch(tokens));
         for &token in tokens {
-            let code = self.code(token);
-            push_varint(&mut run, code);
+            let (code, n) = varint(self.code(token));
+            run.extend_from_slice(&code[..n]);
         }
         let start = store_prefixed(&mut self.bytes, &run);
         self.run = run;
