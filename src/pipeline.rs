@@ -5,10 +5,12 @@
 //! [`Pipeline::run`] reads records from an iterator, analyzes them in
 //! batches on the pool, decides them one at a time in input order against
 //! an [`Index`], and hands each result to a callback in input order, with
-//! its report record. With two threads or more, three batches are in
-//! flight at once: while the pool analyzes one, the calling thread decides
-//! (and the callback writes) the one before it and then reads the next.
-//! The bytes in flight are bounded: at most three batches of
+//! its report record. With two threads or more these are four stages, each
+//! on a thread of its own and joined by channels: reading (and parsing)
+//! batches, analyzing one on the pool, deciding one on the calling thread,
+//! and handing one to the callback (which writes it). A stage holds one
+//! batch and waits with the next until the stage after it takes it, so the
+//! bytes in flight are bounded: at most six batches of
 //! [`Pipeline::batch_bytes`] of text each (a batch ends at the record that
 //! reaches that size).
 //!
@@ -17,10 +19,9 @@
 //! input order on one thread. The analysis skips sketching a paragraph the
 //! index already holds (an exact repeat, decided without a sketch): with
 //! one thread it consults the index itself; with more, a set of the hashes
-//! the index held when the batch before the previous one was decided
-//! (about 16 bytes a distinct paragraph), since the index is changing
-//! while the pool works. Either says no more than the index will hold, so
-//! the decisions are the same.
+//! the index held after the last batch decided (about 16 bytes a distinct
+//! paragraph), since the index is changing while the pool works. Either
+//! says no more than the index will hold, so the decisions are the same.
 //!
 //! ```
 //! use newsdedup::pipeline::{Doc, Emitted, Pipeline};
@@ -50,6 +51,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::BuildHasherDefault;
 use std::panic;
+use std::sync::{PoisonError, RwLock, mpsc};
 
 use rayon::prelude::*;
 
@@ -117,17 +119,15 @@ impl std::error::Error for Unreadable {}
     clippy::large_enum_variant,
     reason = "handed to the callback once and moved out, never stored: boxing would add an allocation per record"
 )]
-pub enum Emitted<'a, T> {
+pub enum Emitted<T> {
     /// A record, decided.
     Document {
         /// The record as read.
         doc: Doc<T>,
         /// What stays and what went ([`Cleaned::dropped`]: write nothing).
         cleaned: Cleaned,
-        /// Its report record.
+        /// Its report record (the copies it names are resolved).
         report: DocumentRecord,
-        /// The index after the decision (to name copies, for example).
-        index: &'a Index,
     },
     /// A record that could not be read. When the callback accepts it
     /// (returns `Ok`), it is counted as skipped; `report` is its report
@@ -307,17 +307,23 @@ impl<'c> Pipeline<'c> {
     /// Cleans `docs` in order against `index`, calling `emit` once for each
     /// input item, in input order, and returns the run's summary (with the
     /// index's size). An error from `emit` stops the run and is returned.
-    pub fn run<T, E>(
+    ///
+    /// With two threads or more, `docs` is read on a thread of its own and
+    /// `emit` is called on another, so that reading (parsing) and writing
+    /// overlap the decisions.
+    pub fn run<T, E, I>(
         &self,
         index: &mut Index,
-        docs: impl IntoIterator<Item = Result<Doc<T>, Unreadable>>,
-        mut emit: impl FnMut(Emitted<'_, T>) -> Result<(), E>,
+        docs: I,
+        mut emit: impl FnMut(Emitted<T>) -> Result<(), E> + Send,
     ) -> Result<Summary, E>
     where
-        T: Sync,
+        T: Send + Sync,
+        E: Send,
+        I: IntoIterator<Item = Result<Doc<T>, Unreadable>>,
+        I::IntoIter: Send,
     {
         let mut docs = docs.into_iter();
-        let size = |item: &Item<T>| item.as_ref().map_or(0, |doc| doc.text.len());
         let mut decider = Decider {
             pipeline: self,
             index,
@@ -329,7 +335,7 @@ impl<'c> Pipeline<'c> {
             // pool's one thread: what the analysis allocates is then freed
             // by the thread that allocated it, and read from its caches.
             loop {
-                let batch = self.next_batch(&mut docs, size);
+                let batch = self.next_batch(&mut docs, item_size);
                 if batch.is_empty() {
                     break;
                 }
@@ -341,58 +347,110 @@ impl<'c> Pipeline<'c> {
                 decider.batch(batch, analyses, &mut emit)?;
             }
         } else {
-            // A batch is analyzed on the pool while the one before it is
-            // decided on this thread and the next one read. Its analysis
-            // cannot consult the index, which the decision is changing; it
-            // consults `known`, the hashes the index knew when the batch
-            // before that one was decided, and skips sketching those
-            // paragraphs (a paragraph repeated from the batch just before
-            // is sketched for nothing, and decided the same).
-            let mut known = KnownHashes::default();
-            let mut pending: Option<Analyzed<T>> = None;
-            let mut batch = self.next_batch(&mut docs, size);
-            while !batch.is_empty() || pending.is_some() {
-                let (analyses, step) = std::thread::scope(|scope| {
-                    let known = &known;
-                    let analysis = scope.spawn(|| {
-                        self.pool.install(|| {
-                            batch
-                                .par_iter()
-                                .map(|item| self.analyze(item, |hash| known.contains(&hash)))
-                                .collect::<Vec<_>>()
-                        })
-                    });
-                    let decided = match pending.take() {
-                        Some((earlier, analyses)) => {
-                            let hashes: Vec<u64> = analyses
-                                .iter()
-                                .flatten()
-                                .flat_map(|analysis| analysis.hashes.iter().flatten().copied())
-                                .collect();
-                            decider.batch(earlier, analyses, &mut emit).map(|()| hashes)
-                        }
-                        None => Ok(Vec::new()),
-                    };
-                    let next = decided.map(|hashes| (hashes, self.next_batch(&mut docs, size)));
-                    (analysis.join(), next)
-                });
-                let (decided, next) = step?;
-                known.extend(
-                    decided
-                        .into_iter()
-                        .filter(|&hash| decider.index.knows(hash)),
-                );
-                // A panic in the analysis goes on as it would on one thread.
-                let analyses = analyses.unwrap_or_else(|panic| panic::resume_unwind(panic));
-                let analyzed = std::mem::replace(&mut batch, next);
-                pending = (!analyzed.is_empty()).then_some((analyzed, analyses));
-            }
+            self.run_stages(&mut decider, docs, emit)?;
         }
         let Decider {
             index, mut summary, ..
         } = decider;
         summary.set_index(index);
         Ok(summary)
+    }
+
+    /// [`Pipeline::run`] on two threads or more, in four stages joined by
+    /// channels, each on a thread of its own: reading batches of `docs`,
+    /// analyzing them on the pool, deciding them on this thread,
+    /// and handing what they give to `emit`. A stage holds one batch and
+    /// waits with the next until the stage after it takes it, so at most
+    /// six batches are in flight.
+    ///
+    /// The analysis cannot consult the index, which the decisions are
+    /// changing; it consults `known`, the hashes the index knew after the
+    /// last batch decided when the document is analyzed, and skips
+    /// sketching those paragraphs (a paragraph repeated from a batch not yet
+    /// decided is sketched for nothing, and decided the same).
+    fn run_stages<T, E>(
+        &self,
+        decider: &mut Decider<'_, '_, '_>,
+        mut docs: impl Iterator<Item = Item<T>> + Send,
+        mut emit: impl FnMut(Emitted<T>) -> Result<(), E> + Send,
+    ) -> Result<(), E>
+    where
+        T: Send + Sync,
+        E: Send,
+    {
+        let known = RwLock::new(KnownHashes::default());
+        std::thread::scope(|scope| {
+            let (read, batches) = mpsc::sync_channel::<Vec<Item<T>>>(0);
+            let reader = scope.spawn(move || {
+                loop {
+                    let batch = self.next_batch(&mut docs, item_size);
+                    if batch.is_empty() || read.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (analyzed, to_decide) = mpsc::sync_channel::<Analyzed<T>>(0);
+            let known = &known;
+            let analyzer = scope.spawn(move || {
+                let knows = |hash| {
+                    let known = known.read().unwrap_or_else(PoisonError::into_inner);
+                    known.contains(&hash)
+                };
+                for batch in batches {
+                    let analyses = self.pool.install(|| {
+                        batch
+                            .par_iter()
+                            .map(|item| self.analyze(item, knows))
+                            .collect()
+                    });
+                    if analyzed.send((batch, analyses)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (decided, to_write) = mpsc::sync_channel::<Vec<Emitted<T>>>(0);
+            let writer = scope.spawn(move || {
+                for emitted in to_write {
+                    for item in emitted {
+                        emit(item)?;
+                    }
+                }
+                Ok(())
+            });
+            for (batch, analyses) in to_decide {
+                let hashes: Vec<u64> = analyses
+                    .iter()
+                    .flatten()
+                    .flat_map(|analysis| analysis.hashes.iter().flatten().copied())
+                    .collect();
+                let mut out = Vec::with_capacity(batch.len());
+                let Ok(()) = decider.batch(batch, analyses, &mut |item| {
+                    out.push(item);
+                    Ok::<(), std::convert::Infallible>(())
+                });
+                if decided.send(out).is_err() {
+                    // The writer stopped at an error.
+                    break;
+                }
+                known
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(hashes.into_iter().filter(|&hash| decider.index.knows(hash)));
+            }
+            // Each stage ends once the one before it has ended or the one
+            // after it has stopped taking; a panic in one goes on here.
+            drop(decided);
+            let written = writer
+                .join()
+                .unwrap_or_else(|panic| panic::resume_unwind(panic));
+            analyzer
+                .join()
+                .unwrap_or_else(|panic| panic::resume_unwind(panic));
+            reader
+                .join()
+                .unwrap_or_else(|panic| panic::resume_unwind(panic));
+            written
+        })
     }
 
     /// A record's analysis; a paragraph whose hash `known` holds is not
@@ -432,6 +490,11 @@ impl<'c> Pipeline<'c> {
 /// One item read.
 type Item<T> = Result<Doc<T>, Unreadable>;
 
+/// An item's text bytes, for the batch size.
+fn item_size<T>(item: &Item<T>) -> usize {
+    item.as_ref().map_or(0, |doc| doc.text.len())
+}
+
 /// Paragraph hashes the index knows (xxh3 values: used as they are).
 type KnownHashes = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
@@ -450,7 +513,7 @@ impl Decider<'_, '_, '_> {
         &mut self,
         batch: Vec<Item<T>>,
         analyses: Vec<Option<Analysis>>,
-        emit: &mut impl FnMut(Emitted<'_, T>) -> Result<(), E>,
+        emit: &mut impl FnMut(Emitted<T>) -> Result<(), E>,
     ) -> Result<(), E> {
         for (item, analysis) in batch.into_iter().zip(analyses) {
             match (item, analysis) {
@@ -470,7 +533,6 @@ impl Decider<'_, '_, '_> {
                         doc,
                         cleaned,
                         report,
-                        index: self.index,
                     })?;
                 }
                 (Err(record), _) => {

@@ -264,3 +264,44 @@ fn each_document_alone_is_cleaned_as_with_a_fresh_index() {
         assert_eq!(got, expected, "{threads} threads");
     }
 }
+
+#[test]
+fn a_panic_while_reading_or_writing_reaches_the_caller() {
+    let docs = corpus(200);
+    let cleaner = Cleaner::new();
+    for threads in [1, 2, 3] {
+        let pipeline = Pipeline::new(&cleaner, threads)
+            .unwrap()
+            .batches(4, 1 << 20);
+        // The reader's iterator panics at the 50th record.
+        let reading = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let items = docs.iter().cloned().enumerate().map(|(i, item)| {
+                assert!(i != 50, "reading failed");
+                item
+            });
+            pipeline.run(&mut Index::new(), items, |_| Ok::<(), ()>(()))
+        }));
+        let message = reading.unwrap_err();
+        assert_eq!(
+            message.downcast_ref::<&str>(),
+            Some(&"reading failed"),
+            "{threads} threads"
+        );
+        // The callback panics at the 30th record.
+        let mut seen = 0;
+        let writing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pipeline.run(&mut Index::new(), docs.iter().cloned(), |_| {
+                seen += 1;
+                assert!(seen != 30, "writing failed");
+                Ok::<(), ()>(())
+            })
+        }));
+        let message = writing.unwrap_err();
+        assert_eq!(
+            message.downcast_ref::<&str>(),
+            Some(&"writing failed"),
+            "{threads} threads"
+        );
+        assert_eq!(seen, 30, "{threads} threads: nothing after the panic");
+    }
+}

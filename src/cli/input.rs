@@ -190,7 +190,7 @@ pub struct Records {
 
 struct Current {
     name: String,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     line: u64,
     /// The line being read, reused from line to line.
     buf: Vec<u8>,
@@ -259,7 +259,7 @@ impl Records {
             Ok(file) => Counting::new(file, &self.read),
             Err(e) => return bad(format!("cannot open: {e}")),
         };
-        let reader: Box<dyn BufRead> = match format {
+        let reader: Box<dyn BufRead + Send> = match format {
             Format::Txt => return Some(self.read_txt(&name, file)),
             Format::Jsonl => Box::new(BufReader::with_capacity(1 << 16, file)),
             Format::JsonlGz => Box::new(BufReader::with_capacity(

@@ -322,7 +322,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     fn emitted(
         &mut self,
-        emitted: Emitted<'_, Option<Fields>>,
+        emitted: Emitted<Option<Fields>>,
         warn: &impl Fn(String),
     ) -> Result<(), String> {
         match emitted {
