@@ -117,7 +117,7 @@ impl std::error::Error for Unreadable {}
 #[derive(Debug)]
 #[allow(
     clippy::large_enum_variant,
-    reason = "handed to the callback once and moved out, never stored: boxing would add an allocation per record"
+    reason = "moved through a batch's vector to the callback, never kept: boxing would add an allocation per record"
 )]
 pub enum Emitted<T> {
     /// A record, decided.

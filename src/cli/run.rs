@@ -69,8 +69,7 @@ fn build_cleaner(args: &CleanArgs) -> Result<Cleaner, String> {
 /// Where cleaned records go.
 enum Sink {
     Stdout(BufWriter<io::Stdout>),
-    /// The file, and a record's line, reused.
-    File(AtomicFile, Vec<u8>),
+    File(AtomicFile),
     Dir(AtomicDir, HashSet<String>),
     Nowhere,
 }
@@ -83,13 +82,9 @@ impl Sink {
                 write_jsonl_record(out, record.extra.as_ref(), text_field, &record.id, text)
                     .map_err(io_err)
             }
-            Sink::File(file, line) => {
-                // One write per record, as for the report (`Reporter::line`).
-                line.clear();
+            Sink::File(file) => file.write_record(|line| {
                 write_jsonl_record(line, record.extra.as_ref(), text_field, &record.id, text)
-                    .and_then(|()| file.writer().write_all(line))
-                    .map_err(|e| file.write_error(e))
-            }
+            }),
             Sink::Dir(dir, names) => {
                 if !names.insert(record.id.clone()) {
                     return Err(format!(
@@ -110,7 +105,7 @@ impl Sink {
     fn commit(self) -> Result<(), String> {
         match self {
             Sink::Stdout(mut out) => out.flush().map_err(|e| format!("writing output: {e}")),
-            Sink::File(file, _) => file.commit(),
+            Sink::File(file) => file.commit(),
             Sink::Dir(dir, _) => dir.commit(),
             Sink::Nowhere => Ok(()),
         }
@@ -119,31 +114,18 @@ impl Sink {
 
 struct Reporter {
     file: Option<AtomicFile>,
-    /// A record's JSON line, reused: serde_json writes a record in many
-    /// small pieces, which a `Vec` takes inline where the file's writer
-    /// (behind its compression) takes each through a dynamic call.
-    line: Vec<u8>,
 }
 
 impl Reporter {
-    fn new(file: Option<AtomicFile>) -> Reporter {
-        Reporter {
-            file,
-            line: Vec::new(),
-        }
-    }
-
     fn write(&mut self, record: &ReportRecord) -> Result<(), String> {
-        if let Some(file) = &mut self.file {
-            self.line.clear();
-            serde_json::to_writer(&mut self.line, record)
-                .map_err(|e| file.write_error(io::Error::from(e)))?;
-            self.line.push(b'\n');
-            file.writer()
-                .write_all(&self.line)
-                .map_err(|e| file.write_error(e))?;
+        match &mut self.file {
+            Some(file) => file.write_record(|line| {
+                serde_json::to_writer(&mut *line, record)?;
+                line.push(b'\n');
+                Ok(())
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -205,9 +187,11 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         None if args.diff => Sink::Nowhere,
         None => Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
         Some(path) if only_txt => Sink::Dir(AtomicDir::create(path)?, HashSet::new()),
-        Some(path) => Sink::File(AtomicFile::create(path)?, Vec::new()),
+        Some(path) => Sink::File(AtomicFile::create(path)?),
     };
-    let mut reporter = Reporter::new(args.report.as_deref().map(AtomicFile::create).transpose()?);
+    let mut reporter = Reporter {
+        file: args.report.as_deref().map(AtomicFile::create).transpose()?,
+    };
     let mut html = match &args.html {
         Some(path) => Some((
             AtomicFile::create(path)?,
