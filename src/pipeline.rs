@@ -432,10 +432,16 @@ impl<'c> Pipeline<'c> {
                     // The writer stopped at an error.
                     break;
                 }
+                // Looked up before the lock is taken: the analysis waits
+                // for it only while the set grows.
+                let now_known: Vec<u64> = hashes
+                    .into_iter()
+                    .filter(|&hash| decider.index.knows(hash))
+                    .collect();
                 known
                     .write()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .extend(hashes.into_iter().filter(|&hash| decider.index.knows(hash)));
+                    .extend(now_known);
             }
             // Each stage ends once the one before it has ended or the one
             // after it has stopped taking; a panic in one goes on here.
