@@ -286,10 +286,12 @@ pub(crate) struct AlignScratch {
     words: usize,
     len: usize,
     anchors: usize,
-    /// The bit-parallel LCS state.
-    state: Vec<u64>,
-    /// The state after each source token, for the alignment's traceback.
+    /// The bit-parallel LCS state after each source token of `source`,
+    /// for the alignment's traceback.
     rows: Vec<u64>,
+    /// `rows` are those of the prepared paragraph and `source`: the bound
+    /// computed them, and the alignment that follows reuses them.
+    rows_ready: bool,
     /// The alignment's equal runs.
     runs: Vec<Run>,
 }
@@ -297,6 +299,7 @@ pub(crate) struct AlignScratch {
 impl AlignScratch {
     /// Readies [`AlignScratch::coverage_bound`] for paragraph `para`.
     pub(crate) fn prepare(&mut self, para: &[u32], attribution: &Attribution) {
+        self.rows_ready = false;
         self.len = para.len();
         self.words = para.len().div_ceil(64);
         self.anchors = attribution.anchors(para);
@@ -322,45 +325,30 @@ impl AlignScratch {
         Some(&self.masks[k * self.words..(k + 1) * self.words])
     }
 
-    /// Length of a longest common subsequence of the prepared paragraph
-    /// and `source` (flags masked), bit-parallel (Allison and Dix 1986;
-    /// Hyyrö 2004): `|source| · ⌈|para| / 64⌉` word operations instead of
-    /// the diff's `(|para| + |source|) · D`.
-    fn lcs_len(&mut self, source: &[u32]) -> usize {
-        // A zero bit of the state is a matched position; bits past the
-        // paragraph's length stay one, as their mask bits are zero.
-        let mut state = std::mem::take(&mut self.state);
-        state.clear();
-        state.resize(self.words, u64::MAX);
-        for token in source {
-            let Some(mask) = self.mask(token & !CASE) else {
-                continue;
-            };
-            let mut carry = false;
-            for (v, &m) in state.iter_mut().zip(mask) {
-                *v = lcs_step(*v, m, &mut carry);
-            }
+    /// Makes `source` (flags masked) the one aligned with the prepared
+    /// paragraph, with the bit-parallel rows of their longest common
+    /// subsequence (Allison and Dix 1986; Hyyrö 2004): `|source| ·
+    /// ⌈|para| / 64⌉` word operations instead of the diff's `(|para| +
+    /// |source|) · D`. A zero bit of a row is a matched position; bits past
+    /// the paragraph's length stay one, as their mask bits are zero. When
+    /// the rows of this source are there already, nothing is computed.
+    fn set_source(&mut self, source: &[u32]) {
+        let same = self.rows_ready
+            && self.source.len() == source.len()
+            && self
+                .source
+                .iter()
+                .zip(source)
+                .all(|(&a, &b)| a == b & !CASE);
+        if same {
+            return;
         }
-        let len = state.iter().map(|v| v.count_zeros() as usize).sum();
-        self.state = state;
-        len
-    }
-
-    /// The equal runs of one longest common subsequence of the prepared
-    /// paragraph and `self.source` (both flags masked), into `self.runs` in
-    /// order: the bit-parallel rows of [`Self::lcs_len`], kept, then a
-    /// traceback from the end that, outside a run, skips a source word
-    /// where that keeps the length, and otherwise prefers a match, then a
-    /// source word skipped, then a paragraph word skipped; inside a run it
-    /// extends the run first.
-    fn lcs_runs(&mut self) {
+        mask_into(source, &mut self.source);
         let words = self.words;
-        let (para, source) = (&self.para, &self.source);
-        let m = source.len();
         let mut rows = std::mem::take(&mut self.rows);
         rows.clear();
-        rows.resize((m + 1) * words, u64::MAX);
-        for (i, &token) in source.iter().enumerate() {
+        rows.resize((self.source.len() + 1) * words, u64::MAX);
+        for (i, &token) in self.source.iter().enumerate() {
             let (done, rest) = rows.split_at_mut((i + 1) * words);
             let prev = &done[i * words..];
             let next = &mut rest[..words];
@@ -373,6 +361,29 @@ impl AlignScratch {
                 *v = lcs_step(x, m, &mut carry);
             }
         }
+        self.rows = rows;
+        self.rows_ready = true;
+    }
+
+    /// Length of a longest common subsequence of the prepared paragraph
+    /// and the [source](Self::set_source).
+    fn lcs_len(&self) -> usize {
+        let last = &self.rows[self.rows.len() - self.words..];
+        last.iter().map(|v| v.count_zeros() as usize).sum()
+    }
+
+    /// The equal runs of one longest common subsequence of the prepared
+    /// paragraph and the [source](Self::set_source), into `self.runs` in
+    /// order: a traceback over the rows of [`Self::set_source`] from the
+    /// end that, outside a run, skips a source word where that keeps the
+    /// length, and otherwise prefers a match, then a source word skipped,
+    /// then a paragraph word skipped; inside a run it extends the run
+    /// first.
+    fn lcs_runs(&mut self) {
+        let words = self.words;
+        let (para, source) = (&self.para, &self.source);
+        let m = source.len();
+        let rows = &self.rows;
         // LCS of source[..i] and para[..j]: the zero bits of row i below j.
         let lcs = |i: usize, j: usize| -> usize {
             let row = &rows[i * words..(i + 1) * words];
@@ -416,7 +427,6 @@ impl AlignScratch {
             }
         }
         runs.reverse();
-        self.rows = rows;
     }
 
     /// An upper bound of [`align`]'s word coverage of the prepared
@@ -428,7 +438,8 @@ impl AlignScratch {
         if self.len == 0 {
             return 0.0;
         }
-        let bound = self.lcs_len(source) + ATTRIBUTION_WORDS * self.anchors;
+        self.set_source(source);
+        let bound = self.lcs_len() + ATTRIBUTION_WORDS * self.anchors;
         bound.min(self.len) as f64 / self.len as f64
     }
 }
@@ -476,7 +487,7 @@ pub(crate) fn align(
     if n == 0 {
         return (0.0, None);
     }
-    mask_into(source, &mut scratch.source);
+    scratch.set_source(source);
     scratch.lcs_runs();
     let runs = &scratch.runs;
     let mut matched = 0;
@@ -796,10 +807,10 @@ mod tests {
             let b: Vec<u32> = b.iter().map(|t| t << 3).collect();
             scratch.prepare(&a, &attribution);
             let expected = lcs_table(&a, &b);
-            assert_eq!(scratch.lcs_len(&b), expected, "case {case}: {a:?} / {b:?}");
+            scratch.set_source(&b);
+            assert_eq!(scratch.lcs_len(), expected, "case {case}: {a:?} / {b:?}");
             // The traceback's runs are a common subsequence that long, in
             // order, of equal tokens.
-            mask_into(&b, &mut scratch.source);
             scratch.lcs_runs();
             let runs = &scratch.runs;
             assert_eq!(
