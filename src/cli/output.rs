@@ -165,7 +165,7 @@ impl AtomicFile {
     }
 
     /// The error message of a failed write to it, naming its path.
-    pub fn write_error(&self, e: io::Error) -> String {
+    fn write_error(&self, e: io::Error) -> String {
         io_context(&self.dest, "write failed", e)
     }
 
