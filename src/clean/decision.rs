@@ -261,6 +261,8 @@ impl Cleaner {
             run.reverse();
         }
         hits.sort();
+        // Hits of one entry are adjacent once sorted.
+        let same_entry = |a: &u64, b: &u64| a >> 32 == b >> 32;
         let doc_of = |key: u32| {
             if key & LOCAL_HIT == 0 {
                 sources.doc_of(key)
@@ -275,7 +277,7 @@ impl Cleaner {
         let mut docs = std::mem::take(&mut scratch.docs);
         docs.clear();
         docs.extend(
-            hits.chunk_by(|a, b| a >> 32 == b >> 32)
+            hits.chunk_by(same_entry)
                 .map(|group| doc_of((group[0] >> 32) as u32)),
         );
         // Rank the documents by fingerprints shared, then input order:
@@ -285,7 +287,7 @@ impl Cleaner {
         scratch.fps.clear();
         scratch.fps.resize(sketch.fingerprints().len(), 0);
         let mut from = 0;
-        for (group, &doc) in hits.chunk_by(|a, b| a >> 32 == b >> 32).zip(&docs) {
+        for (group, &doc) in hits.chunk_by(same_entry).zip(&docs) {
             if ranked.last().is_none_or(|r| r.1 != doc) {
                 ranked.push((0, doc, from..from));
             }
@@ -323,14 +325,10 @@ impl Cleaner {
         counts.clear();
         for (_, _, range) in &ranked {
             let before = keys.len();
-            keys.extend(
-                hits[range.clone()]
-                    .chunk_by(|a, b| a >> 32 == b >> 32)
-                    .map(|group| {
-                        let key = (group[0] >> 32) as u32;
-                        (key & LOCAL_HIT != 0, key & !LOCAL_HIT)
-                    }),
-            );
+            keys.extend(hits[range.clone()].chunk_by(same_entry).map(|group| {
+                let key = (group[0] >> 32) as u32;
+                (key & LOCAL_HIT != 0, key & !LOCAL_HIT)
+            }));
             counts.push(keys.len() - before);
         }
         // The index's entry records, then their tokens, are read from

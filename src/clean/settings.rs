@@ -29,9 +29,9 @@ pub const SHINGLE_CHARS: usize = 3;
 /// order only, never on batches or threads. On the medium corpus 128
 /// rather than 1,024 changed 7 of 45,000 decisions on generated edits and
 /// none on the dev set, and took a sixth off the run; 32 rather than 128
-/// reads 15 % fewer postings and looks up 29 % fewer entries, changes 5
+/// reads 15% fewer postings and looks up 29% fewer entries, changes 5
 /// decisions on generated edits and none in the dev set's labelled
-/// sample, and takes about 3 % off the run.
+/// sample, and takes about 3% off the run.
 pub const MAX_POSTINGS: usize = 32;
 /// Normalized Levenshtein similarity at or above which two short
 /// paragraphs in aligned runs are near-duplicates.
