@@ -412,8 +412,7 @@ impl Normalizer {
             scratch.push_str(&raw[at..]);
             clean_text_into(scratch, &mut text);
         }
-        let key = matching_key(&text);
-        let words = key_words(&key);
+        let (key, words) = text::matching_key_words(&text);
 
         let whole = |kind, rule: Option<RuleId>| {
             NormalizedParagraph::removed(Removal::new(kind, rule, span))

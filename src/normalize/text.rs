@@ -404,6 +404,19 @@ pub fn matching_key(text: &str) -> String {
 
 /// Like [`matching_key`], appending to `out` (which is not cleared).
 pub fn matching_key_into(text: &str, out: &mut String) {
+    matching_key_words_into(text, out);
+}
+
+/// [`matching_key`] with its [word count](key_words), counted on the way
+/// for ASCII text.
+pub(crate) fn matching_key_words(text: &str) -> (String, usize) {
+    let mut key = String::with_capacity(text.len());
+    let words = matching_key_words_into(text, &mut key);
+    (key, words)
+}
+
+/// [`matching_key_into`], returning the words of the key appended.
+fn matching_key_words_into(text: &str, out: &mut String) -> usize {
     let base = out.len();
     if text.is_ascii() {
         // A key is never longer than its text: each byte gives at most one,
@@ -415,11 +428,15 @@ pub fn matching_key_into(text: &str, out: &mut String) {
         bytes.resize(base + text.len(), 0);
         let mut len = base;
         let mut after_space = true;
+        // Spaces written: the words are one more, less a trailing space.
+        let mut spaces = 0;
         for &b in text.as_bytes() {
             let folded = ASCII_KEY[usize::from(b)];
             let separator = folded == SEPARATE;
+            let space = separator & !after_space;
             bytes[len] = folded;
-            len += usize::from((folded > SEPARATE) | (separator & !after_space));
+            len += usize::from((folded > SEPARATE) | space);
+            spaces += usize::from(space);
             after_space = if folded == DROP {
                 after_space
             } else {
@@ -428,15 +445,22 @@ pub fn matching_key_into(text: &str, out: &mut String) {
         }
         if len > base && bytes[len - 1] == SEPARATE {
             len -= 1;
+            spaces -= 1;
         }
         bytes.truncate(len);
         *out = String::from_utf8(bytes).expect("a string plus ASCII bytes is UTF-8");
-        return;
+        return if len > base { spaces + 1 } else { 0 };
     }
-    if key_of_stable_chars(text, out) {
-        return;
+    if !key_of_stable_chars(text, out) {
+        out.truncate(base);
+        key_of_any_chars(text, out);
     }
-    out.truncate(base);
+    key_words(&out[base..])
+}
+
+/// The matching key of any `text`, by NFKC, appended to `out`.
+fn key_of_any_chars(text: &str, out: &mut String) {
+    let base = out.len();
     let mut pending_space = false;
     for c in text.nfkc() {
         if c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c) {
@@ -916,6 +940,8 @@ mod tests {
             let mut key = String::from("kept ");
             matching_key_into(&text, &mut key);
             assert_eq!(key, format!("kept {}", slow_key(&text)), "{text:?}");
+            let (alone, words) = matching_key_words(&text);
+            assert_eq!(words, key_words(&alone), "{text:?}");
             let mut cleaned = String::from("kept ");
             clean_ascii(&text, &mut cleaned);
             let mut general = String::from("kept ");

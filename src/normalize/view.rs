@@ -27,11 +27,11 @@ impl<'a> View<'a> {
     /// decoded text holds something to find (else nothing is ever mapped).
     pub(crate) fn new(raw: &'a str, wanted: impl Fn(&str) -> bool) -> View<'a> {
         let plain = memchr::memchr(b'&', raw.as_bytes()).is_none()
-            && (raw.is_ascii()
-                && !raw
-                    .bytes()
-                    .any(|b| b < b' ' && !b.is_ascii_whitespace() || b == 0x7F)
-                || !raw.is_ascii() && !raw.chars().any(is_invisible));
+            && if raw.is_ascii() {
+                !has_ascii_invisible(raw.as_bytes())
+            } else {
+                !raw.chars().any(is_invisible)
+            };
         if plain {
             return View {
                 text: Cow::Borrowed(raw),
@@ -79,6 +79,16 @@ impl<'a> View<'a> {
             .unwrap_or(self.raw_len);
         Span::new(start, end)
     }
+}
+
+/// Whether ASCII `bytes` hold an [invisible](is_invisible) character: a
+/// control that is no whitespace, or DEL. A fold rather than a search that
+/// stops at the first: the compiler vectorizes it, and most paragraphs hold
+/// none, so a search would read them whole anyway.
+fn has_ascii_invisible(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| {
+        any | ((b < b' ') & !matches!(b, b'\t'..=b'\r')) | (b == 0x7F)
+    })
 }
 
 /// `raw` with entities decoded and invisible characters dropped, and, when
