@@ -392,7 +392,12 @@ impl Normalizer {
 
         let mut text = String::with_capacity(raw.len());
         if cuts.is_empty() {
-            clean_text_into(raw, &mut text);
+            if view.marks().is_plain_ascii() {
+                // No entity to decode: clean-up is its ASCII pass alone.
+                text::clean_ascii(raw, &mut text);
+            } else {
+                clean_text_into(raw, &mut text);
+            }
         } else {
             scratch.clear();
             let mut at = 0;
@@ -458,6 +463,9 @@ impl Normalizer {
 
     /// Finds `[label: …]` spans that a bracket rule removes.
     fn find_brackets(&self, view: &View<'_>, cuts: &mut Vec<Cut>) {
+        if view.is_raw() && !view.marks().bracket {
+            return;
+        }
         let raw = view.text();
         let bytes = raw.as_bytes();
         for open in memchr::memchr_iter(b'[', bytes) {

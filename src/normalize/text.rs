@@ -286,7 +286,7 @@ impl AsciiShape {
 /// single characters between words (lines wrapped with `\n`) is copied
 /// with them turned into spaces. Anything else takes one branch-free pass
 /// over the bytes.
-fn clean_ascii(text: &str, out: &mut String) {
+pub(crate) fn clean_ascii(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     let shape = AsciiShape::of(bytes);
     if shape.is_clean() {

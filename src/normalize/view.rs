@@ -12,9 +12,50 @@ use crate::span::Span;
 /// Longest entity looked at, in bytes (`&CounterClockwiseContourIntegral;`).
 const MAX_ENTITY_BYTES: usize = 40;
 
+/// Which bytes that matter to the normalizer a raw paragraph holds, found
+/// in one pass the compiler vectorizes, so that most paragraphs skip the
+/// searches for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Marks {
+    /// `&`: an entity may start here.
+    pub(crate) ampersand: bool,
+    /// A byte outside ASCII.
+    pub(crate) non_ascii: bool,
+    /// An ASCII [invisible](is_invisible) character: a control that is no
+    /// whitespace, or DEL.
+    pub(crate) invisible: bool,
+    /// `[`: a bracketed span may start here.
+    pub(crate) bracket: bool,
+}
+
+impl Marks {
+    /// The marks of `bytes`. Folds rather than searches that stop at the
+    /// first hit: most paragraphs hold none of these bytes, so each search
+    /// would read them whole. One loop of independent flags, which the
+    /// compiler vectorizes.
+    pub(crate) fn of(bytes: &[u8]) -> Marks {
+        let mut marks = Marks::default();
+        for &b in bytes {
+            marks.ampersand |= b == b'&';
+            marks.non_ascii |= b >= 0x80;
+            marks.invisible |= ((b < b' ') & !matches!(b, b'\t'..=b'\r')) | (b == 0x7F);
+            marks.bracket |= b == b'[';
+        }
+        marks
+    }
+
+    /// ASCII with no `&`: clean-up has no entity to decode and no
+    /// character beyond ASCII to fold.
+    pub(crate) fn is_plain_ascii(self) -> bool {
+        !self.ampersand && !self.non_ascii
+    }
+}
+
 /// A decoded view of a raw paragraph.
 pub(crate) struct View<'a> {
     text: Cow<'a, str>,
+    /// The marks of the raw paragraph.
+    marks: Marks,
     /// For each byte of `text`, where its source starts in the raw
     /// paragraph; empty when `text` is the raw paragraph itself.
     starts: Vec<usize>,
@@ -26,33 +67,38 @@ impl<'a> View<'a> {
     /// The view of `raw`. The byte map is built only when `wanted` says the
     /// decoded text holds something to find (else nothing is ever mapped).
     pub(crate) fn new(raw: &'a str, wanted: impl Fn(&str) -> bool) -> View<'a> {
-        let plain = memchr::memchr(b'&', raw.as_bytes()).is_none()
-            && if raw.is_ascii() {
-                !has_ascii_invisible(raw.as_bytes())
-            } else {
+        let marks = Marks::of(raw.as_bytes());
+        let plain = !marks.ampersand
+            && if marks.non_ascii {
                 !raw.chars().any(is_invisible)
+            } else {
+                !marks.invisible
             };
+        let view = |text, starts| View {
+            text,
+            marks,
+            starts,
+            raw_len: raw.len(),
+        };
         if plain {
-            return View {
-                text: Cow::Borrowed(raw),
-                starts: Vec::new(),
-                raw_len: raw.len(),
-            };
+            return view(Cow::Borrowed(raw), Vec::new());
         }
         let (text, _) = decode(raw, false);
         if !wanted(&text) {
-            return View {
-                text: Cow::Owned(text),
-                starts: Vec::new(),
-                raw_len: raw.len(),
-            };
+            return view(Cow::Owned(text), Vec::new());
         }
         let (text, starts) = decode(raw, true);
-        View {
-            text: Cow::Owned(text),
-            starts,
-            raw_len: raw.len(),
-        }
+        view(Cow::Owned(text), starts)
+    }
+
+    /// The marks of the raw paragraph.
+    pub(crate) fn marks(&self) -> Marks {
+        self.marks
+    }
+
+    /// Whether the view is the raw paragraph itself.
+    pub(crate) fn is_raw(&self) -> bool {
+        matches!(self.text, Cow::Borrowed(_))
     }
 
     /// The decoded text.
@@ -79,16 +125,6 @@ impl<'a> View<'a> {
             .unwrap_or(self.raw_len);
         Span::new(start, end)
     }
-}
-
-/// Whether ASCII `bytes` hold an [invisible](is_invisible) character: a
-/// control that is no whitespace, or DEL. A fold rather than a search that
-/// stops at the first: the compiler vectorizes it, and most paragraphs hold
-/// none, so a search would read them whole anyway.
-fn has_ascii_invisible(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |any, &b| {
-        any | ((b < b' ') & !matches!(b, b'\t'..=b'\r')) | (b == 0x7F)
-    })
 }
 
 /// `raw` with entities decoded and invisible characters dropped, and, when
@@ -136,6 +172,27 @@ mod tests {
         let v = View::new("no entities here", |_| true);
         assert_eq!(v.text(), "no entities here");
         assert_eq!(v.to_raw(Span::new(3, 5)), Span::new(3, 5));
+    }
+
+    #[test]
+    fn marks_agree_with_a_search_for_each() {
+        // Every byte value at every offset of a short text, so that both
+        // the vectorized body and the tail of the fold are checked.
+        for b in 0..=u8::MAX {
+            for at in 0..40 {
+                let mut bytes = b"plain words, no marks at all here ok".to_vec();
+                bytes.insert(at.min(bytes.len()), b);
+                let invisible = |c: u8| c.is_ascii() && is_invisible(char::from(c));
+                let expected = Marks {
+                    ampersand: bytes.contains(&b'&'),
+                    non_ascii: !bytes.is_ascii(),
+                    invisible: bytes.iter().any(|&c| invisible(c)),
+                    bracket: bytes.contains(&b'['),
+                };
+                assert_eq!(Marks::of(&bytes), expected, "byte {b:#x} at {at}");
+            }
+        }
+        assert_eq!(Marks::of(b""), Marks::default());
     }
 
     #[test]
