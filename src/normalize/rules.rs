@@ -601,6 +601,13 @@ struct Patterns {
     first_words: HashSet<String>,
 }
 
+/// The first word of a key: a plain loop, as words are too short for a
+/// vectorized search to pay.
+fn first_word(key: &str) -> &str {
+    let end = key.bytes().position(|b| b == b' ').unwrap_or(key.len());
+    &key[..end]
+}
+
 /// The search for whether any pattern occurs.
 #[derive(Clone, Debug)]
 enum Any {
@@ -655,10 +662,7 @@ impl Patterns {
                 Any::Automaton(automaton) => automaton.is_match(bytes),
             };
             if any { bytes } else { &[] }
-        } else if self
-            .first_words
-            .contains(key.split(' ').next().unwrap_or(""))
-        {
+        } else if self.first_words.contains(first_word(key)) {
             &bytes[..bytes.len().min(self.longest)]
         } else {
             &[]
@@ -824,18 +828,25 @@ impl RuleSet {
         if let Some(prefixes) = &self.prefixes {
             prefixes.matches(key, true).for_each(&mut consider);
         }
+        // The byte where the last `n` words start, for each suffix length
+        // `n` in turn, from one scan back over the key's spaces.
+        let mut word_starts = key
+            .bytes()
+            .enumerate()
+            .rev()
+            .filter(|&(_, b)| b == b' ')
+            .map(|(at, _)| at + 1)
+            .chain(std::iter::once(0));
+        let mut start = key.len();
+        let mut scanned = 0;
         for &n in &self.suffix_words {
             if n > words {
                 break;
             }
-            // The byte where the last `n` words start.
-            let start = if n == words {
-                0
-            } else {
-                key.rmatch_indices(' ')
-                    .nth(n - 1)
-                    .map_or(0, |(at, _)| at + 1)
-            };
+            while scanned < n {
+                start = word_starts.next().unwrap_or(0);
+                scanned += 1;
+            }
             if let Some(rules) = self.suffixes.get(&key[start..]) {
                 rules.iter().copied().for_each(&mut consider);
             }
