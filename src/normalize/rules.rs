@@ -968,6 +968,30 @@ mod tests {
     );
 
     #[test]
+    fn contains_rules_match_alike_in_the_packed_searcher_and_the_automaton() {
+        // Few patterns take the packed searcher; more than it holds take
+        // the automaton. The same words match, at word boundaries only.
+        for extra in [0, 500] {
+            let patterns = ["sign up today", "our podcast"]
+                .into_iter()
+                .map(String::from)
+                .chain((0..extra).map(|i| format!("filler pattern {i}")))
+                .collect::<Vec<_>>();
+            let set = RuleSet::new(vec![Rule::new("promo", Match::Contains, patterns)]).unwrap();
+            let packed = matches!(set.contains.as_ref().unwrap().any, Any::Packed(_));
+            assert_eq!(packed, extra == 0);
+            let id = |text| id_of(&set, text, false);
+            assert_eq!(id("Listen to our podcast here"), Some("promo".into()));
+            assert_eq!(id("Sign up today, it is free"), Some("promo".into()));
+            assert_eq!(id("Pour podcasts"), None);
+            assert_eq!(
+                id("Filler pattern 7 appears"),
+                (extra > 0).then(|| "promo".into())
+            );
+        }
+    }
+
+    #[test]
     fn bracket_labels() {
         let set = RuleSet::new(default_rules()).unwrap();
         let id = |s: &str| set.match_bracket(s).map(|i| set.rule(i).id.as_str());
