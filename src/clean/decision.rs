@@ -350,15 +350,22 @@ impl Cleaner {
                 }
             })
             .collect();
-        let mut all = loaded.iter().map(|e| e.in_buffer(&buffer));
+        // Every ranked document's entries in one vector, each document's
+        // a range of it sorted by paragraph, and their stretches beside
+        // them: two allocations a paragraph, not two a source document.
+        let mut entries: Vec<_> = loaded.iter().map(|e| e.in_buffer(&buffer)).collect();
+        let mut stretches = std::mem::take(&mut scratch.stretches);
+        stretches.clear();
+        stretches.resize(entries.len(), None);
         let mut covering = Vec::new();
+        let mut start = 0;
         for ((_, doc, _), &count) in ranked.drain(..).zip(&counts) {
-            let mut entries: Vec<_> = all.by_ref().take(count).collect();
-            entries.sort_by_key(|e| e.at);
-            if let Some(c) = covering_of(doc, entries, scratch) {
-                if c.coverage >= near.rule.candidate {
-                    covering.push(c);
-                }
+            let range = start..start + count;
+            start = range.end;
+            entries[range.clone()].sort_by_key(|e| e.at);
+            let c = covering_of(doc, range, &entries, &mut stretches, scratch);
+            if let Some(c) = c.filter(|c| c.coverage >= near.rule.candidate) {
+                covering.push(c);
             }
         }
         (scratch.hits, scratch.docs) = (hits, docs);
@@ -367,7 +374,9 @@ impl Cleaner {
         scratch.prepared = false;
         let mut out = Vec::new();
         for c in covering {
-            if let Some(e) = self.measure(near, at, sketch, c, index, local, scratch) {
+            let (of, stretched) = (&entries[c.entries.clone()], &stretches[c.entries.clone()]);
+            if let Some(e) = self.measure(near, at, sketch, c, of, stretched, index, local, scratch)
+            {
                 let decided = near.rule.decides(&e);
                 out.push(e);
                 if decided {
@@ -376,6 +385,7 @@ impl Cleaner {
             }
         }
         scratch.tokens = buffer;
+        scratch.stretches = stretches;
         out
     }
 
@@ -387,17 +397,18 @@ impl Cleaner {
         near: &NearSettings,
         at: ParagraphRef,
         sketch: &Sketch,
-        covering: Covering<'_>,
+        covering: Covering,
+        entries: &[index::SourceEntry<'_>],
+        stretches: &[Stretch],
         index: &Index,
         local: &Sources<PlainTokens>,
         scratch: &mut Scratch,
     ) -> Option<Evidence> {
         let Covering {
             doc,
-            entries,
-            stretches,
             coverage,
             best,
+            ..
         } = covering;
         // The source to align: of each covering paragraph, the stretch from
         // P's length before its first shared shingle to P's length after its
@@ -406,7 +417,7 @@ impl Cleaner {
         let source = &mut scratch.source;
         source.clear();
         let reach = sketch.tokens().len();
-        for (e, stretch) in entries.iter().zip(&stretches) {
+        for (e, stretch) in entries.iter().zip(stretches) {
             let Some((first, last)) = *stretch else {
                 continue;
             };
@@ -534,19 +545,25 @@ struct Scratch {
     tokens: Vec<u32>,
     /// The source tokens to align.
     source: Vec<u32>,
+    /// Per entry of the ranked documents, its stretch.
+    stretches: Vec<Stretch>,
     align: cover::AlignScratch,
     /// Whether `align` is prepared for the current paragraph.
     prepared: bool,
 }
 
+/// The positions of the first and last shingle of a source paragraph
+/// found in P, when any is.
+type Stretch = Option<(usize, usize)>;
+
 /// What one source document's covering paragraphs hold of a paragraph's
 /// shingles, before any alignment.
-struct Covering<'a> {
+struct Covering {
     doc: DocId,
-    /// Its paragraphs that share a fingerprint with P, in order.
-    entries: Vec<index::SourceEntry<'a>>,
-    /// Per entry, the positions of its first and last shingle found in P.
-    stretches: Vec<Option<(usize, usize)>>,
+    /// Where its paragraphs that share a fingerprint with P are, in order,
+    /// among the paragraph's entries (and, per entry, the positions of its
+    /// first and last shingle found in P, among the stretches).
+    entries: std::ops::Range<usize>,
     /// Share of P's shingles found in the entries.
     coverage: f64,
     /// (shingles of P it holds, entry) of the entry holding the most (the
@@ -555,22 +572,27 @@ struct Covering<'a> {
 }
 
 /// The shingle coverage of P (held by `scratch.probe`) by one source
-/// document's `entries` (sorted by paragraph); `None` when there are none.
-fn covering_of<'a>(
+/// document's entries, `entries[range]` (sorted by paragraph); their
+/// stretches are written to `stretches[range]`. `None` when there are none.
+fn covering_of(
     doc: DocId,
-    entries: Vec<index::SourceEntry<'a>>,
+    range: std::ops::Range<usize>,
+    entries: &[index::SourceEntry<'_>],
+    stretches: &mut [Stretch],
     scratch: &mut Scratch,
-) -> Option<Covering<'a>> {
+) -> Option<Covering> {
     let found = &mut scratch.found;
     found.clear();
     found.resize(scratch.probe.len(), false);
     let mut best: Option<(usize, usize)> = None;
-    let mut stretches = Vec::with_capacity(entries.len());
-    for (k, e) in entries.iter().enumerate() {
+    for (k, (e, stretch)) in entries[range.clone()]
+        .iter()
+        .zip(&mut stretches[range.clone()])
+        .enumerate()
+    {
         scratch.stamp += 1;
         let stamp = scratch.stamp;
         let seen = &mut scratch.seen;
-        let mut stretch = None;
         let mut shared = 0;
         scratch.probe.matches(e.tokens, e.width, |i, j| {
             found[j] = true;
@@ -578,9 +600,8 @@ fn covering_of<'a>(
                 seen[j] = stamp;
                 shared += 1;
             }
-            stretch = Some(stretch.map_or((i, i), |(first, _): (usize, usize)| (first, i)));
+            *stretch = Some(stretch.map_or((i, i), |(first, _): (usize, usize)| (first, i)));
         });
-        stretches.push(stretch);
         if best.is_none_or(|(n, _)| shared > n) {
             best = Some((shared, k));
         }
@@ -588,8 +609,7 @@ fn covering_of<'a>(
     let coverage = found.iter().filter(|&&f| f).count() as f64 / scratch.probe.len() as f64;
     Some(Covering {
         doc,
-        entries,
-        stretches,
+        entries: range,
         coverage,
         best: best?,
     })
