@@ -340,30 +340,29 @@ impl Cleaner {
         std::hint::black_box(index_ids().fold(0, |acc, id| acc ^ sources.touch_tokens(id)));
         let mut buffer = std::mem::take(&mut scratch.tokens);
         buffer.clear();
-        let loaded: Vec<index::LoadedEntry> = keys
-            .iter()
-            .map(|&(is_local, id)| {
-                if is_local {
-                    local.load(id, &mut buffer)
-                } else {
-                    sources.load(id, &mut buffer)
-                }
-            })
-            .collect();
-        // Every ranked document's entries in one vector, each document's
-        // a range of it sorted by paragraph, and their stretches beside
-        // them: two allocations a paragraph, not two a source document.
-        let mut entries: Vec<_> = loaded.iter().map(|e| e.in_buffer(&buffer)).collect();
+        let mut loaded = std::mem::take(&mut scratch.loaded);
+        loaded.clear();
+        loaded.extend(keys.iter().map(|&(is_local, id)| {
+            if is_local {
+                local.load(id, &mut buffer)
+            } else {
+                sources.load(id, &mut buffer)
+            }
+        }));
+        // Every ranked document's entries are a range of `loaded`, sorted
+        // by paragraph, and their stretches the same range of `stretches`:
+        // vectors kept from paragraph to paragraph, not two a document.
         let mut stretches = std::mem::take(&mut scratch.stretches);
         stretches.clear();
-        stretches.resize(entries.len(), None);
-        let mut covering = Vec::new();
+        stretches.resize(loaded.len(), None);
+        let mut covering = std::mem::take(&mut scratch.covering);
+        covering.clear();
         let mut start = 0;
         for ((_, doc, _), &count) in ranked.drain(..).zip(&counts) {
             let range = start..start + count;
             start = range.end;
-            entries[range.clone()].sort_by_key(|e| e.at);
-            let c = covering_of(doc, range, &entries, &mut stretches, scratch);
+            loaded[range.clone()].sort_by_key(index::LoadedEntry::at);
+            let c = covering_of(doc, range, (&loaded, &buffer), &mut stretches, scratch);
             if let Some(c) = c.filter(|c| c.coverage >= near.rule.candidate) {
                 covering.push(c);
             }
@@ -373,10 +372,13 @@ impl Cleaner {
         covering.sort_by(|a, b| b.coverage.total_cmp(&a.coverage).then(a.doc.cmp(&b.doc)));
         scratch.prepared = false;
         let mut out = Vec::new();
-        for c in covering {
-            let (of, stretched) = (&entries[c.entries.clone()], &stretches[c.entries.clone()]);
-            if let Some(e) = self.measure(near, at, sketch, c, of, stretched, index, local, scratch)
-            {
+        for c in covering.drain(..) {
+            let ranked = Ranked {
+                entries: &loaded[c.entries.clone()],
+                tokens: &buffer,
+                stretches: &stretches[c.entries.clone()],
+            };
+            if let Some(e) = self.measure(near, at, sketch, c, ranked, index, local, scratch) {
                 let decided = near.rule.decides(&e);
                 out.push(e);
                 if decided {
@@ -384,8 +386,8 @@ impl Cleaner {
                 }
             }
         }
-        scratch.tokens = buffer;
-        scratch.stretches = stretches;
+        (scratch.tokens, scratch.loaded) = (buffer, loaded);
+        (scratch.stretches, scratch.covering) = (stretches, covering);
         out
     }
 
@@ -398,8 +400,7 @@ impl Cleaner {
         at: ParagraphRef,
         sketch: &Sketch,
         covering: Covering,
-        entries: &[index::SourceEntry<'_>],
-        stretches: &[Stretch],
+        ranked: Ranked<'_>,
         index: &Index,
         local: &Sources<PlainTokens>,
         scratch: &mut Scratch,
@@ -417,7 +418,7 @@ impl Cleaner {
         let source = &mut scratch.source;
         source.clear();
         let reach = sketch.tokens().len();
-        for (e, stretch) in entries.iter().zip(stretches) {
+        for (e, stretch) in ranked.entries().zip(ranked.stretches) {
             let Some((first, last)) = *stretch else {
                 continue;
             };
@@ -462,14 +463,14 @@ impl Cleaner {
         };
         // Jaccard similarity with the best covering paragraph.
         let (shared, best) = best;
-        let best = &entries[best];
+        let best = ranked.entries[best].in_buffer(ranked.tokens);
         let union = scratch.probe.len() + scratch.probe.distinct(best.tokens, best.width) - shared;
         Some(Evidence {
             later: at,
             source: doc,
             best: best.at,
             kept_copy: best.kept,
-            paragraphs: entries.iter().map(|e| e.at).collect(),
+            paragraphs: ranked.entries().map(|e| e.at).collect(),
             similarity: shared as f64 / union as f64,
             shingle_coverage: coverage,
             word_coverage,
@@ -545,8 +546,12 @@ struct Scratch {
     tokens: Vec<u32>,
     /// The source tokens to align.
     source: Vec<u32>,
+    /// The entries of the ranked documents, loaded into `tokens`.
+    loaded: Vec<index::LoadedEntry>,
     /// Per entry of the ranked documents, its stretch.
     stretches: Vec<Stretch>,
+    /// The ranked documents that cover enough of the paragraph.
+    covering: Vec<Covering>,
     align: cover::AlignScratch,
     /// Whether `align` is prepared for the current paragraph.
     prepared: bool,
@@ -555,6 +560,21 @@ struct Scratch {
 /// The positions of the first and last shingle of a source paragraph
 /// found in P, when any is.
 type Stretch = Option<(usize, usize)>;
+
+/// One ranked document's entries, loaded, with their stretches.
+#[derive(Clone, Copy)]
+struct Ranked<'a> {
+    entries: &'a [index::LoadedEntry],
+    /// The buffer the entries' tokens were loaded into.
+    tokens: &'a [u32],
+    stretches: &'a [Stretch],
+}
+
+impl<'a> Ranked<'a> {
+    fn entries(self) -> impl Iterator<Item = index::SourceEntry<'a>> {
+        self.entries.iter().map(move |e| e.in_buffer(self.tokens))
+    }
+}
 
 /// What one source document's covering paragraphs hold of a paragraph's
 /// shingles, before any alignment.
@@ -572,12 +592,13 @@ struct Covering {
 }
 
 /// The shingle coverage of P (held by `scratch.probe`) by one source
-/// document's entries, `entries[range]` (sorted by paragraph); their
-/// stretches are written to `stretches[range]`. `None` when there are none.
+/// document's entries, `loaded[range]` (sorted by paragraph) with their
+/// tokens in `tokens`; their stretches are written to `stretches[range]`.
+/// `None` when there are none.
 fn covering_of(
     doc: DocId,
     range: std::ops::Range<usize>,
-    entries: &[index::SourceEntry<'_>],
+    (loaded, tokens): (&[index::LoadedEntry], &[u32]),
     stretches: &mut [Stretch],
     scratch: &mut Scratch,
 ) -> Option<Covering> {
@@ -585,8 +606,9 @@ fn covering_of(
     found.clear();
     found.resize(scratch.probe.len(), false);
     let mut best: Option<(usize, usize)> = None;
-    for (k, (e, stretch)) in entries[range.clone()]
+    for (k, (e, stretch)) in loaded[range.clone()]
         .iter()
+        .map(|e| e.in_buffer(tokens))
         .zip(&mut stretches[range.clone()])
         .enumerate()
     {

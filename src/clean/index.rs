@@ -96,6 +96,11 @@ pub(crate) struct LoadedEntry {
 }
 
 impl LoadedEntry {
+    /// Where the entry's paragraph is.
+    pub(crate) fn at(&self) -> ParagraphRef {
+        self.at
+    }
+
     /// The entry, with its tokens in `buffer`, the buffer
     /// [`Sources::load`] loaded them into.
     pub(crate) fn in_buffer<'a>(&self, buffer: &'a [u32]) -> SourceEntry<'a> {
