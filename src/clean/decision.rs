@@ -373,12 +373,12 @@ impl Cleaner {
         scratch.prepared = false;
         let mut out = Vec::new();
         for c in covering.drain(..) {
-            let ranked = Ranked {
+            let entries = Ranked {
                 entries: &loaded[c.entries.clone()],
                 tokens: &buffer,
                 stretches: &stretches[c.entries.clone()],
             };
-            if let Some(e) = self.measure(near, at, sketch, c, ranked, index, local, scratch) {
+            if let Some(e) = self.measure(near, at, sketch, c, entries, index, local, scratch) {
                 let decided = near.rule.decides(&e);
                 out.push(e);
                 if decided {

@@ -385,7 +385,7 @@ impl Normalizer {
                 }
             }
         }
-        if self.rules.has_bracket_rules() {
+        if brackets {
             self.find_brackets(&view, &mut cuts);
         }
         settle_cuts(raw, &mut cuts);

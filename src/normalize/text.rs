@@ -207,8 +207,8 @@ const fn is_ascii_space(b: u8) -> bool {
 }
 
 /// Whether [`clean_ascii`] deletes ASCII `b`: a control that is no
-/// whitespace, or DEL.
-const fn is_ascii_dropped(b: u8) -> bool {
+/// whitespace, or DEL (an ASCII [invisible](is_invisible) character).
+pub(super) const fn is_ascii_dropped(b: u8) -> bool {
     ((b < b' ') & !is_ascii_space(b)) | (b == 0x7F)
 }
 

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::text::{decode_entities, is_invisible};
+use super::text::{decode_entities, is_ascii_dropped, is_invisible};
 use crate::span::Span;
 
 /// Longest entity looked at, in bytes (`&CounterClockwiseContourIntegral;`).
@@ -38,7 +38,7 @@ impl Marks {
         for &b in bytes {
             marks.ampersand |= b == b'&';
             marks.non_ascii |= b >= 0x80;
-            marks.invisible |= ((b < b' ') & !matches!(b, b'\t'..=b'\r')) | (b == 0x7F);
+            marks.invisible |= is_ascii_dropped(b);
             marks.bracket |= b == b'[';
         }
         marks
