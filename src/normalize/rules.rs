@@ -622,10 +622,7 @@ impl Patterns {
         }
         let (keys, rule_of): (Vec<String>, Vec<usize>) = patterns.into_iter().unzip();
         let longest = keys.iter().map(String::len).max().unwrap_or(0);
-        let first_words = keys
-            .iter()
-            .map(|k| k.split(' ').next().unwrap_or("").to_string())
-            .collect();
+        let first_words = keys.iter().map(|k| first_word(k).to_string()).collect();
         let packed = aho_corasick::packed::Config::new()
             .builder()
             .extend(&keys)
