@@ -389,7 +389,7 @@ impl AlignScratch {
             let row = &rows[i * words..(i + 1) * words];
             let full = j / 64;
             let mut zeros: usize = row[..full].iter().map(|v| v.count_zeros() as usize).sum();
-            if j % 64 != 0 {
+            if !j.is_multiple_of(64) {
                 zeros += (!row[full] & ((1u64 << (j % 64)) - 1)).count_ones() as usize;
             }
             zeros

@@ -101,10 +101,11 @@ impl Cleaner {
         // What is left may repeat what an earlier document kept: then the
         // document repeats that document once its repeats are gone.
         let kept_hash = kept_document_hash(&candidates, &fates);
-        if let Some(earlier) = kept_hash.and_then(|h| index.kept_document(h)) {
-            if duplicate_document_of.is_none() && remove_kept(index, &candidates, &mut fates) {
-                duplicate_document_of = Some(earlier);
-            }
+        if let Some(earlier) = kept_hash.and_then(|h| index.kept_document(h))
+            && duplicate_document_of.is_none()
+            && remove_kept(index, &candidates, &mut fates)
+        {
+            duplicate_document_of = Some(earlier);
         }
         let duplicate_fraction = duplicate_fraction(doc, &analysis, &candidates, &fates);
         let dropped = self
@@ -161,11 +162,13 @@ impl Cleaner {
                 doc,
                 paragraph: c.paragraph,
             };
-            if c.short && edges(pos) && index.is_furniture(c.hash) {
-                if let Some(first) = index.first_copy(c.hash) {
-                    *fate = Fate::Furniture(first);
-                    continue;
-                }
+            if c.short
+                && edges(pos)
+                && index.is_furniture(c.hash)
+                && let Some(first) = index.first_copy(c.hash)
+            {
+                *fate = Fate::Furniture(first);
+                continue;
             }
             let earlier = index
                 .first_copy(c.hash)
@@ -791,20 +794,19 @@ fn commit(
             Fate::Keep | Fate::ShortRepeat(_) => {
                 index.insert_paragraph(c.hash, at);
                 if let (Fate::Keep, Some(sketch)) = (fate, &analysis.sketches[c.paragraph as usize])
+                    && index.first_copy(c.hash) == Some(at)
                 {
-                    if index.first_copy(c.hash) == Some(at) {
-                        index.insert_source(at, at, sketch);
-                    }
+                    index.insert_source(at, at, sketch);
                 }
             }
             // A later exact copy of a near-duplicate repeats the same kept
             // paragraph (short copies are still kept unless in a run). The
             // first text of a near-duplicate is a source for later ones.
             Fate::Near(m, _) => {
-                if index.alias(c.hash).is_none() {
-                    if let Some(sketch) = &analysis.sketches[c.paragraph as usize] {
-                        index.insert_source(at, m.of, sketch);
-                    }
+                if index.alias(c.hash).is_none()
+                    && let Some(sketch) = &analysis.sketches[c.paragraph as usize]
+                {
+                    index.insert_source(at, m.of, sketch);
                 }
                 index.insert_alias(c.hash, *m);
             }

@@ -87,10 +87,10 @@ impl Cleaned {
                 ));
             }
             // Removals before this paragraph would cover separator bytes.
-            if let Some(r) = removals.peek() {
-                if r.span.start < p.span.start {
-                    return Err(format!("removal {:?} starts outside any paragraph", r.span));
-                }
+            if let Some(r) = removals.peek()
+                && r.span.start < p.span.start
+            {
+                return Err(format!("removal {:?} starts outside any paragraph", r.span));
             }
             if p.kept {
                 while let Some(r) = removals.next_if(|r| r.span.end <= p.span.end) {

@@ -167,13 +167,13 @@ fn check_floors(args: &EvalArgs, results: &[ModeResult]) -> Result<(), String> {
             ),
         ];
         for (what, value, floor) in checks {
-            if let Some(floor) = floor {
-                if value < floor {
-                    failures.push(format!(
-                        "{} mode: {what} {value:.4} is below the floor {floor}",
-                        result.name
-                    ));
-                }
+            if let Some(floor) = floor
+                && value < floor
+            {
+                failures.push(format!(
+                    "{} mode: {what} {value:.4} is below the floor {floor}",
+                    result.name
+                ));
             }
         }
     }

@@ -153,13 +153,14 @@ impl Links {
                 keep: None,
             },
             (Some(b'('), Some(b')')) => {
-                if url.start >= 2 && bytes[url.start - 2] == b']' {
-                    if let Some(open) = markdown_open(para, url.start - 2) {
-                        return Link {
-                            span: Span::new(open, url.end + 1),
-                            keep: Some(Span::new(open + 1, url.start - 2)),
-                        };
-                    }
+                if url.start >= 2
+                    && bytes[url.start - 2] == b']'
+                    && let Some(open) = markdown_open(para, url.start - 2)
+                {
+                    return Link {
+                        span: Span::new(open, url.end + 1),
+                        keep: Some(Span::new(open + 1, url.start - 2)),
+                    };
                 }
                 Link {
                     span: Span::new(url.start - 1, url.end + 1),

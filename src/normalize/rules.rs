@@ -702,14 +702,14 @@ impl RuleSet {
             if !seen.insert(rule.id.as_str()) {
                 return Err(Error::new(ErrorKind::DuplicateRuleId(rule.id.clone())));
             }
-            if let (Some(min), Some(max)) = (rule.min_words, rule.max_words) {
-                if min > max {
-                    return Err(Error::new(ErrorKind::WordBounds {
-                        rule: rule.id.clone(),
-                        min,
-                        max,
-                    }));
-                }
+            if let (Some(min), Some(max)) = (rule.min_words, rule.max_words)
+                && min > max
+            {
+                return Err(Error::new(ErrorKind::WordBounds {
+                    rule: rule.id.clone(),
+                    min,
+                    max,
+                }));
             }
             if rule.patterns.is_empty() {
                 return Err(Error::new(ErrorKind::EmptyPattern {
@@ -817,10 +817,10 @@ impl RuleSet {
                 best = Some(index);
             }
         };
-        if key.len() <= self.longest_line {
-            if let Some(rules) = self.lines.get(key) {
-                rules.iter().copied().for_each(&mut consider);
-            }
+        if key.len() <= self.longest_line
+            && let Some(rules) = self.lines.get(key)
+        {
+            rules.iter().copied().for_each(&mut consider);
         }
         if let Some(prefixes) = &self.prefixes {
             prefixes.matches(key, true).for_each(&mut consider);
@@ -848,15 +848,16 @@ impl RuleSet {
                 rules.iter().copied().for_each(&mut consider);
             }
         }
-        if let Some(contains) = &self.contains {
-            if words <= self.contains_cap {
-                contains.matches(key, false).for_each(&mut consider);
-            }
+        if let Some(contains) = &self.contains
+            && words <= self.contains_cap
+        {
+            contains.matches(key, false).for_each(&mut consider);
         }
-        if let Some(contains) = &self.contains_linked {
-            if has_link && words <= self.contains_linked_cap {
-                contains.matches(key, false).for_each(&mut consider);
-            }
+        if let Some(contains) = &self.contains_linked
+            && has_link
+            && words <= self.contains_linked_cap
+        {
+            contains.matches(key, false).for_each(&mut consider);
         }
         for (index, vocabulary) in &self.all_words {
             if best.is_some_and(|b| b <= *index) || !applies(*index) {

@@ -641,11 +641,11 @@ fn word_cases_any(text: &str, out: &mut Vec<WordCase>) {
     let mut last: Option<char> = None;
     let mut finish =
         |word: &mut Option<WordCase>, letters: usize, uppers: usize, has_alnum: bool| {
-            if let Some(mut w) = word.take() {
-                if has_alnum {
-                    w.upper = letters >= 2 && uppers == letters;
-                    out.push(w);
-                }
+            if let Some(mut w) = word.take()
+                && has_alnum
+            {
+                w.upper = letters >= 2 && uppers == letters;
+                out.push(w);
             }
         };
     let bytes = text.as_bytes();

@@ -253,7 +253,7 @@ pub fn check_clean(input: &CleanInput) {
 /// removal accounted for, and removes only lines of the site it was learnt
 /// on.
 fn check_site_boilerplate(cleaner: &Cleaner, docs: &[String]) {
-    let site = |i: usize| if i % 2 == 0 { "even" } else { "odd" };
+    let site = |i: usize| if i.is_multiple_of(2) { "even" } else { "odd" };
     let mut counter = SiteCounter::new();
     for (i, doc) in docs.iter().enumerate() {
         counter.observe(
