@@ -16,6 +16,7 @@ pub mod removal;
 pub mod report;
 pub mod shingle;
 pub mod span;
+pub mod store;
 
 pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, Index, ParagraphOutcome};
 pub use error::{Error, ErrorKind};

@@ -278,9 +278,21 @@ impl<'c> Pipeline<'c> {
     pub fn learn_sites<T: Sync>(
         &self,
         docs: impl IntoIterator<Item = Doc<T>>,
-        mut progress: impl FnMut(),
+        progress: impl FnMut(),
     ) -> SiteBoilerplate {
         let mut counter = SiteCounter::new();
+        self.count_sites(&mut counter, docs, progress);
+        counter.finish()
+    }
+
+    /// [`Pipeline::learn_sites`] adding to the counts of `counter` (those
+    /// of earlier runs, kept in an index directory: [`crate::store`]).
+    pub fn count_sites<T: Sync>(
+        &self,
+        counter: &mut SiteCounter,
+        docs: impl IntoIterator<Item = Doc<T>>,
+        mut progress: impl FnMut(),
+    ) {
         let mut docs = docs.into_iter().filter(|doc| doc.site.is_some());
         loop {
             let batch = self.next_batch(&mut docs, |doc| doc.text.len());
@@ -301,7 +313,6 @@ impl<'c> Pipeline<'c> {
             }
             progress();
         }
-        counter.finish()
     }
 
     /// Cleans `docs` in order against `index`, calling `emit` once for each

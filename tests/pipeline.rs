@@ -9,6 +9,7 @@ use std::path::Path;
 use newsdedup::clean::site::SiteCounter;
 use newsdedup::pipeline::{Doc, Emitted, Pipeline, Unreadable};
 use newsdedup::report::{DocumentRecord, ReportText, Summary};
+use newsdedup::store::{self, IndexDir};
 use newsdedup::{Cleaner, Index};
 
 /// xorshift64: a small deterministic generator.
@@ -84,9 +85,18 @@ fn corpus(count: usize) -> Vec<Result<Doc, Unreadable>> {
 /// What a run hands on, as comparable strings: the cleaned text and report
 /// record of each document, or the report record of an unreadable one.
 fn run(pipeline: &Pipeline, docs: &[Result<Doc, Unreadable>]) -> (Vec<String>, Summary) {
+    run_against(pipeline, &mut Index::new(), docs)
+}
+
+/// [`run`] against `index`.
+fn run_against(
+    pipeline: &Pipeline,
+    index: &mut Index,
+    docs: &[Result<Doc, Unreadable>],
+) -> (Vec<String>, Summary) {
     let mut emitted = Vec::new();
     let summary = pipeline
-        .run(&mut Index::new(), docs.iter().cloned(), |item| {
+        .run(index, docs.iter().cloned(), |item| {
             emitted.push(match item {
                 Emitted::Document {
                     doc,
@@ -212,6 +222,54 @@ fn site_boilerplate_is_learned_and_removed_as_one_thread_would() {
             .iter()
             .any(|doc| doc.contains("site-boilerplate"))
     );
+}
+
+#[test]
+fn runs_against_an_index_directory_decide_as_one_run() {
+    let docs = corpus(600);
+    let cleaner = Cleaner::new();
+    let (expected, _) = run(&Pipeline::new(&cleaner, 1).unwrap(), &docs);
+    let near = expected
+        .iter()
+        .filter(|e| e.contains("near_duplicate"))
+        .count();
+    assert!(near > 10, "near-duplicates across the parts: {near}");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut emitted = Vec::new();
+    // Three runs of unequal parts, on 1, 2 and 3 threads.
+    for (threads, part) in [(1, &docs[..150]), (2, &docs[150..420]), (3, &docs[420..])] {
+        let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
+        let (mut index, sites) = dir.load().unwrap();
+        let pipeline = Pipeline::new(&cleaner, threads).unwrap();
+        emitted.extend(run_against(&pipeline, &mut index, part).0);
+        dir.commit(&index, &sites).unwrap();
+    }
+    assert_eq!(emitted.len(), expected.len());
+    for (i, (got, want)) in emitted.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "item {i}");
+    }
+    let (header, bytes) = store::read_header(tmp.path()).unwrap().unwrap();
+    assert_eq!(header.runs, 3);
+    assert_eq!(header.documents as usize, docs.iter().flatten().count());
+    assert!(bytes > 10_000, "{bytes} bytes");
+}
+
+#[test]
+fn site_counts_kept_in_an_index_directory_add_up_to_one_run_s() {
+    let docs: Vec<Doc> = corpus(300).into_iter().filter_map(Result::ok).collect();
+    let cleaner = Cleaner::new();
+    let pipeline = Pipeline::new(&cleaner, 2).unwrap();
+    let expected = pipeline.learn_sites(docs.iter().cloned(), || {});
+    assert!(!expected.is_empty());
+    let tmp = tempfile::tempdir().unwrap();
+    for part in docs.chunks(70) {
+        let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
+        let (index, mut sites) = dir.load().unwrap();
+        pipeline.count_sites(&mut sites, part.iter().cloned(), || {});
+        dir.commit(&index, &sites).unwrap();
+    }
+    let dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
+    assert_eq!(dir.load().unwrap().1.finish(), expected);
 }
 
 #[test]

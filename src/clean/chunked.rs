@@ -15,6 +15,10 @@
 //! alone keeps them dense, so an array only pushed to is indexed by item
 //! number.
 
+use std::io::{self, Read, Write};
+
+use super::persist::{Decoder, Encoder, Fixed, Persist};
+
 /// Bytes of a chunk.
 const CHUNK_BYTES: usize = 1 << 18;
 
@@ -164,6 +168,29 @@ impl<T: Copy> Chunked<T> {
                 .iter()
                 .map(|c| c.capacity() * std::mem::size_of::<T>())
                 .sum::<usize>()
+    }
+}
+
+impl<T: Fixed> Persist for Chunked<T> {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put_len(self.chunks.len())?;
+        for chunk in &self.chunks {
+            out.put_slice(chunk)?;
+        }
+        Ok(())
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Chunked<T>> {
+        let count = input.take_len(8)?;
+        let per = Self::per_chunk();
+        let mut chunks = Vec::with_capacity(count);
+        for k in 0..count {
+            let len = input.take_len(T::SIZE)?;
+            // Later chunks are filled to a chunk, as `room` makes them.
+            let capacity = if k == 0 { len } else { per.max(len) };
+            chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
+        }
+        Ok(Chunked { chunks })
     }
 }
 

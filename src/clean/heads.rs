@@ -19,6 +19,10 @@
 //! own bits are skewed to small values). The table doubles past three
 //! quarters full.
 
+use std::io::{self, Read, Write};
+
+use super::persist::{Decoder, Encoder, Persist, invalid};
+
 /// A slot's value when it is empty (no stored value may be this).
 pub(crate) const EMPTY: u32 = u32::MAX;
 
@@ -138,6 +142,29 @@ impl Heads {
             }
             self.slots[at] = (key, value);
         }
+    }
+}
+
+impl Persist for Heads {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put_slice(&self.slots)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Heads> {
+        let slots: Vec<(u32, u32)> = input.take_vec()?;
+        if !(slots.is_empty() || slots.len().is_power_of_two() && slots.len() >= MIN_SLOTS) {
+            return Err(invalid(format!("a table of {} slots", slots.len())));
+        }
+        let len = slots.iter().filter(|&&(_, v)| v != EMPTY).count();
+        // A lookup stops at a free slot: a table is never more than three
+        // quarters full.
+        if len * 4 > slots.len() * 3 {
+            return Err(invalid(format!(
+                "a table of {} slots holding {len}",
+                slots.len()
+            )));
+        }
+        Ok(Heads { slots, len })
     }
 }
 

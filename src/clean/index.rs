@@ -1,7 +1,10 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
 use super::Sketch;
+use std::io::{self, Read, Write};
+
 use super::chunked::Chunked;
+use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
 use super::postings::Postings;
 use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
 use crate::removal::{DocId, ParagraphRef};
@@ -554,5 +557,133 @@ impl Index {
             paragraph: line.paragraph(),
         };
         Some((at, line.hash(), key))
+    }
+}
+
+impl Fixed for EntryRecord {
+    const SIZE: usize = 17;
+    fn put(self, out: &mut Vec<u8>) {
+        (self.paragraph, self.kept).put(out);
+        (self.tokens, self.width).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let (paragraph, kept) = <(u32, ParagraphRef)>::take(&bytes[..12]);
+        let (tokens, width) = <(Handle, u8)>::take(&bytes[12..]);
+        EntryRecord {
+            paragraph,
+            kept,
+            tokens,
+            width,
+        }
+    }
+}
+
+impl Fixed for StoredNear {
+    const SIZE: usize = 32;
+    fn put(self, out: &mut Vec<u8>) {
+        (self.of, self.similarity).put(out);
+        (self.containment, self.coverage).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let (of, similarity) = <(ParagraphRef, f64)>::take(&bytes[..16]);
+        let (containment, coverage) = <(f64, f64)>::take(&bytes[16..]);
+        StoredNear {
+            of,
+            similarity,
+            containment,
+            coverage,
+        }
+    }
+}
+
+impl Fixed for DocEntry {
+    const SIZE: usize = 12;
+    fn put(self, out: &mut Vec<u8>) {
+        (self.name, self.lines).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let (name, lines) = <(u32, (u32, u32))>::take(bytes);
+        DocEntry { name, lines }
+    }
+}
+
+impl Fixed for Line {
+    const SIZE: usize = 12;
+    fn put(self, out: &mut Vec<u8>) {
+        ((self.hash[0], self.hash[1]), self.paragraph).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let ((high, low), paragraph) = <((u32, u32), u32)>::take(bytes);
+        Line {
+            hash: [high, low],
+            paragraph,
+        }
+    }
+}
+
+impl Fixed for ShortLine {
+    const SIZE: usize = 8;
+    fn put(self, out: &mut Vec<u8>) {
+        (self.documents, self.key).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let (documents, key) = <(u32, u32)>::take(bytes);
+        ShortLine { documents, key }
+    }
+}
+
+impl Persist for Sources {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.entries.save(out)?;
+        self.docs.save(out)?;
+        self.tokens.save(out)?;
+        self.postings.save(out)?;
+        out.put_table(&self.blooms)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Sources> {
+        let sources = Sources {
+            entries: Chunked::restore(input)?,
+            docs: Chunked::restore(input)?,
+            tokens: CodedTokens::restore(input)?,
+            postings: Postings::restore(input)?,
+            blooms: input.take_table()?,
+        };
+        if sources.entries.end() != sources.docs.end() {
+            return Err(invalid(
+                "source paragraphs and their documents differ in number",
+            ));
+        }
+        Ok(sources)
+    }
+}
+
+impl Persist for Index {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put_table(&self.first)?;
+        out.put_table(&self.aliases)?;
+        out.put_table(&self.documents)?;
+        out.put_table(&self.kept_documents)?;
+        self.docs.save(out)?;
+        self.names.save(out)?;
+        self.lines.save(out)?;
+        self.short_keys.save(out)?;
+        self.sources.save(out)?;
+        out.put_table(&self.short_lines)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Index> {
+        Ok(Index {
+            first: input.take_table()?,
+            aliases: input.take_table()?,
+            documents: input.take_table()?,
+            kept_documents: input.take_table()?,
+            docs: Chunked::restore(input)?,
+            names: Chunked::restore(input)?,
+            lines: Chunked::restore(input)?,
+            short_keys: Chunked::restore(input)?,
+            sources: Sources::restore(input)?,
+            short_lines: input.take_table()?,
+        })
     }
 }

@@ -68,6 +68,7 @@ pub mod cover;
 mod decision;
 mod heads;
 mod index;
+pub(crate) mod persist;
 mod postings;
 mod result;
 mod settings;

@@ -26,8 +26,11 @@
 //! fingerprint's run backwards, and the runs keep each fingerprint's entries
 //! in id order.
 
+use std::io::{self, Read, Write};
+
 use super::chunked::Chunked;
 use super::heads::Heads;
+use super::persist::{Decoder, Encoder, Persist, invalid};
 
 /// Fewest postings in the chains before they are merged into the runs.
 const MIN_MERGE: usize = 1 << 16;
@@ -513,6 +516,59 @@ fn newest_block(len: u32) -> (usize, usize) {
             MAX_BLOCK.trailing_zeros() as usize + past / MAX_BLOCK,
             past % MAX_BLOCK + 1,
         )
+    }
+}
+
+impl Persist for Postings {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.chains.heads.save(out)?;
+        self.chains.blocks.save(out)?;
+        out.put_len(self.recent)?;
+        let runs = &self.runs;
+        out.put(runs.bits)?;
+        out.put(runs.width)?;
+        out.put_slice(&runs.starts)?;
+        out.put_slice(&runs.low)?;
+        out.put_slice(&runs.ids)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Postings> {
+        let chains = Chains {
+            heads: Heads::restore(input)?,
+            blocks: Chunked::restore(input)?,
+        };
+        let recent = usize::try_from(input.take::<u64>()?)
+            .map_err(|_| invalid("a count past this machine's memory"))?;
+        let bits = input.take::<u32>()?;
+        let width = input.take::<u32>()?;
+        let runs = Runs {
+            bits,
+            width,
+            starts: input.take_vec()?,
+            low: input.take_vec()?,
+            ids: input.take_vec()?,
+        };
+        // What a read relies on: a directory of 2^bits buckets and an end,
+        // and room for every posting's id.
+        let sound = if runs.starts.is_empty() {
+            runs.low.is_empty()
+        } else {
+            (MIN_BUCKET_BITS..=30).contains(&bits)
+                && (1..=32).contains(&width)
+                && runs.starts.len() == (1 << bits) + 1
+                && runs.starts.last() == Some(&(runs.low.len() as u32))
+                && runs.starts.is_sorted()
+                && runs.ids.len() > (runs.low.len() * width as usize).div_ceil(64)
+        };
+        if !sound {
+            return Err(invalid("posting runs that do not add up"));
+        }
+        Ok(Postings {
+            chains,
+            recent,
+            runs,
+            min_merge: MIN_MERGE,
+        })
     }
 }
 

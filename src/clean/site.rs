@@ -30,6 +30,9 @@
 //! [`Analysis::remove_site_boilerplate`]: crate::Analysis::remove_site_boilerplate
 
 use std::collections::HashMap;
+use std::io::{self, Read, Write};
+
+use super::persist::{Decoder, Encoder, Persist};
 
 use crate::normalize::NormalizedParagraph;
 use crate::removal::RuleId;
@@ -95,19 +98,43 @@ impl SiteCounter {
 
     /// The lines that pass the thresholds (see the [module docs](self)).
     pub fn finish(self) -> SiteBoilerplate {
-        let sites = self.sites;
+        self.boilerplate()
+    }
+
+    /// The lines that pass the thresholds so far; counting may go on.
+    pub fn boilerplate(&self) -> SiteBoilerplate {
+        let sites = &self.sites;
         let lines = self
             .lines
-            .into_iter()
-            .filter(|((site, _), (count, _))| {
-                let site_docs = sites.get(site).copied().unwrap_or(0);
+            .iter()
+            .filter(|&(&(site, _), &(count, _))| {
+                let site_docs = sites.get(&site).copied().unwrap_or(0);
                 site_docs >= SITE_MIN_SITE_DOCS
-                    && *count >= SITE_MIN_DOCS
-                    && f64::from(*count) >= SITE_MIN_SHARE * f64::from(site_docs)
+                    && count >= SITE_MIN_DOCS
+                    && f64::from(count) >= SITE_MIN_SHARE * f64::from(site_docs)
             })
-            .map(|((site, key), (count, _))| ((site, key), count))
+            .map(|(&line, &(count, _))| (line, count))
             .collect();
-        SiteBoilerplate { lines, sites }
+        SiteBoilerplate {
+            lines,
+            sites: sites.clone(),
+        }
+    }
+}
+
+impl Persist for SiteCounter {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put_table(&self.lines)?;
+        out.put_table(&self.sites)?;
+        out.put(self.documents)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<SiteCounter> {
+        Ok(SiteCounter {
+            lines: input.take_table()?,
+            sites: input.take_table()?,
+            documents: input.take()?,
+        })
     }
 }
 

@@ -14,8 +14,11 @@
 //! A document's own sources live for one document and are read back as
 //! often as they are written: [`PlainTokens`] keeps them whole.
 
+use std::io::{self, Read, Write};
+
 use super::chunked::Chunked;
 use super::heads::Heads;
+use super::persist::{Decoder, Encoder, Persist, invalid};
 
 /// Where a run of tokens is stored: its start in the store's own units.
 /// A run starts with its length, so that an index entry holds four bytes
@@ -238,6 +241,28 @@ fn touch_lines<T: Copy + Into<u32>>(items: &[T]) -> u32 {
         .iter()
         .step_by(line)
         .fold(0, |acc, &item| acc ^ item.into())
+}
+
+impl Persist for CodedTokens {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.codes.save(out)?;
+        out.put_slice(&self.tokens)?;
+        self.bytes.save(out)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
+        let codes = Heads::restore(input)?;
+        let tokens: Vec<u32> = input.take_vec()?;
+        if codes.iter().any(|(_, code)| code as usize >= tokens.len()) {
+            return Err(invalid("a token code past the dictionary"));
+        }
+        Ok(CodedTokens {
+            codes,
+            tokens,
+            bytes: Chunked::restore(input)?,
+            run: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]

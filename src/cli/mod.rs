@@ -34,6 +34,20 @@ pub enum Command {
     /// recall and F1 of 4-gram shingles, as the article-extraction
     /// benchmark computes them), and how much of the gold each mode keeps.
     Eval(EvalArgs),
+    /// Inspect a persisted index (`clean --index DIR`).
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Print what an index directory holds, as JSON: its documents and
+    /// paragraphs, runs, bytes on disk and the settings it was built with.
+    Stats {
+        /// The index directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// What kind of text the inputs hold.
@@ -160,6 +174,13 @@ pub struct CleanArgs {
     /// least this fraction of its text repeats earlier documents.
     #[arg(long, value_name = "F")]
     pub drop_duplicate_docs: Option<f64>,
+
+    /// Deduplicate against the index kept in DIR by earlier runs (as if
+    /// their records came first), and keep there what this run adds. The
+    /// directory is created when absent; a run with other settings than
+    /// those it was built with is refused.
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
 
     /// No progress bar and no summary line.
     #[arg(short, long)]

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use newsdedup::clean::site::SiteBoilerplate;
+use newsdedup::clean::site::{SiteBoilerplate, SiteCounter};
 use newsdedup::html::HtmlReport;
 use newsdedup::jsonl::Fields;
 use newsdedup::normalize::{RulesConfig, clean_text};
@@ -15,6 +15,7 @@ use newsdedup::pipeline::{Emitted, Pipeline};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RemovedEntry, RunRecord, SiteParams, Summary,
 };
+use newsdedup::store::{self, IndexDir};
 use newsdedup::{
     Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
 };
@@ -22,13 +23,42 @@ use newsdedup::{
 use super::input::{self, ReadOptions, Record, Records};
 use super::kept::KeptTexts;
 use super::output::{AtomicDir, AtomicFile, write_jsonl_record};
-use super::{Args, CleanArgs, CleanOptions, Command, ModeArg, OnError};
+use super::{Args, CleanArgs, CleanOptions, Command, IndexCommand, ModeArg, OnError};
 
 pub fn run(args: Args) -> Result<(), String> {
     match args.command {
         Command::Clean(args) => clean(&args),
         Command::Eval(args) => super::eval::eval(&args),
+        Command::Index(IndexCommand::Stats { dir }) => index_stats(&dir),
     }
+}
+
+/// `index stats DIR`: the index file's header, its format and size, as
+/// JSON on standard output.
+fn index_stats(dir: &std::path::Path) -> Result<(), String> {
+    let Some((header, bytes)) = store::read_header(dir).map_err(|e| e.to_string())? else {
+        return Err(format!(
+            "{}: holds no index (no {})",
+            dir.display(),
+            store::INDEX_FILE
+        ));
+    };
+    let mut stats = serde_json::json!({
+        "dir": dir.display().to_string(),
+        "format_version": store::FORMAT_VERSION,
+        "bytes_on_disk": bytes,
+    });
+    if let (Some(stats), serde_json::Value::Object(header)) = (
+        stats.as_object_mut(),
+        serde_json::to_value(header).map_err(|e| e.to_string())?,
+    ) {
+        stats.extend(header);
+    }
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &stats)
+        .map_err(io::Error::from)
+        .and_then(|()| writeln!(out))
+        .map_err(|e| format!("writing: {e}"))
 }
 
 /// The cleaner settings of the shared options, in `mode`; a rules file is
@@ -157,13 +187,15 @@ fn start_pass(bar: &ProgressBar, total: Option<u64>, what: &'static str) {
 }
 
 /// The first pass for site boilerplate: counts every readable record's
-/// kept paragraphs per site. Unreadable records are left to the second
-/// pass, which reports them.
+/// kept paragraphs per site into `counter` (which may hold an index
+/// directory's counts of earlier runs). Unreadable records are left to the
+/// second pass, which reports them.
 fn learn_sites(
     pipeline: &Pipeline,
     sources: &[input::Source],
     options: &ReadOptions,
     bar: &ProgressBar,
+    counter: &mut SiteCounter,
 ) -> SiteBoilerplate {
     start_pass(
         bar,
@@ -172,9 +204,10 @@ fn learn_sites(
     );
     let records = Records::sited(sources.to_vec(), options.clone());
     let read = records.bytes_read();
-    pipeline.learn_sites(records.filter_map(Result::ok), || {
+    pipeline.count_sites(counter, records.filter_map(Result::ok), || {
         bar.set_position(read.load(Ordering::Relaxed));
-    })
+    });
+    counter.boilerplate()
 }
 
 fn clean(args: &CleanArgs) -> Result<(), String> {
@@ -182,6 +215,29 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     let bar = progress_bar(args.quiet);
     let warn = |message: String| bar.suspend(|| eprintln!("newsdedup: warning: {message}"));
     let sources = input::expand(&args.inputs, warn)?;
+    let stdin = sources.iter().any(input::Source::is_stdin);
+    let learn = !args.no_site_boilerplate && !stdin;
+    if !args.no_site_boilerplate && stdin {
+        warn("site boilerplate takes two passes over the input and standard input can be read once: it is off".to_string());
+    }
+    // Opened first: a locked or mismatched index fails the run before
+    // anything is read or written.
+    let mut store = match &args.index {
+        Some(dir) => {
+            let mut settings = store::settings(&cleaner);
+            settings["sites"] = serde_json::json!({
+                "learn": learn,
+                "field": args.site_field,
+                "one_site": args.one_site,
+            });
+            Some(IndexDir::open(dir, settings).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let (mut index, mut site_counts) = match &store {
+        Some(store) => store.load().map_err(|e| e.to_string())?,
+        None => (Index::new(), SiteCounter::new()),
+    };
     let only_txt = !sources.is_empty() && sources.iter().all(input::Source::is_txt);
     let sink = match &args.output {
         None if args.diff => Sink::Nowhere,
@@ -213,14 +269,8 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         site_field: args.site_field.clone(),
         file_is_site: args.one_site,
     };
-    let site_boilerplate = if args.no_site_boilerplate {
-        None
-    } else if sources.iter().any(input::Source::is_stdin) {
-        warn("site boilerplate takes two passes over the input and standard input can be read once: it is off".to_string());
-        None
-    } else {
-        Some(learn_sites(&pipeline, &sources, &options, &bar))
-    };
+    let site_boilerplate =
+        learn.then(|| learn_sites(&pipeline, &sources, &options, &bar, &mut site_counts));
     let pipeline = pipeline.site_boilerplate(site_boilerplate);
     let mut run = RunRecord::new(&cleaner);
     run.site_boilerplate = pipeline.sites().map(SiteParams::new);
@@ -246,12 +296,11 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         stdout: io::stdout(),
         bar: &bar,
     };
-    let mut index = Index::new();
     let mut records_in = 0u64;
     let summary = pipeline.run(&mut index, records, |emitted| {
         writer.emitted(emitted, &warn)?;
         records_in += 1;
-        if records_in % PROGRESS_EVERY == 0 {
+        if records_in.is_multiple_of(PROGRESS_EVERY) {
             bar.set_position(read.load(Ordering::Relaxed));
             bar.set_message(format!("cleaning: {records_in} records,"));
         }
@@ -292,6 +341,13 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     }
     if let Some((file, _)) = html {
         file.commit()?;
+    }
+    // Last: a run killed before this leaves the index as it was, and run
+    // again writes what it would have.
+    if let Some(store) = &mut store {
+        store
+            .commit(&index, &site_counts)
+            .map_err(|e| e.to_string())?;
     }
     if !args.quiet {
         eprintln!("{}", summary_line(&summary));

@@ -1,0 +1,410 @@
+//! The index's state as bytes, for [`crate::store`]: each structure writes
+//! its fields in a fixed order and reads them back in the same order.
+//!
+//! Everything is little-endian with fixed widths ([`Fixed`]); a sequence is
+//! its length (a `u64`) and then its items. Hash tables are written sorted
+//! by key, so that the same state gives the same bytes whatever order it
+//! was built in; the other structures are written as they lie in memory
+//! (the open-addressing tables slot by slot, the chunked arrays chunk by
+//! chunk), so that what is read back behaves, and grows, exactly as what
+//! was written would have.
+//!
+//! [`Encoder`] and [`Decoder`] keep a running xxh3-64 of the bytes, which
+//! the file ends with: a file cut short or changed is refused, not read
+//! into a wrong index.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::io::{self, Read, Write};
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::removal::{DocId, ParagraphRef};
+
+/// Bytes buffered before they are hashed and written.
+const BUFFER_BYTES: usize = 1 << 20;
+
+/// A value of fixed width in the file.
+pub(crate) trait Fixed: Copy {
+    /// Its bytes in the file.
+    const SIZE: usize;
+    /// Appends its bytes to `out`.
+    fn put(self, out: &mut Vec<u8>);
+    /// Reads it from `bytes` (exactly [`Fixed::SIZE`] of them).
+    fn take(bytes: &[u8]) -> Self;
+
+    /// Appends the bytes of every one of `items` to `out`.
+    fn put_all(items: &[Self], out: &mut Vec<u8>) {
+        for &item in items {
+            item.put(out);
+        }
+    }
+
+    /// Appends to `items` the values whose bytes `bytes` holds, one after
+    /// another.
+    fn take_all(bytes: &[u8], items: &mut Vec<Self>) {
+        items.extend(bytes.chunks_exact(Self::SIZE).map(Self::take));
+    }
+}
+
+macro_rules! fixed_int {
+    ($($t:ty),*) => {$(
+        impl Fixed for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            #[inline]
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn take(bytes: &[u8]) -> Self {
+                let mut le = [0u8; std::mem::size_of::<$t>()];
+                le.copy_from_slice(bytes);
+                <$t>::from_le_bytes(le)
+            }
+        }
+    )*};
+}
+
+fixed_int!(u16, u32, u64);
+
+impl Fixed for u8 {
+    const SIZE: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        bytes[0]
+    }
+    fn put_all(items: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(items);
+    }
+    fn take_all(bytes: &[u8], items: &mut Vec<u8>) {
+        items.extend_from_slice(bytes);
+    }
+}
+
+impl Fixed for f64 {
+    const SIZE: usize = 8;
+    fn put(self, out: &mut Vec<u8>) {
+        self.to_bits().put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        f64::from_bits(u64::take(bytes))
+    }
+}
+
+impl<A: Fixed, B: Fixed> Fixed for (A, B) {
+    const SIZE: usize = A::SIZE + B::SIZE;
+    #[inline]
+    fn put(self, out: &mut Vec<u8>) {
+        self.0.put(out);
+        self.1.put(out);
+    }
+    #[inline]
+    fn take(bytes: &[u8]) -> Self {
+        (A::take(&bytes[..A::SIZE]), B::take(&bytes[A::SIZE..]))
+    }
+}
+
+impl Fixed for DocId {
+    const SIZE: usize = 4;
+    fn put(self, out: &mut Vec<u8>) {
+        self.0.put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        DocId(u32::take(bytes))
+    }
+}
+
+impl Fixed for ParagraphRef {
+    const SIZE: usize = 8;
+    fn put(self, out: &mut Vec<u8>) {
+        (self.doc, self.paragraph).put(out);
+    }
+    fn take(bytes: &[u8]) -> Self {
+        let (doc, paragraph) = <(DocId, u32)>::take(bytes);
+        ParagraphRef { doc, paragraph }
+    }
+}
+
+/// Writes values to `out`, hashing every byte.
+pub(crate) struct Encoder<W: Write> {
+    out: W,
+    buffer: Vec<u8>,
+    hasher: Xxh3,
+}
+
+impl<W: Write> Encoder<W> {
+    pub(crate) fn new(out: W) -> Encoder<W> {
+        Encoder {
+            out,
+            buffer: Vec::with_capacity(BUFFER_BYTES),
+            hasher: Xxh3::new(),
+        }
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        self.hasher.update(&self.buffer);
+        self.out.write_all(&self.buffer)?;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Writes one value.
+    #[inline]
+    pub(crate) fn put<T: Fixed>(&mut self, value: T) -> io::Result<()> {
+        value.put(&mut self.buffer);
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Writes a length or count.
+    pub(crate) fn put_len(&mut self, len: usize) -> io::Result<()> {
+        self.put(len as u64)
+    }
+
+    /// Writes `items` after their number.
+    pub(crate) fn put_slice<T: Fixed>(&mut self, items: &[T]) -> io::Result<()> {
+        self.put_len(items.len())?;
+        for part in items.chunks(BUFFER_BYTES / T::SIZE) {
+            T::put_all(part, &mut self.buffer);
+            if self.buffer.len() >= BUFFER_BYTES {
+                self.spill()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a hash table's entries after their number, sorted by key.
+    pub(crate) fn put_table<K, V, S>(&mut self, table: &HashMap<K, V, S>) -> io::Result<()>
+    where
+        K: Fixed + Ord,
+        V: Fixed,
+    {
+        let mut entries: Vec<(K, V)> = table.iter().map(|(&k, &v)| (k, v)).collect();
+        entries.sort_unstable_by_key(|a| a.0);
+        self.put_slice(&entries)
+    }
+
+    /// Writes the checksum of everything written before it; returns the
+    /// writer, flushed.
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        self.spill()?;
+        let checksum = self.hasher.digest();
+        self.out.write_all(&checksum.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Reads what an [`Encoder`] wrote, checking its checksum at the end.
+pub(crate) struct Decoder<R: Read> {
+    input: R,
+    buffer: Vec<u8>,
+    /// Unread bytes are `buffer[at..]`.
+    at: usize,
+    hasher: Xxh3,
+    /// Bytes of the input not read into the buffer yet (the checksum's
+    /// included): no length may promise more.
+    left: u64,
+    /// Bytes of the input in all.
+    len: u64,
+}
+
+/// The error of a file whose contents are not what was written.
+pub(crate) fn invalid(what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+impl<R: Read> Decoder<R> {
+    /// A decoder of the `len` bytes of `input`.
+    pub(crate) fn new(input: R, len: u64) -> Decoder<R> {
+        Decoder {
+            input,
+            buffer: Vec::new(),
+            at: 0,
+            hasher: Xxh3::new(),
+            left: len,
+            len,
+        }
+    }
+
+    /// Bytes still to read, the checksum's included.
+    fn remaining(&self) -> u64 {
+        (self.buffer.len() - self.at) as u64 + self.left
+    }
+
+    /// Makes `need` bytes readable at `buffer[at..]`, hashing what is
+    /// consumed; fails when the input (before its checksum) ends first.
+    fn fill(&mut self, need: usize) -> io::Result<()> {
+        if self.buffer.len() - self.at >= need {
+            return Ok(());
+        }
+        if self.remaining() < need as u64 + 8 {
+            return Err(invalid("the file ends too early"));
+        }
+        self.hasher.update(&self.buffer[..self.at]);
+        self.buffer.drain(..self.at);
+        self.at = 0;
+        // Read up to a buffer's worth, but never the checksum.
+        let want = (need.max(BUFFER_BYTES) - self.buffer.len()) as u64;
+        let take = want.min(self.left - 8) as usize;
+        let start = self.buffer.len();
+        self.buffer.resize(start + take, 0);
+        self.input.read_exact(&mut self.buffer[start..])?;
+        self.left -= take as u64;
+        Ok(())
+    }
+
+    /// Reads one value.
+    #[inline]
+    pub(crate) fn take<T: Fixed>(&mut self) -> io::Result<T> {
+        self.fill(T::SIZE)?;
+        let value = T::take(&self.buffer[self.at..self.at + T::SIZE]);
+        self.at += T::SIZE;
+        Ok(value)
+    }
+
+    /// Reads a number of items of `size` bytes each (at least 1) that
+    /// follow; fails when the input cannot hold that many (a damaged length
+    /// is not allocated for).
+    pub(crate) fn take_len(&mut self, size: usize) -> io::Result<usize> {
+        let at = self.len - self.remaining();
+        let len = self.take::<u64>()?;
+        if len.saturating_mul(size as u64) > self.remaining().saturating_sub(8) {
+            return Err(invalid(format!(
+                "the length of {len} at byte {at} is longer than the file"
+            )));
+        }
+        usize::try_from(len).map_err(|_| invalid("a length past this machine's memory"))
+    }
+
+    /// Reads what [`Encoder::put_slice`] wrote.
+    pub(crate) fn take_vec<T: Fixed>(&mut self) -> io::Result<Vec<T>> {
+        let len = self.take_len(T::SIZE)?;
+        self.take_items(len, Vec::with_capacity(len))
+    }
+
+    /// Appends `len` items to `items`.
+    pub(crate) fn take_items<T: Fixed>(
+        &mut self,
+        len: usize,
+        mut items: Vec<T>,
+    ) -> io::Result<Vec<T>> {
+        let mut left = len;
+        while left > 0 {
+            self.fill(T::SIZE)?;
+            let ready = ((self.buffer.len() - self.at) / T::SIZE).min(left);
+            let bytes = &self.buffer[self.at..self.at + ready * T::SIZE];
+            T::take_all(bytes, &mut items);
+            self.at += ready * T::SIZE;
+            left -= ready;
+        }
+        Ok(items)
+    }
+
+    /// Reads what [`Encoder::put_table`] wrote.
+    pub(crate) fn take_table<K, V, S>(&mut self) -> io::Result<HashMap<K, V, S>>
+    where
+        K: Fixed + Eq + Hash,
+        V: Fixed,
+        S: BuildHasher + Default,
+    {
+        let len = self.take_len(K::SIZE + V::SIZE)?;
+        let mut table = HashMap::with_capacity_and_hasher(len, S::default());
+        for _ in 0..len {
+            let (key, value) = self.take::<(K, V)>()?;
+            if table.insert(key, value).is_some() {
+                return Err(invalid("a key stored twice in a table"));
+            }
+        }
+        Ok(table)
+    }
+
+    /// Checks that nothing but the checksum is left, and that it is the
+    /// checksum of what was read.
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        if self.remaining() != 8 {
+            return Err(invalid("bytes left over after the index"));
+        }
+        let rest = self.buffer.len() - self.at;
+        debug_assert_eq!(rest, 0, "the checksum is never buffered");
+        self.hasher.update(&self.buffer[..self.at]);
+        let mut checksum = [0u8; 8];
+        self.input.read_exact(&mut checksum)?;
+        if u64::from_le_bytes(checksum) != self.hasher.digest() {
+            return Err(invalid("its checksum does not match its contents"));
+        }
+        Ok(())
+    }
+}
+
+/// A structure of the index that can be written and read back.
+pub(crate) trait Persist: Sized {
+    /// Writes it.
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()>;
+    /// Reads what [`Persist::save`] wrote.
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Self>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(write: impl Fn(&mut Encoder<&mut Vec<u8>>) -> io::Result<()>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut out = Encoder::new(&mut bytes);
+        write(&mut out).unwrap();
+        out.finish().unwrap();
+        bytes
+    }
+
+    #[test]
+    fn values_read_back_as_written_across_buffer_ends() {
+        let items: Vec<(u32, u64)> = (0..300_000u32).map(|i| (i, u64::from(i) << 33)).collect();
+        let bytes = encoded(|out| {
+            out.put(7u8)?;
+            out.put_slice(&items)?;
+            out.put(-0.5f64)
+        });
+        let mut input = Decoder::new(bytes.as_slice(), bytes.len() as u64);
+        assert_eq!(input.take::<u8>().unwrap(), 7);
+        assert_eq!(input.take_vec::<(u32, u64)>().unwrap(), items);
+        assert_eq!(input.take::<f64>().unwrap(), -0.5);
+        input.finish().unwrap();
+    }
+
+    #[test]
+    fn tables_are_written_in_key_order() {
+        let a: HashMap<u64, u32> = [(5, 1), (1, 2), (9, 3)].into_iter().collect();
+        let b: HashMap<u64, u32> = [(9, 3), (5, 1), (1, 2)].into_iter().collect();
+        let (x, y) = (encoded(|o| o.put_table(&a)), encoded(|o| o.put_table(&b)));
+        assert_eq!(x, y);
+        let mut input = Decoder::new(x.as_slice(), x.len() as u64);
+        let read: HashMap<u64, u32> = input.take_table().unwrap();
+        assert_eq!(read, a);
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let bytes = encoded(|out| out.put_slice(&[1u32, 2, 3]));
+        // A changed byte: the checksum.
+        let mut changed = bytes.clone();
+        changed[9] ^= 1;
+        let mut input = Decoder::new(changed.as_slice(), changed.len() as u64);
+        input.take_vec::<u32>().unwrap();
+        let error = input.finish().unwrap_err().to_string();
+        assert!(error.contains("checksum"), "{error}");
+        // Cut short: the length promises more than is there.
+        let cut = &bytes[..bytes.len() - 3];
+        let mut input = Decoder::new(cut, cut.len() as u64);
+        let error = input.take_vec::<u32>().unwrap_err().to_string();
+        assert!(error.contains("longer than the file"), "{error}");
+        // A huge length is refused before anything is allocated.
+        let huge = encoded(|out| out.put(u64::MAX));
+        let mut input = Decoder::new(huge.as_slice(), huge.len() as u64);
+        assert!(input.take_vec::<u64>().is_err());
+    }
+}
