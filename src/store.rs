@@ -239,7 +239,19 @@ fn first_difference(index: &Value, run: &Value, path: &str) -> Option<(String, S
             .enumerate()
             .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]"))),
         _ if index == run => None,
-        _ => Some((path.to_string(), index.to_string(), run.to_string())),
+        _ => Some((path.to_string(), shown(index), shown(run))),
+    }
+}
+
+/// A setting's value for an error message: whole, unless it is a long
+/// object or list (a whole stage's settings against `null`: the stage is
+/// on in one and off in the other).
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match value {
+        Value::Object(_) if text.len() > 60 => "{…}".to_string(),
+        Value::Array(_) if text.len() > 60 => "[…]".to_string(),
+        _ => text,
     }
 }
 

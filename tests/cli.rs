@@ -801,43 +801,6 @@ fn diff_shows_the_copy_that_was_removed_where_it_was() {
     );
 }
 
-/// A corpus with exact repeats within and across documents, from the sample
-/// paragraphs in a fixed pseudo-random order.
-fn generated_corpus(path: &Path, docs: usize) {
-    let mut paragraphs = Vec::new();
-    for entry in fs::read_dir(repo("tests/data/sample")).unwrap() {
-        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
-        paragraphs.extend(
-            text.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_string),
-        );
-    }
-    paragraphs.sort();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
-    let mut out = String::new();
-    for i in 0..docs {
-        let count = 1 + next(8);
-        let text: Vec<&str> = (0..count)
-            .map(|_| paragraphs[next(paragraphs.len())].as_str())
-            .collect();
-        out.push_str(
-            &serde_json::to_string(
-                &serde_json::json!({"id": format!("g{i}"), "text": text.join("\n")}),
-            )
-            .unwrap(),
-        );
-        out.push('\n');
-    }
-    fs::write(path, out).unwrap();
-}
-
 fn outputs_for_threads(input: &Path, dir: &Path, threads: &[&str]) -> Vec<(Vec<u8>, Vec<u8>)> {
     threads
         .iter()
