@@ -375,8 +375,9 @@ impl<'c> Pipeline<'c> {
     /// six batches are in flight.
     ///
     /// The analysis cannot consult the index, which the decisions are
-    /// changing; it consults `known`, the hashes the index knew after the
-    /// last batch decided when the document is analyzed, and skips
+    /// changing; it consults `known`, the hashes the index knew when the
+    /// run started and after the last batch decided when the document is
+    /// analyzed, and skips
     /// sketching those paragraphs (a paragraph repeated from a batch not yet
     /// decided is sketched for nothing, and decided the same).
     fn run_stages<T, E>(
@@ -389,7 +390,9 @@ impl<'c> Pipeline<'c> {
         T: Send + Sync,
         E: Send,
     {
-        let known = RwLock::new(KnownHashes::default());
+        // What the index knows when the run starts (an index directory's
+        // earlier runs), so that their repeats are not sketched either.
+        let known = RwLock::new(decider.index.known_hashes().collect::<KnownHashes>());
         std::thread::scope(|scope| {
             let (read, batches) = mpsc::sync_channel::<Vec<Item<T>>>(0);
             let reader = scope.spawn(move || {

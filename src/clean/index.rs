@@ -508,6 +508,11 @@ impl Index {
         self.first_copy(hash).is_some() || self.alias(hash).is_some()
     }
 
+    /// Every paragraph hash [`Index::knows`], in no particular order.
+    pub(crate) fn known_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.first.keys().chain(self.aliases.keys()).copied()
+    }
+
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
         self.first.get(&hash).copied()
     }
