@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 
 /// What a cleaner does to pages with gold text, page by page in input
-/// order ([`evaluate`]).
+/// order (`evaluate`, with the `parallel` feature).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
     /// The cleaned text of each page against its gold.
