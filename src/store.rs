@@ -48,10 +48,20 @@
 //!
 //! The whole index is read into memory and written back whole: a run's
 //! cost grows with the archive, and the index must fit in memory.
+//!
+//! # Export
+//!
+//! [`export`] writes the index as JSON Lines of their own version
+//! (`newsdedup index export`, version 1): a header, then records in the
+//! order the index was built (short lines, documents with their
+//! paragraphs, near-duplicate sources with their tokens and fingerprints,
+//! the hash tables, the site counts) and an `end` record counting them.
+//! [`import`] rebuilds an index from them by the same steps: exported
+//! again, it gives the same lines. The README lists the records.
 
 use std::fmt;
 use std::fs::{self, File, TryLockError};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +69,7 @@ use serde_json::Value;
 
 use crate::clean::persist::{Decoder, Encoder, Persist, invalid};
 use crate::clean::site::SiteCounter;
+use crate::clean::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
 use crate::report::RunRecord;
 use crate::{Cleaner, Index};
 
@@ -119,6 +130,10 @@ pub enum StoreErrorKind {
     Locked,
     /// The file is not an index file of this format (or is damaged).
     Format(String),
+    /// The file is not an index export of this version (or is damaged).
+    Export(String),
+    /// An import into a directory that holds an index already.
+    NotEmpty,
     /// The index was built with another value of a setting.
     Settings {
         /// The setting, as a path in the settings (`near.shingle_words`).
@@ -177,6 +192,14 @@ impl fmt::Display for StoreError {
                     "{path}: not a newsdedup index of format {FORMAT_VERSION}: {what}"
                 )
             }
+            StoreErrorKind::Export(what) => write!(
+                f,
+                "{path}: not a newsdedup index export of version {EXPORT_VERSION}: {what}"
+            ),
+            StoreErrorKind::NotEmpty => write!(
+                f,
+                "{path}: holds an index already; import into a new directory"
+            ),
             StoreErrorKind::Settings {
                 setting,
                 index,
@@ -333,27 +356,28 @@ impl IndexDir {
         if self.header.is_none() {
             return Ok((Index::new(), SiteCounter::new()));
         }
-        let file_path = self.path.join(INDEX_FILE);
-        let read = || {
-            let file = File::open(&file_path)?;
-            let len = file.metadata()?.len();
-            let mut input = Decoder::new(file, len);
-            read_start(&mut input)?;
-            let index = Index::restore(&mut input)?;
-            let sites = SiteCounter::restore(&mut input)?;
-            input.finish()?;
-            Ok((index, sites))
-        };
-        read().map_err(StoreError::io(&file_path))
+        let (_, index, sites) = read_index(&self.path)?;
+        Ok((index, sites))
     }
 
     /// Replaces the directory's index with `index` and `sites`, atomically
     /// (see the [module docs](self)); the header counts one run more.
     pub fn commit(&mut self, index: &Index, sites: &SiteCounter) -> Result<(), StoreError> {
+        let runs = self.header.as_ref().map_or(0, |h| h.runs) + 1;
+        self.commit_as(index, sites, runs)
+    }
+
+    /// [`IndexDir::commit`], the header counting `runs` runs.
+    fn commit_as(
+        &mut self,
+        index: &Index,
+        sites: &SiteCounter,
+        runs: u64,
+    ) -> Result<(), StoreError> {
         let header = IndexHeader {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             settings: self.settings.clone(),
-            runs: self.header.as_ref().map_or(0, |h| h.runs) + 1,
+            runs,
             documents: index.documents() as u64,
             distinct_paragraphs: index.distinct_paragraphs() as u64,
             near_paragraphs: index.near_paragraphs() as u64,
@@ -384,6 +408,103 @@ impl IndexDir {
         self.header = Some(header);
         Ok(())
     }
+}
+
+/// The header, index and site counts of the index file in `dir`.
+fn read_index(dir: &Path) -> Result<(IndexHeader, Index, SiteCounter), StoreError> {
+    let file_path = dir.join(INDEX_FILE);
+    let read = || {
+        let file = File::open(&file_path)?;
+        let len = file.metadata()?.len();
+        let mut input = Decoder::new(file, len);
+        let header = read_start(&mut input)?;
+        let index = Index::restore(&mut input)?;
+        let sites = SiteCounter::restore(&mut input)?;
+        input.finish()?;
+        Ok((header, index, sites))
+    };
+    read().map_err(StoreError::io(&file_path))
+}
+
+/// Writes the index in directory `dir` to `out` as an export (JSON Lines,
+/// see the [module docs](self)); returns the records written. The lock is
+/// not taken: a commit replaces the file whole.
+pub fn export(dir: impl AsRef<Path>, mut out: impl Write) -> Result<u64, StoreError> {
+    let dir = dir.as_ref();
+    let (header, index, sites) = read_index(dir)?;
+    let first = ExportRecord::Header {
+        format: EXPORT_FORMAT.to_string(),
+        version: EXPORT_VERSION,
+        tool_version: header.tool_version,
+        settings: header.settings,
+        runs: header.runs,
+    };
+    index
+        .export(first, &sites, |record| {
+            serde_json::to_writer(&mut out, record)?;
+            out.write_all(b"\n")
+        })
+        .and_then(|records| out.flush().map(|()| records))
+        .map_err(|e| StoreError::new(dir, StoreErrorKind::Io(e)))
+}
+
+/// Rebuilds an index in directory `dir`, which must hold none, from the
+/// export `input` gives (`source` names it in errors, with the line);
+/// returns the header written.
+pub fn import(
+    input: impl BufRead,
+    source: &Path,
+    dir: impl AsRef<Path>,
+) -> Result<IndexHeader, StoreError> {
+    let bad = |line: usize, what: String| {
+        StoreError::new(
+            source,
+            StoreErrorKind::Export(format!("line {line}: {what}")),
+        )
+    };
+    let mut lines = input.lines();
+    let mut read = |line: usize| -> Result<Option<ExportRecord>, StoreError> {
+        match lines.next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(StoreError::new(source, StoreErrorKind::Io(e))),
+            Some(Ok(text)) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| bad(line, e.to_string())),
+        }
+    };
+    let header = read(1)?.ok_or_else(|| bad(1, "the file is empty".to_string()))?;
+    let ExportRecord::Header {
+        format,
+        version,
+        settings,
+        runs,
+        ..
+    } = &header
+    else {
+        return Err(bad(1, "the first record is no header".to_string()));
+    };
+    if format != EXPORT_FORMAT || *version != EXPORT_VERSION {
+        return Err(bad(1, format!("{format:?} version {version}")));
+    }
+    let runs = *runs;
+    let mut store = IndexDir::open(dir, settings.clone())?;
+    if store.header.is_some() {
+        return Err(StoreError::new(
+            store.path.clone(),
+            StoreErrorKind::NotEmpty,
+        ));
+    }
+    let mut importer = Importer::default();
+    importer.take(header).map_err(|e| bad(1, e))?;
+    let mut line = 1;
+    loop {
+        line += 1;
+        let Some(record) = read(line)? else { break };
+        importer.take(record).map_err(|e| bad(line, e))?;
+    }
+    let (index, sites) = importer.finish().map_err(|e| bad(line - 1, e))?;
+    store.commit_as(&index, &sites, runs)?;
+    Ok(store.header.clone().expect("just committed"))
 }
 
 /// Reads the magic bytes, format version and header.

@@ -297,3 +297,91 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
     );
     assert_eq!(killed, wanted, "kills that stopped a run");
 }
+
+#[test]
+fn an_exported_index_imports_to_one_that_decides_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = dir.join("gen.jsonl");
+    generated_corpus(&corpus, 3_000);
+    let parts = split(&corpus, dir, 3);
+    let index = dir.join("index");
+    let index_arg = index.to_str().unwrap();
+    clean(&[&parts[0]], dir, "a", &["--index", index_arg]);
+    clean(&[&parts[1]], dir, "b", &["--index", index_arg]);
+    let index_cmd = |args: &[&std::ffi::OsStr]| {
+        let mut all = vec![std::ffi::OsString::from("index")];
+        all.extend(args.iter().map(|a| a.to_os_string()));
+        run(all)
+    };
+    let export = dir.join("export.jsonl.zst");
+    let out = index_cmd(&[
+        "export".as_ref(),
+        index.as_ref(),
+        "-o".as_ref(),
+        export.as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let copy = dir.join("copy");
+    let out = index_cmd(&["import".as_ref(), export.as_ref(), copy.as_ref()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported: 2000 documents"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Exported again, the copy gives the same export, line for line.
+    let first = index_cmd(&["export".as_ref(), index.as_ref()]).stdout;
+    let again = index_cmd(&["export".as_ref(), copy.as_ref()]).stdout;
+    assert!(first == again, "the exports differ");
+    let text = String::from_utf8(first.clone()).unwrap();
+    for kind in [
+        "header",
+        "document",
+        "source",
+        "paragraph",
+        "short_line",
+        "end",
+    ] {
+        assert!(
+            text.contains(&format!(r#"{{"type":"{kind}""#)),
+            "no {kind} record"
+        );
+    }
+    // And the third part is cleaned against it as against the original.
+    clean(&[&parts[2]], dir, "c", &["--index", index_arg]);
+    clean(
+        &[&parts[2]],
+        dir,
+        "c-copy",
+        &["--index", copy.to_str().unwrap()],
+    );
+    assert_eq!(lines(dir, "c"), lines(dir, "c-copy"));
+
+    // Into a directory that holds an index: refused.
+    let out = index_cmd(&["import".as_ref(), export.as_ref(), copy.as_ref()]);
+    assert_fails_with(&out, "holds an index already");
+    // A cut export, a damaged line, a foreign file: refused, by line.
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = dir.join("cut.jsonl");
+    fs::write(&cut, lines[..lines.len() - 1].join("\n")).unwrap();
+    let out = index_cmd(&["import".as_ref(), cut.as_ref(), dir.join("d1").as_ref()]);
+    assert_fails_with(&out, "cut short");
+    let mut damaged = lines.clone();
+    damaged[3] = r#"{"type":"document","doc":"x"}"#;
+    let bad = dir.join("bad.jsonl");
+    fs::write(&bad, damaged.join("\n")).unwrap();
+    let out = index_cmd(&["import".as_ref(), bad.as_ref(), dir.join("d2").as_ref()]);
+    assert_fails_with(
+        &out,
+        "bad.jsonl: not a newsdedup index export of version 1: line 4:",
+    );
+    let mut reordered = lines.clone();
+    reordered.swap(1, lines.len() - 2);
+    fs::write(&bad, reordered.join("\n")).unwrap();
+    let out = index_cmd(&["import".as_ref(), bad.as_ref(), dir.join("d3").as_ref()]);
+    assert_fails_with(&out, "out of order");
+    let out = index_cmd(&["import".as_ref(), corpus.as_ref(), dir.join("d4").as_ref()]);
+    assert_fails_with(&out, "line 1:");
+}

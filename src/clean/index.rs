@@ -1,8 +1,12 @@
 //! Cross-article state: every kept paragraph hash and every document seen.
 
-use super::Sketch;
+mod export;
+
+pub(crate) use export::{EXPORT_FORMAT, EXPORT_VERSION, Importer, Record as ExportRecord};
+
 use std::io::{self, Read, Write};
 
+use super::Sketch;
 use super::chunked::Chunked;
 use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
 use super::postings::Postings;
@@ -180,21 +184,36 @@ impl<T: TokenStore> Sources<T> {
     }
 
     pub(crate) fn insert(&mut self, at: ParagraphRef, kept: ParagraphRef, sketch: &Sketch) {
+        let width = u8::try_from(sketch.width()).unwrap_or(u8::MAX);
+        self.insert_parts(at, kept, sketch.tokens(), width, sketch.fingerprints());
+        for &(token, bloom) in sketch.blooms() {
+            self.blooms.entry(token & !CASE).or_insert(bloom);
+        }
+    }
+
+    /// Adds the entry of paragraph `at` (kept copy `kept`) with its tokens,
+    /// shingle width and fingerprints; returns its id.
+    fn insert_parts(
+        &mut self,
+        at: ParagraphRef,
+        kept: ParagraphRef,
+        tokens: &[u32],
+        width: u8,
+        fingerprints: &[u32],
+    ) -> u32 {
         // Entry ids leave the top bit free for posting hits' sort keys.
         let id = self.entries.push(EntryRecord {
             paragraph: at.paragraph,
             kept,
-            tokens: self.tokens.store(sketch.tokens()),
-            width: u8::try_from(sketch.width()).unwrap_or(u8::MAX),
+            tokens: self.tokens.store(tokens),
+            width,
         });
         self.docs.push(at.doc);
         assert!(id & (1 << 31) == 0, "fewer than 2^31 indexed paragraphs");
-        for &fp in sketch.fingerprints() {
+        for &fp in fingerprints {
             self.postings.push(fp, id);
         }
-        for &(token, bloom) in sketch.blooms() {
-            self.blooms.entry(token & !CASE).or_insert(bloom);
-        }
+        id
     }
 
     fn memory_parts(&self, parts: &mut Vec<(&'static str, usize)>) {

@@ -78,6 +78,7 @@ mod token_store;
 pub use analysis::{Analysis, Sketch};
 pub use cover::{CoverDecision, CoverRule, Evidence, Guard, sweep};
 pub use index::Index;
+pub(crate) use index::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
 pub use result::{Cleaned, ParagraphOutcome};
 pub use settings::{
     CANDIDATE_COVERAGE, COVERAGE, Cleaner, CleanerBuilder, FURNITURE_MIN_DOCS, FURNITURE_MIN_SHARE,

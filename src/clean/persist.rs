@@ -127,6 +127,14 @@ impl Fixed for ParagraphRef {
     }
 }
 
+/// `table`'s entries sorted by key: the same entries give the same order,
+/// whatever order they were inserted in.
+pub(crate) fn sorted<K: Copy + Ord, V: Copy, S>(table: &HashMap<K, V, S>) -> Vec<(K, V)> {
+    let mut entries: Vec<(K, V)> = table.iter().map(|(&k, &v)| (k, v)).collect();
+    entries.sort_unstable_by_key(|&(k, _)| k);
+    entries
+}
+
 /// Writes values to `out`, hashing every byte.
 pub(crate) struct Encoder<W: Write> {
     out: W,
@@ -183,9 +191,7 @@ impl<W: Write> Encoder<W> {
         K: Fixed + Ord,
         V: Fixed,
     {
-        let mut entries: Vec<(K, V)> = table.iter().map(|(&k, &v)| (k, v)).collect();
-        entries.sort_unstable_by_key(|a| a.0);
-        self.put_slice(&entries)
+        self.put_slice(&sorted(table))
     }
 
     /// Writes the checksum of everything written before it; returns the

@@ -47,11 +47,14 @@ pub const SITE_MIN_DOCS: u32 = 5;
 /// Fewest documents a site needs for its boilerplate to be learnt.
 pub const SITE_MIN_SITE_DOCS: u32 = 10;
 
+/// (site hash, key hash) -> (documents holding the line, last document
+/// counted).
+pub(crate) type SiteLines = HashMap<(u64, u64), (u32, u32)>;
+
 /// Counts, per site, how many documents hold each paragraph.
 #[derive(Clone, Debug, Default)]
 pub struct SiteCounter {
-    /// (site hash, key hash) -> (documents holding it, last document seen).
-    lines: HashMap<(u64, u64), (u32, u32)>,
+    lines: SiteLines,
     /// site hash -> documents.
     sites: HashMap<u64, u32>,
     documents: u32,
@@ -118,6 +121,28 @@ impl SiteCounter {
         SiteBoilerplate {
             lines,
             sites: sites.clone(),
+        }
+    }
+}
+
+impl SiteCounter {
+    /// Its counts: per (site hash, key hash), the documents holding the
+    /// line and the last one counted; per site hash, its documents; and
+    /// the documents observed (for an index's export).
+    pub(crate) fn parts(&self) -> (&SiteLines, &HashMap<u64, u32>, u32) {
+        (&self.lines, &self.sites, self.documents)
+    }
+
+    /// A counter of the counts [`SiteCounter::parts`] gave.
+    pub(crate) fn from_parts(
+        lines: SiteLines,
+        sites: HashMap<u64, u32>,
+        documents: u32,
+    ) -> SiteCounter {
+        SiteCounter {
+            lines,
+            sites,
+            documents,
         }
     }
 }

@@ -483,6 +483,24 @@ impl SiteKey {
     }
 }
 
+/// A file to read whole, decompressed by its name (`*.gz`, `*.zst`).
+pub fn open_compressed(path: &Path) -> Result<Box<dyn BufRead>, String> {
+    let file = File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let name = path.to_string_lossy();
+    Ok(if name.ends_with(".gz") {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+        ))
+    } else if name.ends_with(".zst") {
+        let decoder = zstd::stream::read::Decoder::new(file)
+            .map_err(|e| format!("{}: cannot start zstd decoding: {e}", path.display()))?;
+        Box::new(BufReader::with_capacity(1 << 16, decoder))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
 /// The site of a JSONL record: the string in `site_field`, or the host of
 /// the `url` field without a leading `www.`.
 fn site_of(fields: &Fields, site_field: Option<&str>) -> Option<String> {

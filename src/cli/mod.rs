@@ -48,6 +48,27 @@ pub enum IndexCommand {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Write an index directory's index as JSON Lines, a documented and
+    /// versioned format: to move, inspect or rebuild it.
+    Export {
+        /// The index directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Where to write it (default: standard output); compressed when
+        /// named `*.gz` or `*.zst`.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Rebuild an index directory from an export (`*.gz` and `*.zst` read
+    /// as such).
+    Import {
+        /// The export.
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        /// The index directory to make; it must hold no index.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// What kind of text the inputs hold.

@@ -30,7 +30,41 @@ pub fn run(args: Args) -> Result<(), String> {
         Command::Clean(args) => clean(&args),
         Command::Eval(args) => super::eval::eval(&args),
         Command::Index(IndexCommand::Stats { dir }) => index_stats(&dir),
+        Command::Index(IndexCommand::Export { dir, output }) => {
+            index_export(&dir, output.as_deref())
+        }
+        Command::Index(IndexCommand::Import { input, dir }) => index_import(&input, &dir),
     }
+}
+
+/// `index export DIR [-o FILE]`.
+fn index_export(dir: &std::path::Path, output: Option<&std::path::Path>) -> Result<(), String> {
+    match output {
+        None => {
+            let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            store::export(dir, out).map_err(|e| e.to_string())?;
+        }
+        Some(path) => {
+            let mut file = AtomicFile::create(path)?;
+            store::export(dir, file.writer()).map_err(|e| e.to_string())?;
+            file.commit()?;
+        }
+    }
+    Ok(())
+}
+
+/// `index import FILE DIR`.
+fn index_import(input: &std::path::Path, dir: &std::path::Path) -> Result<(), String> {
+    let reader = input::open_compressed(input)?;
+    let header = store::import(reader, input, dir).map_err(|e| e.to_string())?;
+    eprintln!(
+        "newsdedup: {} imported: {} documents, {} distinct paragraphs, {} near-duplicate sources",
+        dir.display(),
+        header.documents,
+        header.distinct_paragraphs,
+        header.near_paragraphs
+    );
+    Ok(())
 }
 
 /// `index stats DIR`: the index file's header, its format and size, as
