@@ -259,17 +259,15 @@ impl Records {
             Ok(file) => Counting::new(file, &self.read),
             Err(e) => return bad(format!("cannot open: {e}")),
         };
-        let reader: Box<dyn BufRead + Send> = match format {
+        let reader = match format {
             Format::Txt => return Some(self.read_txt(&name, file)),
-            Format::Jsonl => Box::new(BufReader::with_capacity(1 << 16, file)),
-            Format::JsonlGz => Box::new(BufReader::with_capacity(
-                1 << 16,
-                flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-            )),
-            Format::JsonlZst => match zstd::stream::read::Decoder::new(file) {
-                Ok(decoder) => Box::new(BufReader::with_capacity(1 << 16, decoder)),
-                Err(e) => return bad(format!("cannot start zstd decoding: {e}")),
-            },
+            Format::Jsonl => Compression::Plain.reader(file),
+            Format::JsonlGz => Compression::Gzip.reader(file),
+            Format::JsonlZst => Compression::Zstd.reader(file),
+        };
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => return bad(e),
         };
         self.current = Some(Current {
             name,
@@ -483,22 +481,50 @@ impl SiteKey {
     }
 }
 
+/// How a file's bytes are compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compression {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The compression a file's name says (`*.gz`, `*.zst`, in any case).
+    fn of(path: &Path) -> Compression {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".gz") {
+            Compression::Gzip
+        } else if name.ends_with(".zst") {
+            Compression::Zstd
+        } else {
+            Compression::Plain
+        }
+    }
+
+    /// `file` read through this decompression, buffered.
+    fn reader<R: Read + Send + 'static>(self, file: R) -> Result<Box<dyn BufRead + Send>, String> {
+        Ok(match self {
+            Compression::Plain => Box::new(BufReader::with_capacity(1 << 16, file)),
+            Compression::Gzip => Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+            )),
+            Compression::Zstd => {
+                let decoder = zstd::stream::read::Decoder::new(file)
+                    .map_err(|e| format!("cannot start zstd decoding: {e}"))?;
+                Box::new(BufReader::with_capacity(1 << 16, decoder))
+            }
+        })
+    }
+}
+
 /// A file to read whole, decompressed by its name (`*.gz`, `*.zst`).
-pub fn open_compressed(path: &Path) -> Result<Box<dyn BufRead>, String> {
+pub fn open_compressed(path: &Path) -> Result<Box<dyn BufRead + Send>, String> {
     let file = File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    let name = path.to_string_lossy();
-    Ok(if name.ends_with(".gz") {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-        ))
-    } else if name.ends_with(".zst") {
-        let decoder = zstd::stream::read::Decoder::new(file)
-            .map_err(|e| format!("{}: cannot start zstd decoding: {e}", path.display()))?;
-        Box::new(BufReader::with_capacity(1 << 16, decoder))
-    } else {
-        Box::new(BufReader::with_capacity(1 << 16, file))
-    })
+    Compression::of(path)
+        .reader(file)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The site of a JSONL record: the string in `site_field`, or the host of

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{CASE, Candidate, HAS_KEY, Index, NO_KEY, ShortLine, StoredNear};
 use crate::clean::persist::sorted;
-use crate::clean::site::SiteCounter;
+use crate::clean::site::{SiteCounter, SiteLines};
 use crate::clean::token_store::{TokenStore, prefixed_str};
 use crate::removal::{DocId, ParagraphRef};
 use crate::shingle::tokens::{WINNOW_WINDOW, shingles_into, winnow_into};
@@ -120,21 +120,21 @@ pub(crate) enum Record {
 }
 
 impl Record {
-    /// The section's place in the order.
-    fn section(&self) -> u8 {
+    /// The section's place in the order, and its `type`.
+    fn section(&self) -> (u8, &'static str) {
         match self {
-            Record::Header { .. } => 0,
-            Record::ShortLine { .. } => 1,
-            Record::Document { .. } => 2,
-            Record::Source { .. } => 3,
-            Record::Paragraph { .. } => 4,
-            Record::Alias { .. } => 5,
-            Record::DocumentHash { .. } => 6,
-            Record::KeptDocumentHash { .. } => 7,
-            Record::NameSpelling { .. } => 8,
-            Record::Site { .. } => 9,
-            Record::SiteLine { .. } => 10,
-            Record::End { .. } => 11,
+            Record::Header { .. } => (0, "header"),
+            Record::ShortLine { .. } => (1, "short_line"),
+            Record::Document { .. } => (2, "document"),
+            Record::Source { .. } => (3, "source"),
+            Record::Paragraph { .. } => (4, "paragraph"),
+            Record::Alias { .. } => (5, "alias"),
+            Record::DocumentHash { .. } => (6, "document_hash"),
+            Record::KeptDocumentHash { .. } => (7, "kept_document_hash"),
+            Record::NameSpelling { .. } => (8, "name_spelling"),
+            Record::Site { .. } => (9, "site"),
+            Record::SiteLine { .. } => (10, "site_line"),
+            Record::End { .. } => (11, "end"),
         }
     }
 }
@@ -264,7 +264,7 @@ pub(crate) struct Importer {
     records: u64,
     /// The short lines' document counts and keys, by hash.
     short_lines: HashMap<u64, (u32, Option<String>)>,
-    site_lines: HashMap<(u64, u64), (u32, u32)>,
+    site_lines: SiteLines,
     sites: HashMap<u64, u32>,
     /// The `end` record's count of site documents, once read.
     end: Option<u32>,
@@ -277,15 +277,11 @@ impl Importer {
         if self.end.is_some() {
             return Err("a record after the end record".to_string());
         }
-        let section = record.section();
+        let (section, name) = record.section();
         if section < self.section || (self.records == 0) != (section == 0) {
             return Err(format!(
-                "a {} record out of order (the header first, then the sections in \
-                 the documented order)",
-                serde_json::to_value(&record)
-                    .ok()
-                    .and_then(|v| v["type"].as_str().map(str::to_string))
-                    .unwrap_or_default()
+                "a {name} record out of order (the header first, then the sections in \
+                 the documented order)"
             ));
         }
         self.section = section;
@@ -293,13 +289,13 @@ impl Importer {
         self.records += 1;
         let index = &mut self.index;
         let documents = index.docs.end() as u32;
-        let known = |at: ParagraphRef| {
-            if at.doc.0 < documents {
+        let known = |doc: DocId| {
+            if doc.0 < documents {
                 Ok(())
             } else {
                 Err(format!(
                     "document {} is not among the {documents} listed",
-                    at.doc.0
+                    doc.0
                 ))
             }
         };
@@ -357,8 +353,8 @@ impl Importer {
                 tokens,
                 fingerprints,
             } => {
-                known(at)?;
-                known(kept)?;
+                known(at.doc)?;
+                known(kept.doc)?;
                 let next = index.sources.len() as u32;
                 if entry != next {
                     return Err(format!("source {entry} where source {next} comes next"));
@@ -371,7 +367,7 @@ impl Importer {
                     .insert_parts(at, kept, &tokens, width, &fingerprints);
             }
             Record::Paragraph { hash, first } => {
-                known(first)?;
+                known(first.doc)?;
                 index.first.insert(hash.0, first);
             }
             Record::Alias {
@@ -381,7 +377,7 @@ impl Importer {
                 containment,
                 coverage,
             } => {
-                known(of)?;
+                known(of.doc)?;
                 let near = super::NearMatch {
                     of,
                     similarity,
@@ -390,13 +386,13 @@ impl Importer {
                 };
                 index.aliases.insert(hash.0, StoredNear::store(near));
             }
-            Record::DocumentHash { hash, doc } | Record::KeptDocumentHash { hash, doc } => {
-                known(ParagraphRef { doc, paragraph: 0 })?;
-                let table = match section {
-                    6 => &mut index.documents,
-                    _ => &mut index.kept_documents,
-                };
-                table.insert(hash.0, doc);
+            Record::DocumentHash { hash, doc } => {
+                known(doc)?;
+                index.documents.insert(hash.0, doc);
+            }
+            Record::KeptDocumentHash { hash, doc } => {
+                known(doc)?;
+                index.kept_documents.insert(hash.0, doc);
             }
             Record::NameSpelling { token, bloom } => {
                 index.sources.blooms.insert(token & !CASE, bloom.0);
