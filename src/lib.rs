@@ -18,7 +18,7 @@ pub mod shingle;
 pub mod span;
 pub mod store;
 
-pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, Index, ParagraphOutcome};
+pub use clean::{Analysis, Cleaned, Cleaner, CleanerBuilder, FileCache, Index, ParagraphOutcome};
 pub use error::{Error, ErrorKind};
 pub use normalize::{Mode, Normalizer, NormalizerBuilder};
 pub use paragraph::Layout;

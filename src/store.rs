@@ -67,6 +67,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clean::disk::BlockFile;
 use crate::clean::persist::{Decoder, Encoder, Persist, invalid};
 use crate::clean::site::SiteCounter;
 use crate::clean::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
@@ -358,6 +359,34 @@ impl IndexDir {
         }
         let (_, index, sites) = read_index(&self.path)?;
         Ok((index, sites))
+    }
+
+    /// The index and site counts the directory holds, the index read in
+    /// place: its bulk stays in the file and is read through a cache of
+    /// `cache_bytes` (see [`Index::memory_parts`]), so that memory does not
+    /// grow with the index. The file is read through once, for its
+    /// checksum. Decisions are those of [`IndexDir::load`]; lookups are
+    /// slower, the more so the smaller the cache.
+    ///
+    /// After a run, check [`Index::read_error`] before keeping anything
+    /// it decided.
+    pub fn load_in_place(&self, cache_bytes: u64) -> Result<(Index, SiteCounter), StoreError> {
+        if self.header.is_none() {
+            return Ok((Index::new(), SiteCounter::new()));
+        }
+        let file_path = self.path.join(INDEX_FILE);
+        let read = || {
+            let file = File::open(&file_path)?;
+            let len = file.metadata()?.len();
+            let blocks = BlockFile::new(file.try_clone()?, &file_path, cache_bytes)?;
+            let mut input = Decoder::new(file, len);
+            read_start(&mut input)?;
+            let index = Index::restore_in_place(&mut input, &blocks)?;
+            let sites = SiteCounter::restore(&mut input)?;
+            input.finish()?;
+            Ok((index, sites))
+        };
+        read().map_err(StoreError::io(&file_path))
     }
 
     /// Replaces the directory's index with `index` and `sites`, atomically

@@ -58,10 +58,16 @@ fn clean(inputs: &[&Path], dir: &Path, name: &str, extra: &[&str]) {
     run_ok(args);
 }
 
+/// How the runs of [`parts_decide_as_one_run`] hold the index, in turn:
+/// read in place through the default cache, through a cache of 1 MiB
+/// (far below the index: most lookups read the file), and read whole
+/// into memory. Each reads a file the one before wrote.
+const STORES: [&[&str]; 3] = [&[], &["--index-cache", "1"], &["--index-in-memory"]];
+
 /// Splits `input` in `parts`, cleans them in one run, and in a run each
-/// against one index directory (on 1, then 2 threads, alternately); the
-/// parts' outputs and document records, put together, must be the one
-/// run's.
+/// against one index directory (on 1, then 2 threads, alternately, and
+/// holding the index in each of the [`STORES`] ways in turn); the parts'
+/// outputs and document records, put together, must be the one run's.
 fn parts_decide_as_one_run(input: &Path, parts: usize, extra: &[&str]) -> usize {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -74,6 +80,7 @@ fn parts_decide_as_one_run(input: &Path, parts: usize, extra: &[&str]) -> usize 
     for (i, part) in files.iter().enumerate() {
         let threads = if i % 2 == 0 { "1" } else { "2" };
         let mut args = vec!["--index", index_arg, "--threads", threads];
+        args.extend(STORES[i % STORES.len()]);
         args.extend(extra);
         let name = format!("run-{i}");
         clean(&[part], dir, &name, &args);

@@ -15,8 +15,10 @@
 //! alone keeps them dense, so an array only pushed to is indexed by item
 //! number.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
+use super::disk::{BlockFile, DiskSlice};
 use super::persist::{Decoder, Encoder, Fixed, Persist};
 
 /// Bytes of a chunk.
@@ -30,15 +32,30 @@ pub(crate) struct Chunked<T> {
     /// than that, which is followed by empty chunks standing for the
     /// positions it overlaps.
     chunks: Vec<Vec<T>>,
+    /// The chunks left in an index file read in place
+    /// ([`Chunked::restore_in_place`]): every chunk but the last, which
+    /// takes the items pushed next. Their entries in `chunks` are empty.
+    disk: Option<Box<DiskChunks>>,
+}
+
+/// Where the chunks of a [`Chunked`] read in place are in their file.
+#[derive(Clone, Debug)]
+struct DiskChunks {
+    file: BlockFile,
+    /// Chunk `k`'s first item's offset and its items.
+    chunks: Vec<(u64, usize)>,
 }
 
 impl<T> Default for Chunked<T> {
     fn default() -> Chunked<T> {
-        Chunked { chunks: Vec::new() }
+        Chunked {
+            chunks: Vec::new(),
+            disk: None,
+        }
     }
 }
 
-impl<T: Copy> Chunked<T> {
+impl<T: Fixed> Chunked<T> {
     /// Items of a chunk.
     const fn per_chunk() -> usize {
         match CHUNK_BYTES.checked_div(std::mem::size_of::<T>()) {
@@ -120,7 +137,26 @@ impl<T: Copy> Chunked<T> {
     #[inline]
     pub(crate) fn get(&self, at: u32) -> T {
         let (chunk, offset) = Self::locate(at);
-        self.chunks[chunk][offset]
+        match self.chunks[chunk].get(offset) {
+            Some(&item) => item,
+            None => {
+                let (file, at) = self.on_disk(chunk, offset, 1);
+                file.get(at)
+            }
+        }
+    }
+
+    /// The file holding items `offset..offset + len` of chunk `chunk`, and
+    /// where they start in it.
+    ///
+    /// # Panics
+    ///
+    /// When that chunk is not in the file: a position no push gave.
+    fn on_disk(&self, chunk: usize, offset: usize, len: usize) -> (&BlockFile, u64) {
+        let disk = self.disk.as_ref().expect("a position pushed to");
+        let (start, items) = disk.chunks[chunk];
+        assert!(offset + len <= items, "a position pushed to");
+        (&disk.file, start + (offset * T::SIZE) as u64)
     }
 
     /// The `len` items from `at`, stored by one [`Chunked::extend_iter`] (or
@@ -130,12 +166,20 @@ impl<T: Copy> Chunked<T> {
     ///
     /// When they were not stored so.
     #[inline]
-    pub(crate) fn slice(&self, at: u32, len: usize) -> &[T] {
+    pub(crate) fn slice(&self, at: u32, len: usize) -> Cow<'_, [T]> {
         if len == 0 {
-            return &[];
+            return Cow::Borrowed(&[]);
         }
         let (chunk, offset) = Self::locate(at);
-        &self.chunks[chunk][offset..offset + len]
+        match self.chunks[chunk].get(offset..offset + len) {
+            Some(items) => Cow::Borrowed(items),
+            None => {
+                let mut items = Vec::with_capacity(len);
+                let (file, at) = self.on_disk(chunk, offset, len);
+                file.get_all(at, len, &mut items);
+                Cow::Owned(items)
+            }
+        }
     }
 
     /// The `len` items from `at`, to change.
@@ -154,6 +198,7 @@ impl<T: Copy> Chunked<T> {
 
     /// Empties the array, keeping its first chunk's allocation for reuse.
     pub(crate) fn clear(&mut self) {
+        self.disk = None;
         self.chunks.truncate(1);
         if let Some(first) = self.chunks.first_mut() {
             first.clear();
@@ -162,7 +207,8 @@ impl<T: Copy> Chunked<T> {
 
     /// Bytes allocated.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.chunks.capacity() * std::mem::size_of::<Vec<T>>()
+        let disk = self.disk.as_ref().map_or(0, |d| d.chunks.capacity() * 16);
+        disk + self.chunks.capacity() * std::mem::size_of::<Vec<T>>()
             + self
                 .chunks
                 .iter()
@@ -174,8 +220,17 @@ impl<T: Copy> Chunked<T> {
 impl<T: Fixed> Persist for Chunked<T> {
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
         out.put_len(self.chunks.len())?;
-        for chunk in &self.chunks {
-            out.put_slice(chunk)?;
+        let on_disk = self.disk.as_ref().map_or(&[][..], |d| &d.chunks[..]);
+        for (k, chunk) in self.chunks.iter().enumerate() {
+            match on_disk.get(k) {
+                Some(&(offset, len)) => {
+                    out.put_len(len)?;
+                    let file = self.disk.as_ref().expect("chunks on disk").file.clone();
+                    let slice = DiskSlice { file, offset, len };
+                    slice.for_each_piece::<T>(|bytes| out.put_raw(bytes))?;
+                }
+                None => out.put_slice(chunk)?,
+            }
         }
         Ok(())
     }
@@ -190,7 +245,43 @@ impl<T: Fixed> Persist for Chunked<T> {
             let capacity = if k == 0 { len } else { per.max(len) };
             chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
         }
-        Ok(Chunked { chunks })
+        Ok(Chunked { chunks, disk: None })
+    }
+}
+
+impl<T: Fixed> Chunked<T> {
+    /// Reads what [`Persist::save`] wrote in place: every chunk but the
+    /// last stays in `file` (where `input` reads from), to be read through
+    /// its cache; the last is read in, to take what is pushed next.
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<Chunked<T>> {
+        let count = input.take_len(8)?;
+        let mut disk = Vec::with_capacity(count.saturating_sub(1));
+        let mut chunks = Vec::with_capacity(count);
+        for k in 0..count {
+            let len = input.take_len(T::SIZE)?;
+            if k + 1 < count {
+                disk.push((input.position(), len));
+                input.skip(len, T::SIZE)?;
+                chunks.push(Vec::new());
+            } else {
+                let capacity = if k == 0 {
+                    len
+                } else {
+                    Self::per_chunk().max(len)
+                };
+                chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
+            }
+        }
+        let disk = (!disk.is_empty()).then(|| {
+            Box::new(DiskChunks {
+                file: file.clone(),
+                chunks: disk,
+            })
+        });
+        Ok(Chunked { chunks, disk })
     }
 }
 
@@ -235,6 +326,47 @@ mod tests {
         }
         array.slice_mut(stored[0].0, 3)[1] = 99;
         assert_eq!(array.get(stored[0].0 + 1), 99);
+    }
+
+    #[test]
+    fn an_array_read_in_place_reads_and_saves_as_in_memory() {
+        use std::fs::File;
+        let per = Chunked::<u32>::per_chunk();
+        let mut memory = Chunked::<u32>::default();
+        let mut runs = Vec::new();
+        for k in 0..(3 * per / 100) as u32 {
+            let run: Vec<u32> = (0..(k % 150)).map(|i| i * 7 + k).collect();
+            runs.push((memory.extend_iter(run.len(), run.iter().copied()), run));
+        }
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
+        memory.save(&mut out).unwrap();
+        out.finish().unwrap();
+        let file = File::open(tmp.path()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
+        let mut input = Decoder::new(file, len);
+        let mut in_place = Chunked::<u32>::restore_in_place(&mut input, &blocks).unwrap();
+        input.finish().unwrap();
+        assert!(in_place.memory_bytes() < memory.memory_bytes() / 2);
+        for (at, run) in &runs {
+            assert_eq!(&*in_place.slice(*at, run.len()), &run[..]);
+            if let Some(&first) = run.first() {
+                assert_eq!(in_place.get(*at), first);
+            }
+        }
+        for array in [&mut memory, &mut in_place] {
+            assert_eq!(array.extend_iter(3, [1, 2, 3]), array.end() as u32 - 3);
+        }
+        let bytes = |array: &Chunked<u32>| {
+            let mut bytes = Vec::new();
+            let mut out = Encoder::new(&mut bytes);
+            array.save(&mut out).unwrap();
+            out.finish().unwrap();
+            bytes
+        };
+        assert_eq!(bytes(&in_place), bytes(&memory));
+        assert!(blocks.error().is_none());
     }
 
     #[test]

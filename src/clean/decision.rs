@@ -1,6 +1,8 @@
 //! Step 2, decision: each paragraph's fate against the index, in input
 //! order, and the document recorded in the index.
 
+use std::borrow::Cow;
+
 use super::cover;
 use super::index::{self, Candidate, HashTable, NearMatch, Sources};
 use super::result::assemble;
@@ -660,7 +662,7 @@ fn extend_runs(
             doc,
             paragraph: c.paragraph,
         };
-        Some((at, c.hash, c.short_key))
+        Some((at, c.hash, c.short_key.map(Cow::Borrowed)))
     };
     loop {
         let mut changed = false;
@@ -687,7 +689,7 @@ fn extend_runs(
                     return None;
                 }
                 let key = candidate.short_key?;
-                let similarity = strsim::normalized_levenshtein(key, short_key?);
+                let similarity = strsim::normalized_levenshtein(key, &short_key?);
                 (similarity >= SHORT_SIMILARITY).then_some(Fate::Near(
                     NearMatch {
                         of: at,

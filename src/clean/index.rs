@@ -4,12 +4,15 @@ mod export;
 
 pub(crate) use export::{EXPORT_FORMAT, EXPORT_VERSION, Importer, Record as ExportRecord};
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
 use super::Sketch;
 use super::chunked::Chunked;
+use super::disk::BlockFile;
 use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
 use super::postings::Postings;
+use super::table::Table;
 use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
 use crate::removal::{DocId, ParagraphRef};
 pub(crate) use crate::shingle::HashTable;
@@ -25,14 +28,14 @@ use crate::shingle::tokens::{CASE, LOWER};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Earliest kept copy of each paragraph hash.
-    first: HashTable<ParagraphRef>,
+    first: Table<ParagraphRef>,
     /// Paragraphs removed as near-duplicates, by hash: a later exact copy
     /// of one is a near-duplicate of the same kept paragraph.
-    aliases: HashTable<StoredNear>,
+    aliases: Table<StoredNear>,
     /// First document with each document hash.
-    documents: HashTable<DocId>,
+    documents: Table<DocId>,
     /// First document with each hash of its kept paragraphs.
-    kept_documents: HashTable<DocId>,
+    kept_documents: Table<DocId>,
     /// Every document added, by [`DocId`].
     docs: Chunked<DocEntry>,
     /// The documents' names, each after its length ([`store_prefixed`]).
@@ -47,7 +50,22 @@ pub struct Index {
     /// both are sources), by entry id, in input order.
     sources: Sources,
     /// Each short paragraph of a decided document, by hash.
-    short_lines: HashTable<ShortLine>,
+    short_lines: Table<ShortLine>,
+    /// The index file read in place, when it was
+    /// ([`Index::restore_in_place`]).
+    file: Option<BlockFile>,
+}
+
+/// The block cache of an index read in place
+/// ([`IndexDir::load_in_place`](crate::store::IndexDir::load_in_place)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileCache {
+    /// Its capacity.
+    pub capacity_bytes: u64,
+    /// Block lookups it answered.
+    pub hits: u64,
+    /// Block lookups that read the file.
+    pub misses: u64,
 }
 
 /// The coverage stage's paragraphs: their tokens and a posting list per
@@ -253,7 +271,7 @@ pub(crate) fn step_from<T>(
 /// Bytes of a `std` hash table that can hold `capacity` entries of
 /// `entry` bytes: its buckets (a power of two, at most seven eighths
 /// full), a control byte each, and a group of control bytes more.
-fn table_bytes(capacity: usize, entry: usize) -> usize {
+pub(crate) fn table_bytes(capacity: usize, entry: usize) -> usize {
     let buckets = match capacity {
         0 => return 0,
         1..8 => capacity + 1,
@@ -399,7 +417,7 @@ impl Index {
     /// # Panics
     ///
     /// When `doc` does not come from this index.
-    pub fn name(&self, doc: DocId) -> &str {
+    pub fn name(&self, doc: DocId) -> Cow<'_, str> {
         prefixed_str(&self.names, self.docs.get(doc.0).name)
     }
 
@@ -412,38 +430,25 @@ impl Index {
     /// and control bytes, arrays by their capacity), in a fixed order.
     pub fn memory_parts(&self) -> Vec<(&'static str, usize)> {
         let mut parts = vec![
-            (
-                "paragraph hashes",
-                table_bytes(
-                    self.first.capacity(),
-                    std::mem::size_of::<(u64, ParagraphRef)>(),
-                ),
-            ),
-            (
-                "near aliases",
-                table_bytes(
-                    self.aliases.capacity(),
-                    std::mem::size_of::<(u64, StoredNear)>(),
-                ),
-            ),
+            ("paragraph hashes", self.first.memory_bytes()),
+            ("near aliases", self.aliases.memory_bytes()),
             (
                 "documents",
-                table_bytes(
-                    self.documents.capacity() + self.kept_documents.capacity(),
-                    std::mem::size_of::<(u64, DocId)>(),
-                ) + self.docs.memory_bytes()
+                self.documents.memory_bytes()
+                    + self.kept_documents.memory_bytes()
+                    + self.docs.memory_bytes()
                     + self.names.memory_bytes(),
             ),
             ("paragraph lists", self.lines.memory_bytes()),
             (
                 "short lines",
-                table_bytes(
-                    self.short_lines.capacity(),
-                    std::mem::size_of::<(u64, ShortLine)>(),
-                ) + self.short_keys.memory_bytes(),
+                self.short_lines.memory_bytes() + self.short_keys.memory_bytes(),
             ),
         ];
         self.sources.memory_parts(&mut parts);
+        if let Some(file) = &self.file {
+            parts.push(("file block cache", file.cache_capacity() as usize));
+        }
         parts
     }
 
@@ -461,9 +466,12 @@ impl Index {
         debug_assert_eq!(doc.0 as usize + 1, self.docs.end(), "the last document");
         for c in candidates {
             let Some(key) = c.short_key else { continue };
-            let line = self.short_lines.entry(c.hash).or_default();
-            if line.key == NO_KEY && !key.is_empty() {
-                line.key = store_prefixed(&mut self.short_keys, key.as_bytes());
+            let keyless = self.short_lines.get(c.hash).is_none_or(|l| l.key == NO_KEY);
+            if keyless && !key.is_empty() {
+                let short_keys = &mut self.short_keys;
+                self.short_lines.update(c.hash, |line| {
+                    line.key = store_prefixed(short_keys, key.as_bytes());
+                });
             }
         }
         let lines = candidates.iter().map(|c| Line {
@@ -475,13 +483,11 @@ impl Index {
     }
 
     pub(crate) fn alias(&self, hash: u64) -> Option<NearMatch> {
-        self.aliases.get(&hash).map(|near| near.load())
+        self.aliases.get(hash).map(|near| near.load())
     }
 
     pub(crate) fn insert_alias(&mut self, hash: u64, near: NearMatch) {
-        self.aliases
-            .entry(hash)
-            .or_insert_with(|| StoredNear::store(near));
+        self.aliases.insert_new(hash, || StoredNear::store(near));
     }
 
     pub(crate) fn sources(&self) -> &Sources {
@@ -497,8 +503,9 @@ impl Index {
         hashes.sort_unstable();
         hashes.dedup();
         for hash in hashes {
-            let line = self.short_lines.entry(hash).or_default();
-            line.documents = line.documents.saturating_add(1);
+            self.short_lines.update(hash, |line| {
+                line.documents = line.documents.saturating_add(1)
+            });
         }
     }
 
@@ -507,7 +514,7 @@ impl Index {
     /// documents and [`FURNITURE_MIN_SHARE`](super::FURNITURE_MIN_SHARE)
     /// of them.
     pub(crate) fn is_furniture(&self, hash: u64) -> bool {
-        let count = self.short_lines.get(&hash).map_or(0, |line| line.documents);
+        let count = self.short_lines.get(hash).map_or(0, |line| line.documents);
         count >= super::FURNITURE_MIN_DOCS
             && f64::from(count) >= super::FURNITURE_MIN_SHARE * self.docs.end() as f64
     }
@@ -527,35 +534,37 @@ impl Index {
         self.first_copy(hash).is_some() || self.alias(hash).is_some()
     }
 
-    /// Every paragraph hash [`Index::knows`], in no particular order.
+    /// Every paragraph hash [`Index::knows`] that is held in memory, in no
+    /// particular order: all of them, unless the index was read in place
+    /// (then those added since).
     pub(crate) fn known_hashes(&self) -> impl Iterator<Item = u64> + '_ {
-        self.first.keys().chain(self.aliases.keys()).copied()
+        self.first.recent_keys().chain(self.aliases.recent_keys())
     }
 
     pub(crate) fn first_copy(&self, hash: u64) -> Option<ParagraphRef> {
-        self.first.get(&hash).copied()
+        self.first.get(hash)
     }
 
     pub(crate) fn insert_paragraph(&mut self, hash: u64, at: ParagraphRef) {
-        self.first.entry(hash).or_insert(at);
+        self.first.insert_new(hash, || at);
     }
 
     /// The earlier document with document hash `hash`.
     pub(crate) fn document(&self, hash: u64) -> Option<DocId> {
-        self.documents.get(&hash).copied()
+        self.documents.get(hash)
     }
 
     pub(crate) fn insert_document(&mut self, hash: u64, doc: DocId) {
-        self.documents.entry(hash).or_insert(doc);
+        self.documents.insert_new(hash, || doc);
     }
 
     /// The earlier document whose kept paragraphs hash to `hash`.
     pub(crate) fn kept_document(&self, hash: u64) -> Option<DocId> {
-        self.kept_documents.get(&hash).copied()
+        self.kept_documents.get(hash)
     }
 
     pub(crate) fn insert_kept_document(&mut self, hash: u64, doc: DocId) {
-        self.kept_documents.entry(hash).or_insert(doc);
+        self.kept_documents.insert_new(hash, || doc);
     }
 
     /// The paragraph `step` places after (or before, for a negative
@@ -565,14 +574,14 @@ impl Index {
         &self,
         at: ParagraphRef,
         step: isize,
-    ) -> Option<(ParagraphRef, u64, Option<&str>)> {
+    ) -> Option<(ParagraphRef, u64, Option<Cow<'_, str>>)> {
         let document = ((at.doc.0 as usize) < self.docs.end()).then(|| self.docs.get(at.doc.0))?;
         let lines = self
             .lines
             .slice(document.lines.0, document.lines.1 as usize);
-        let (_, line) = step_from(lines, at.paragraph, Line::paragraph, step)?;
+        let (_, line) = step_from(&lines, at.paragraph, Line::paragraph, step)?;
         let key = (line.paragraph & HAS_KEY != 0)
-            .then(|| self.short_lines.get(&line.hash()))
+            .then(|| self.short_lines.get(line.hash()))
             .flatten()
             .filter(|short| short.key != NO_KEY)
             .map(|short| prefixed_str(&self.short_keys, short.key));
@@ -673,41 +682,105 @@ impl Persist for Sources {
             postings: Postings::restore(input)?,
             blooms: input.take_table()?,
         };
-        if sources.entries.end() != sources.docs.end() {
+        sources.check()
+    }
+}
+
+impl Sources {
+    /// See [`Index::restore_in_place`].
+    fn restore_in_place<R: Read>(input: &mut Decoder<R>, file: &BlockFile) -> io::Result<Sources> {
+        let sources = Sources {
+            entries: Chunked::restore_in_place(input, file)?,
+            docs: Chunked::restore_in_place(input, file)?,
+            tokens: CodedTokens::restore_in_place(input, file)?,
+            postings: Postings::restore_in_place(input, file)?,
+            blooms: input.take_table()?,
+        };
+        sources.check()
+    }
+
+    fn check(self) -> io::Result<Sources> {
+        if self.entries.end() != self.docs.end() {
             return Err(invalid(
                 "source paragraphs and their documents differ in number",
             ));
         }
-        Ok(sources)
+        Ok(self)
     }
 }
 
 impl Persist for Index {
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        out.put_table(&self.first)?;
-        out.put_table(&self.aliases)?;
-        out.put_table(&self.documents)?;
-        out.put_table(&self.kept_documents)?;
+        self.first.save(out)?;
+        self.aliases.save(out)?;
+        self.documents.save(out)?;
+        self.kept_documents.save(out)?;
         self.docs.save(out)?;
         self.names.save(out)?;
         self.lines.save(out)?;
         self.short_keys.save(out)?;
         self.sources.save(out)?;
-        out.put_table(&self.short_lines)
+        self.short_lines.save(out)
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Index> {
         Ok(Index {
-            first: input.take_table()?,
-            aliases: input.take_table()?,
-            documents: input.take_table()?,
-            kept_documents: input.take_table()?,
+            first: Table::restore(input)?,
+            aliases: Table::restore(input)?,
+            documents: Table::restore(input)?,
+            kept_documents: Table::restore(input)?,
             docs: Chunked::restore(input)?,
             names: Chunked::restore(input)?,
             lines: Chunked::restore(input)?,
             short_keys: Chunked::restore(input)?,
             sources: Sources::restore(input)?,
-            short_lines: input.take_table()?,
+            short_lines: Table::restore(input)?,
+            file: None,
         })
+    }
+}
+
+impl Index {
+    /// Reads what [`Persist::save`] wrote, in place: the bulk of the index
+    /// stays in `file`, which `input` reads from start to end (its
+    /// checksum is checked as ever), and is read through `file`'s cache
+    /// (see [`disk`](super::disk)). Saving it again merges what was added
+    /// into what the file holds.
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<Index> {
+        Ok(Index {
+            first: Table::restore_in_place(input, file)?,
+            aliases: Table::restore_in_place(input, file)?,
+            documents: Table::restore_in_place(input, file)?,
+            kept_documents: Table::restore_in_place(input, file)?,
+            docs: Chunked::restore_in_place(input, file)?,
+            names: Chunked::restore_in_place(input, file)?,
+            lines: Chunked::restore_in_place(input, file)?,
+            short_keys: Chunked::restore_in_place(input, file)?,
+            sources: Sources::restore_in_place(input, file)?,
+            short_lines: Table::restore_in_place(input, file)?,
+            file: Some(file.clone()),
+        })
+    }
+
+    /// What the cache of the index file read in place did so far, `None`
+    /// for an index in memory.
+    pub fn file_cache(&self) -> Option<FileCache> {
+        let file = self.file.as_ref()?;
+        let (hits, misses) = file.cache_counts();
+        Some(FileCache {
+            capacity_bytes: file.cache_capacity(),
+            hits,
+            misses,
+        })
+    }
+
+    /// The first error reading the index file in place, if any: what
+    /// was decided after it rests on zeros read instead, so the caller
+    /// must fail the run and keep nothing of it.
+    pub fn read_error(&self) -> Option<io::Error> {
+        self.file.as_ref().and_then(BlockFile::error)
     }
 }

@@ -66,6 +66,7 @@ mod analysis;
 mod chunked;
 pub mod cover;
 mod decision;
+pub(crate) mod disk;
 mod heads;
 mod index;
 pub(crate) mod persist;
@@ -73,12 +74,13 @@ mod postings;
 mod result;
 mod settings;
 pub mod site;
+mod table;
 mod token_store;
 
 pub use analysis::{Analysis, Sketch};
 pub use cover::{CoverDecision, CoverRule, Evidence, Guard, sweep};
-pub use index::Index;
 pub(crate) use index::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
+pub use index::{FileCache, Index};
 pub use result::{Cleaned, ParagraphOutcome};
 pub use settings::{
     CANDIDATE_COVERAGE, COVERAGE, Cleaner, CleanerBuilder, FURNITURE_MIN_DOCS, FURNITURE_MIN_SHARE,

@@ -185,6 +185,15 @@ impl<W: Write> Encoder<W> {
         Ok(())
     }
 
+    /// Writes bytes already encoded (values read from an index file).
+    pub(crate) fn put_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
     /// Writes a hash table's entries after their number, sorted by key.
     pub(crate) fn put_table<K, V, S>(&mut self, table: &HashMap<K, V, S>) -> io::Result<()>
     where
@@ -285,6 +294,26 @@ impl<R: Read> Decoder<R> {
             )));
         }
         usize::try_from(len).map_err(|_| invalid("a length past this machine's memory"))
+    }
+
+    /// Where the next byte read is, from the start of the input.
+    pub(crate) fn position(&self) -> u64 {
+        self.len - self.remaining()
+    }
+
+    /// Reads past `len` items of `size` bytes each, hashing them: what an
+    /// index read in place leaves in the file.
+    pub(crate) fn skip(&mut self, len: usize, size: usize) -> io::Result<()> {
+        let mut left = len
+            .checked_mul(size)
+            .ok_or_else(|| invalid("a length past memory"))?;
+        while left > 0 {
+            self.fill(1)?;
+            let ready = (self.buffer.len() - self.at).min(left);
+            self.at += ready;
+            left -= ready;
+        }
+        Ok(())
     }
 
     /// Reads what [`Encoder::put_slice`] wrote.

@@ -29,6 +29,7 @@
 use std::io::{self, Read, Write};
 
 use super::chunked::Chunked;
+use super::disk::{BlockFile, DiskSlice, SliceReader};
 use super::heads::Heads;
 use super::persist::{Decoder, Encoder, Persist, invalid};
 
@@ -41,6 +42,11 @@ const MIN_MERGE: usize = 1 << 16;
 /// stays small.
 const MERGE_FRACTION: usize = 32;
 
+/// Most postings in the chains of postings read in place before they are
+/// merged (into the runs in memory): the chains stay within a few tens of
+/// megabytes however large the file's runs.
+const MAX_RECENT_IN_PLACE: usize = 1 << 21;
+
 /// Posting lists, see the module docs.
 #[derive(Clone, Debug)]
 pub(crate) struct Postings {
@@ -50,6 +56,9 @@ pub(crate) struct Postings {
     runs: Runs,
     /// [`MIN_MERGE`], but smaller in tests.
     min_merge: usize,
+    /// The runs of an index file read in place
+    /// ([`Postings::restore_in_place`]): older than every posting above.
+    base: Option<Box<DiskRuns>>,
 }
 
 impl Default for Postings {
@@ -59,6 +68,7 @@ impl Default for Postings {
             recent: 0,
             runs: Runs::default(),
             min_merge: MIN_MERGE,
+            base: None,
         }
     }
 }
@@ -70,6 +80,7 @@ impl Postings {
         self.chains.clear();
         self.recent = 0;
         self.runs = Runs::default();
+        self.base = None;
     }
 
     /// Appends entry `id` (below 2^31, and above every id pushed before) to
@@ -82,7 +93,12 @@ impl Postings {
     pub(crate) fn push(&mut self, fp: u32, id: u32) {
         self.chains.push(fp, id);
         self.recent += 1;
-        if self.recent >= self.min_merge.max(self.runs.len() / MERGE_FRACTION) {
+        let held = self.runs.len() + self.base.as_ref().map_or(0, |base| base.len());
+        let mut merge_at = self.min_merge.max(held / MERGE_FRACTION);
+        if self.base.is_some() {
+            merge_at = merge_at.min(MAX_RECENT_IN_PLACE).max(self.min_merge);
+        }
+        if self.recent >= merge_at {
             self.runs.merge(self.chains.drain());
             self.recent = 0;
         }
@@ -103,7 +119,15 @@ impl Postings {
             read += 1;
             hit(entry);
         });
-        self.runs.read(fp, max - read, hit);
+        let Some(base) = &self.base else {
+            self.runs.read(fp, max - read, hit);
+            return;
+        };
+        self.runs.read(fp, max - read, |entry| {
+            read += 1;
+            hit(entry);
+        });
+        base.read(fp, max - read, hit);
     }
 
     /// Bytes allocated: the chains' head table, and the chains' blocks with
@@ -367,6 +391,320 @@ impl Runs {
     }
 }
 
+/// [`Runs`] left in an index file read in place: the directory, the low
+/// bits and the ids are read through the file's cache, a lookup's three
+/// reads each within a block or two.
+#[derive(Clone, Debug)]
+struct DiskRuns {
+    bits: u32,
+    width: u32,
+    /// `u32` bucket starts, as [`Runs::starts`].
+    starts: DiskSlice,
+    /// `u16` low bits, as [`Runs::low`].
+    low: DiskSlice,
+    /// `u64` words of packed ids, as [`Runs::ids`].
+    ids: DiskSlice,
+}
+
+impl DiskRuns {
+    fn len(&self) -> usize {
+        self.low.len
+    }
+
+    fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
+        if max == 0 {
+            return;
+        }
+        let mixed = mix(fp);
+        let bucket = (u64::from(mixed) >> (32 - self.bits)) as usize;
+        let mut bounds = Vec::with_capacity(2);
+        self.starts
+            .get_range::<u32>(bucket..bucket + 2, &mut bounds);
+        let (start, end) = (bounds[0] as usize, bounds[1] as usize);
+        let mut lows = Vec::with_capacity(end.saturating_sub(start));
+        self.low.get_range::<u16>(start..end.max(start), &mut lows);
+        let low = mixed as u16;
+        let first = lows.partition_point(|&l| l < low);
+        let len = lows[first..].iter().take_while(|&&l| l == low).count();
+        if len == 0 {
+            return;
+        }
+        // The ids wanted, newest last, in one read of their words.
+        let (from, to) = (start + first + len.saturating_sub(max), start + first + len);
+        let width = self.width as usize;
+        let (first_word, last_word) = (from * width / 64, (to * width).div_ceil(64) + 1);
+        let mut words = Vec::with_capacity(last_word - first_word);
+        self.ids.get_range::<u64>(first_word..last_word, &mut words);
+        let mask = ((1u64 << width) - 1) as u32;
+        for at in (from..to).rev() {
+            let bit = at * width - first_word * 64;
+            let (word, shift) = (bit / 64, bit % 64);
+            let two = u128::from(words[word]) | u128::from(words[word + 1]) << 64;
+            hit((two >> shift) as u32 & mask);
+        }
+    }
+
+    /// Calls `each(mixed fingerprint, id)` for every posting in order,
+    /// reading the file straight.
+    fn for_each(&self, mut each: impl FnMut(u32, u32)) -> io::Result<()> {
+        let mut starts = SliceReader::<u32>::new(self.starts.clone());
+        let mut lows = SliceReader::<u16>::new(self.low.clone());
+        let mut ids = PackedIds::new(SliceReader::new(self.ids.clone()), self.width);
+        let shift = 32 - self.bits;
+        let mut bucket = 0u64;
+        starts.next();
+        let mut end = starts.next().unwrap_or(u32::MAX) as usize;
+        for at in 0..self.len() {
+            while at >= end {
+                bucket += 1;
+                end = starts.next().unwrap_or(u32::MAX) as usize;
+            }
+            let (Some(low), Some(id)) = (lows.next(), ids.next()) else {
+                break;
+            };
+            each((bucket << shift) as u32 | u32::from(low), id);
+        }
+        starts.finish()?;
+        lows.finish()?;
+        ids.words.finish()
+    }
+}
+
+/// Ids of `width` bits read from packed words in order.
+struct PackedIds {
+    words: SliceReader<u64>,
+    width: u32,
+    /// Bits read from words and not yet taken, the next id's lowest.
+    held: u128,
+    bits: u32,
+}
+
+impl PackedIds {
+    fn new(words: SliceReader<u64>, width: u32) -> PackedIds {
+        PackedIds {
+            words,
+            width,
+            held: 0,
+            bits: 0,
+        }
+    }
+}
+
+impl Iterator for PackedIds {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while self.bits < self.width {
+            self.held |= u128::from(self.words.next()?) << self.bits;
+            self.bits += 64;
+        }
+        let id = (self.held & ((1u128 << self.width) - 1)) as u32;
+        self.held >>= self.width;
+        self.bits -= self.width;
+        Some(id)
+    }
+}
+
+/// Packs ids of `width` bits into words as they come, writing each full
+/// word.
+struct IdPacker {
+    width: u32,
+    held: u128,
+    bits: u32,
+}
+
+impl IdPacker {
+    fn push<W: Write>(&mut self, id: u32, out: &mut Encoder<W>) -> io::Result<()> {
+        self.held |= u128::from(id) << self.bits;
+        self.bits += self.width;
+        if self.bits >= 64 {
+            out.put(self.held as u64)?;
+            self.held >>= 64;
+            self.bits -= 64;
+        }
+        Ok(())
+    }
+}
+
+impl Postings {
+    /// Every posting held in memory (the chains' and the runs'), as
+    /// `(mixed fingerprint, id)` pairs sorted.
+    fn in_memory(&self) -> Vec<(u32, u32)> {
+        let mut all = Vec::with_capacity(self.recent + self.runs.len());
+        for (fp, _) in self.chains.heads.iter() {
+            self.chains
+                .read(fp, usize::MAX, |id| all.push((mix(fp), id)));
+        }
+        let runs = &self.runs;
+        for bucket in 0..runs.starts.len().saturating_sub(1) {
+            for at in runs.starts[bucket] as usize..runs.starts[bucket + 1] as usize {
+                let key = ((bucket as u64) << (32 - runs.bits)) as u32 | u32::from(runs.low[at]);
+                all.push((key, runs.id(at)));
+            }
+        }
+        all.sort_unstable();
+        all
+    }
+
+    /// Writes postings read in place: every posting in runs, merged from
+    /// the file's and those in memory in one pass per array, with no
+    /// chains. Reads give what they gave before: they depend on the
+    /// postings alone, not on where they lie.
+    fn save_merged<W: Write>(&self, base: &DiskRuns, out: &mut Encoder<W>) -> io::Result<()> {
+        Chains::default().heads.save(out)?;
+        Chains::default().blocks.save(out)?;
+        out.put_len(0)?;
+        let new = self.in_memory();
+        let total = base.len() + new.len();
+        if total == 0 {
+            let runs = Runs::default();
+            out.put(runs.bits)?;
+            out.put(runs.width)?;
+            out.put_slice(&runs.starts)?;
+            out.put_slice(&runs.low)?;
+            return out.put_slice(&runs.ids);
+        }
+        assert!(
+            u32::try_from(total).is_ok(),
+            "fewer than 2^32 postings in the runs"
+        );
+        let bits = (total / BUCKET_POSTINGS)
+            .checked_ilog2()
+            .unwrap_or(0)
+            .clamp(MIN_BUCKET_BITS, 30);
+        // Ids grow: the newest is the largest.
+        let width = match new.iter().map(|&(_, id)| id).max() {
+            Some(largest) => (32 - largest.leading_zeros()).max(1),
+            None => base.width,
+        };
+        out.put(bits)?;
+        out.put(width)?;
+        // Each array in a pass over the merged postings (the file's are
+        // older: on a fingerprint both hold, theirs come first).
+        let merged = |each: &mut dyn FnMut(u32, u32) -> io::Result<()>| -> io::Result<()> {
+            let mut new = new.iter().copied().peekable();
+            let mut failed = Ok(());
+            base.for_each(|key, id| {
+                while let Some((k, i)) = new.next_if(|&(k, _)| k < key) {
+                    if failed.is_ok() {
+                        failed = each(k, i);
+                    }
+                }
+                if failed.is_ok() {
+                    failed = each(key, id);
+                }
+            })?;
+            failed?;
+            new.try_for_each(|(k, i)| each(k, i))
+        };
+        let buckets = 1usize << bits;
+        out.put_len(buckets + 1)?;
+        let mut next_bucket = 0;
+        let mut at = 0u32;
+        merged(&mut |key, _| {
+            let bucket = (key >> (32 - bits)) as usize;
+            while next_bucket <= bucket {
+                out.put(at)?;
+                next_bucket += 1;
+            }
+            at += 1;
+            Ok(())
+        })?;
+        while next_bucket <= buckets {
+            out.put(at)?;
+            next_bucket += 1;
+        }
+        out.put_len(total)?;
+        merged(&mut |key, _| out.put(key as u16))?;
+        let words = (total * width as usize).div_ceil(64) + 1;
+        out.put_len(words)?;
+        let mut packer = IdPacker {
+            width,
+            held: 0,
+            bits: 0,
+        };
+        merged(&mut |_, id| packer.push(id, out))?;
+        let mut written = (total * width as usize) / 64;
+        if packer.bits > 0 {
+            out.put(packer.held as u64)?;
+            written += 1;
+        }
+        for _ in written..words {
+            out.put(0u64)?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`Persist::save`] wrote in place: the chains are read
+    /// in, the runs left in `file` (where `input` reads from).
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<Postings> {
+        let chains = Chains {
+            heads: Heads::restore(input)?,
+            blocks: Chunked::restore(input)?,
+        };
+        let recent = usize::try_from(input.take::<u64>()?)
+            .map_err(|_| invalid("a count past this machine's memory"))?;
+        let bits = input.take::<u32>()?;
+        let width = input.take::<u32>()?;
+        let mut slice =
+            |size: usize, check: &mut dyn FnMut(&mut Decoder<R>, usize) -> io::Result<()>| {
+                let len = input.take_len(size)?;
+                let offset = input.position();
+                check(input, len)?;
+                Ok::<_, io::Error>(DiskSlice {
+                    file: file.clone(),
+                    offset,
+                    len,
+                })
+            };
+        let mut last_start = 0u32;
+        let mut sorted = true;
+        let starts = slice(4, &mut |input, len| {
+            for _ in 0..len {
+                let start = input.take::<u32>()?;
+                sorted &= start >= last_start;
+                last_start = start;
+            }
+            Ok(())
+        })?;
+        let skip = |size: usize| move |input: &mut Decoder<R>, len: usize| input.skip(len, size);
+        let low = slice(2, &mut skip(2))?;
+        let ids = slice(8, &mut skip(8))?;
+        let sound = if starts.len == 0 {
+            low.len == 0
+        } else {
+            (MIN_BUCKET_BITS..=30).contains(&bits)
+                && (1..=32).contains(&width)
+                && starts.len == (1 << bits) + 1
+                && last_start as usize == low.len
+                && sorted
+                && ids.len > (low.len * width as usize).div_ceil(64)
+        };
+        if !sound {
+            return Err(invalid("posting runs that do not add up"));
+        }
+        let base = (starts.len > 0).then(|| {
+            Box::new(DiskRuns {
+                bits,
+                width,
+                starts,
+                low,
+                ids,
+            })
+        });
+        Ok(Postings {
+            chains,
+            recent,
+            runs: Runs::default(),
+            min_merge: MIN_MERGE,
+            base,
+        })
+    }
+}
+
 /// End of a posting chain.
 const NO_ID: u32 = u32::MAX;
 
@@ -521,6 +859,9 @@ fn newest_block(len: u32) -> (usize, usize) {
 
 impl Persist for Postings {
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        if let Some(base) = &self.base {
+            return self.save_merged(base, out);
+        }
         self.chains.heads.save(out)?;
         self.chains.blocks.save(out)?;
         out.put_len(self.recent)?;
@@ -568,6 +909,7 @@ impl Persist for Postings {
             recent,
             runs,
             min_merge: MIN_MERGE,
+            base: None,
         })
     }
 }
@@ -678,6 +1020,72 @@ mod tests {
             assert!(keys.is_sorted(), "bucket {b}");
         }
         assert_eq!(*runs.starts.last().unwrap() as usize, runs.len());
+    }
+
+    /// Every list of `fps`, whole, newest first.
+    fn lists(postings: &Postings, fps: impl Iterator<Item = u32>) -> Vec<Vec<u32>> {
+        fps.map(|fp| {
+            let mut read = Vec::new();
+            postings.read(fp, usize::MAX, |e| read.push(e));
+            read
+        })
+        .collect()
+    }
+
+    #[test]
+    fn postings_read_in_place_read_as_in_memory_and_save_merged() {
+        use std::fs::File;
+        let fp_of = |id: u32| id.wrapping_mul(2_654_435_761) % 40_000;
+        let mut memory = merging_every(5_000);
+        for id in 0..300_000u32 {
+            memory.push(fp_of(id), id);
+        }
+        assert!(memory.recent > 0, "some postings still in chains");
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let write = |postings: &Postings| {
+            let mut out = Encoder::new(File::create(tmp.path()).unwrap());
+            postings.save(&mut out).unwrap();
+            out.finish().unwrap();
+        };
+        let open = || {
+            let file = File::open(tmp.path()).unwrap();
+            let len = file.metadata().unwrap().len();
+            let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
+            (Decoder::new(file, len), blocks)
+        };
+        write(&memory);
+        let (mut input, blocks) = open();
+        let mut in_place = Postings::restore_in_place(&mut input, &blocks).unwrap();
+        input.finish().unwrap();
+        in_place.min_merge = 5_000;
+        let fps = || (0..40_100u32).step_by(37);
+        assert_eq!(lists(&in_place, fps()), lists(&memory, fps()));
+        for max in [1, 3, 9] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            in_place.read(fp_of(12), max, |e| a.push(e));
+            memory.read(fp_of(12), max, |e| b.push(e));
+            assert_eq!(a, b, "max {max}");
+        }
+        // More postings, some merged into the runs in memory.
+        for id in 300_000..320_000u32 {
+            memory.push(fp_of(id), id);
+            in_place.push(fp_of(id), id);
+        }
+        assert!(in_place.runs.len() > 0, "merged in memory");
+        assert_eq!(lists(&in_place, fps()), lists(&memory, fps()));
+        // Saved merged (over the file it reads: written apart first).
+        let mut bytes = Vec::new();
+        let mut out = Encoder::new(&mut bytes);
+        in_place.save(&mut out).unwrap();
+        out.finish().unwrap();
+        drop(in_place);
+        let mut input = Decoder::new(bytes.as_slice(), bytes.len() as u64);
+        let merged = Postings::restore(&mut input).unwrap();
+        input.finish().unwrap();
+        assert_eq!(merged.recent, 0, "every posting in the runs");
+        assert_eq!(merged.runs.len(), 320_000);
+        assert_eq!(lists(&merged, fps()), lists(&memory, fps()));
+        assert!(blocks.error().is_none());
     }
 
     #[test]

@@ -14,9 +14,11 @@
 //! A document's own sources live for one document and are read back as
 //! often as they are written: [`PlainTokens`] keeps them whole.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
 use super::chunked::Chunked;
+use super::disk::BlockFile;
 use super::heads::Heads;
 use super::persist::{Decoder, Encoder, Persist, invalid};
 
@@ -63,11 +65,11 @@ impl TokenStore for PlainTokens {
     }
 
     fn load(&self, start: Handle, out: &mut Vec<u32>) {
-        out.extend_from_slice(self.run(start));
+        out.extend_from_slice(&self.run(start));
     }
 
     fn touch(&self, start: Handle) -> u32 {
-        touch_lines(self.run(start))
+        touch_lines(&self.run(start))
     }
 
     fn clear(&mut self) {
@@ -81,9 +83,9 @@ impl TokenStore for PlainTokens {
 
 impl PlainTokens {
     /// The tokens of the run at `start`.
-    fn run(&self, start: Handle) -> &[u32] {
+    fn run(&self, start: Handle) -> Cow<'_, [u32]> {
         let len = self.0.get(start) as usize;
-        &self.0.slice(start, len + 1)[1..]
+        self.0.slice(start + 1, len)
     }
 }
 
@@ -125,7 +127,7 @@ impl CodedTokens {
     }
 
     /// The codes of the run at `start`, after its length.
-    fn run_bytes(&self, start: Handle) -> &[u8] {
+    fn run_bytes(&self, start: Handle) -> Cow<'_, [u8]> {
         prefixed_run(&self.bytes, start)
     }
 }
@@ -141,14 +143,19 @@ pub(crate) fn store_prefixed(arena: &mut Chunked<u8>, bytes: &[u8]) -> u32 {
     )
 }
 
-/// The text [`store_prefixed`] stored at `start`, stored from a `str`.
-pub(crate) fn prefixed_str(arena: &Chunked<u8>, start: u32) -> &str {
-    std::str::from_utf8(prefixed_run(arena, start)).expect("stored whole from a str")
+/// The text [`store_prefixed`] stored at `start`, stored from a `str`
+/// (a byte that an index file's read error left zero is replaced, not
+/// trusted).
+pub(crate) fn prefixed_str(arena: &Chunked<u8>, start: u32) -> Cow<'_, str> {
+    match prefixed_run(arena, start) {
+        Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
 }
 
 /// The bytes [`store_prefixed`] stored at `start`.
 #[inline]
-pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> &[u8] {
+pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> Cow<'_, [u8]> {
     let mut len = 0;
     let mut at = start;
     for shift in (0..32).step_by(7) {
@@ -159,8 +166,7 @@ pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> &[u8] {
             break;
         }
     }
-    let prefix = (at - start) as usize;
-    &arena.slice(start, prefix + len as usize)[prefix..]
+    arena.slice(at, len as usize)
 }
 
 /// `value` as a LEB128 varint (seven bits a byte, the low ones first, the
@@ -203,7 +209,7 @@ impl TokenStore for CodedTokens {
         let mut n = 0;
         let mut code = 0;
         let mut shift = 0;
-        for &byte in bytes {
+        for &byte in bytes.iter() {
             code |= u32::from(byte & 0x7F) << shift;
             let last = byte & 0x80 == 0;
             // A code's last byte completes a code `store` gave; a partial
@@ -218,7 +224,7 @@ impl TokenStore for CodedTokens {
     }
 
     fn touch(&self, start: Handle) -> u32 {
-        touch_lines(self.run_bytes(start))
+        touch_lines(&self.run_bytes(start))
     }
 
     fn clear(&mut self) {
@@ -260,6 +266,27 @@ impl Persist for CodedTokens {
             codes,
             tokens,
             bytes: Chunked::restore(input)?,
+            run: Vec::new(),
+        })
+    }
+}
+
+impl CodedTokens {
+    /// Reads what [`Persist::save`] wrote, the dictionary in memory and
+    /// the runs left in `file` (see [`Chunked::restore_in_place`]).
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<CodedTokens> {
+        let codes = Heads::restore(input)?;
+        let tokens: Vec<u32> = input.take_vec()?;
+        if codes.iter().any(|(_, code)| code as usize >= tokens.len()) {
+            return Err(invalid("a token code past the dictionary"));
+        }
+        Ok(CodedTokens {
+            codes,
+            tokens,
+            bytes: Chunked::restore_in_place(input, file)?,
             run: Vec::new(),
         })
     }

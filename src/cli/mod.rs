@@ -203,10 +203,25 @@ pub struct CleanArgs {
     #[arg(long, value_name = "DIR")]
     pub index: Option<PathBuf>,
 
+    /// With --index: memory for the index file's blocks, in MiB. The index
+    /// is read in place, its bulk left on disk, so that memory stays
+    /// within this cache and what the run adds, however large the index.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_INDEX_CACHE_MIB, requires = "index")]
+    pub index_cache: u64,
+
+    /// With --index: read the whole index into memory instead (faster
+    /// while it fits, see the README).
+    #[arg(long, requires = "index", conflicts_with = "index_cache")]
+    pub index_in_memory: bool,
+
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
 }
+
+/// The default of `--index-cache`, in MiB (see the README's "Runs against
+/// an archive" for the measurements behind it).
+pub const DEFAULT_INDEX_CACHE_MIB: u64 = 256;
 
 /// Settings shared by `clean` and `eval`: how records are read and cleaned.
 #[derive(Debug, clap::Args)]

@@ -269,7 +269,10 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         None => None,
     };
     let (mut index, mut site_counts) = match &store {
-        Some(store) => store.load().map_err(|e| e.to_string())?,
+        Some(store) if args.index_in_memory => store.load().map_err(|e| e.to_string())?,
+        Some(store) => store
+            .load_in_place(args.index_cache.saturating_mul(1 << 20))
+            .map_err(|e| e.to_string())?,
         None => (Index::new(), SiteCounter::new()),
     };
     let only_txt = !sources.is_empty() && sources.iter().all(input::Source::is_txt);
@@ -341,6 +344,11 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         Ok::<(), String>(())
     })?;
     bar.finish_and_clear();
+    if let Some(error) = index.read_error() {
+        // Decided on zeros read instead: nothing of the run is kept (but
+        // standard output, written as it went).
+        return Err(format!("reading the index: {error}"));
+    }
     let Writer {
         sink,
         mut reporter,
@@ -385,6 +393,14 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
     }
     if !args.quiet {
         eprintln!("{}", summary_line(&summary));
+        if let Some(cache) = index.file_cache() {
+            let lookups = cache.hits + cache.misses;
+            eprintln!(
+                "newsdedup: index read in place: {lookups} block lookups, {:.1}% from the {} MiB cache",
+                100.0 * cache.hits as f64 / lookups.max(1) as f64,
+                cache.capacity_bytes >> 20,
+            );
+        }
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! index exported and imported is the same index, byte for byte in its
 //! file.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -155,12 +156,12 @@ impl Index {
             emit(&record)
         };
         emit(header)?;
-        for (hash, line) in sorted(&self.short_lines) {
+        for (hash, line) in self.short_lines.sorted() {
             let key = (line.key != NO_KEY).then(|| prefixed_str(&self.short_keys, line.key));
             emit(Record::ShortLine {
                 hash: Hex(hash),
                 documents: line.documents,
-                key: key.map(str::to_string),
+                key: key.map(Cow::into_owned),
             })?;
         }
         for doc in 0..self.docs.end() as u32 {
@@ -198,13 +199,13 @@ impl Index {
                 fingerprints: fingerprints.clone(),
             })?;
         }
-        for (hash, first) in sorted(&self.first) {
+        for (hash, first) in self.first.sorted() {
             emit(Record::Paragraph {
                 hash: Hex(hash),
                 first,
             })?;
         }
-        for (hash, near) in sorted(&self.aliases) {
+        for (hash, near) in self.aliases.sorted() {
             let near = near.load();
             emit(Record::Alias {
                 hash: Hex(hash),
@@ -214,13 +215,13 @@ impl Index {
                 coverage: near.coverage,
             })?;
         }
-        for (hash, doc) in sorted(&self.documents) {
+        for (hash, doc) in self.documents.sorted() {
             emit(Record::DocumentHash {
                 hash: Hex(hash),
                 doc,
             })?;
         }
-        for (hash, doc) in sorted(&self.kept_documents) {
+        for (hash, doc) in self.kept_documents.sorted() {
             emit(Record::KeptDocumentHash {
                 hash: Hex(hash),
                 doc,
@@ -368,7 +369,7 @@ impl Importer {
             }
             Record::Paragraph { hash, first } => {
                 known(first.doc)?;
-                index.first.insert(hash.0, first);
+                index.first.insert_new(hash.0, || first);
             }
             Record::Alias {
                 hash,
@@ -384,15 +385,15 @@ impl Importer {
                     containment,
                     coverage,
                 };
-                index.aliases.insert(hash.0, StoredNear::store(near));
+                index.aliases.insert_new(hash.0, || StoredNear::store(near));
             }
             Record::DocumentHash { hash, doc } => {
                 known(doc)?;
-                index.documents.insert(hash.0, doc);
+                index.documents.insert_new(hash.0, || doc);
             }
             Record::KeptDocumentHash { hash, doc } => {
                 known(doc)?;
-                index.kept_documents.insert(hash.0, doc);
+                index.kept_documents.insert_new(hash.0, || doc);
             }
             Record::NameSpelling { token, bloom } => {
                 index.sources.blooms.insert(token & !CASE, bloom.0);
@@ -429,8 +430,9 @@ impl Importer {
             return Err("the export ends before its end record: it was cut short".to_string());
         };
         for (hash, (documents, _)) in self.short_lines {
-            let line: &mut ShortLine = self.index.short_lines.entry(hash).or_default();
-            line.documents = documents;
+            self.index
+                .short_lines
+                .update(hash, |line: &mut ShortLine| line.documents = documents);
         }
         let sites = SiteCounter::from_parts(self.site_lines, self.sites, site_documents);
         Ok((self.index, sites))

@@ -1,0 +1,401 @@
+//! Reading an index file in place: fixed-size blocks of the file, read on
+//! demand through one bounded cache.
+//!
+//! An [`Index`](super::Index) opened in place
+//! ([`IndexDir::open_in_place`](crate::store::IndexDir::open_in_place))
+//! keeps in memory only what each lookup must start from (hash-table
+//! fences, the posting directory, the token dictionary) and what the run
+//! adds; the bulk (chunked arrays, sorted tables, posting runs) stays in the
+//! file and is read a block at a time. The blocks read stay in a
+//! [`quick_cache`] cache whose capacity is the one memory bound of the
+//! file's contents: its S3-FIFO policy keeps the blocks read again and
+//! again (the common tokens' runs, the tables' hot blocks) and lets a
+//! scan's blocks go.
+//!
+//! A read error cannot be returned through a lookup (lookups cannot fail),
+//! so it is kept, the lookup reads zeros, and
+//! [`BlockFile::error`] hands it to the caller, which must fail the run
+//! before anything decided after it is kept.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use quick_cache::Weighter;
+use quick_cache::unsync::Cache;
+
+use super::persist::Fixed;
+
+/// Bytes of a block: a page, the unit of the operating system's reads.
+pub(crate) const BLOCK: usize = 4096;
+
+/// Bytes a cache of `capacity` bytes needs at least: a few blocks, so that
+/// a read spanning blocks never evicts the block it is reading.
+const MIN_CACHE: u64 = 16 * BLOCK as u64;
+
+/// An index file opened for reads in place, with its block cache. Clones
+/// share the file and the cache.
+#[derive(Clone)]
+pub(crate) struct BlockFile(Arc<Shared>);
+
+struct Shared {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    /// Behind a lock, not a concurrent cache: one thread (the one
+    /// deciding) reads an index, and a hit then costs the lock alone.
+    cache: Mutex<Blocks>,
+    capacity: u64,
+    /// The first read error, see the module docs.
+    error: Mutex<Option<io::Error>>,
+}
+
+/// The cache, and its counts.
+struct Blocks {
+    cache: Cache<u64, Box<[u8]>, BlockWeight>,
+    lookups: u64,
+    misses: u64,
+}
+
+/// A cached block weighs its bytes.
+#[derive(Clone)]
+struct BlockWeight;
+
+impl Weighter<u64, Box<[u8]>> for BlockWeight {
+    fn weight(&self, _block: &u64, bytes: &Box<[u8]>) -> u64 {
+        bytes.len() as u64
+    }
+}
+
+impl std::fmt::Debug for BlockFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockFile")
+            .field("path", &self.0.path)
+            .field("len", &self.0.len)
+            .field("capacity", &self.0.capacity)
+            .finish()
+    }
+}
+
+impl BlockFile {
+    /// `file` (at `path`, named in errors), read through a cache of at most
+    /// `cache_bytes` (at least 64 KiB).
+    pub(crate) fn new(file: File, path: &Path, cache_bytes: u64) -> io::Result<BlockFile> {
+        let len = file.metadata()?.len();
+        let capacity = cache_bytes.max(MIN_CACHE);
+        let blocks = usize::try_from(capacity / BLOCK as u64).unwrap_or(usize::MAX);
+        Ok(BlockFile(Arc::new(Shared {
+            file,
+            path: path.to_path_buf(),
+            len,
+            cache: Mutex::new(Blocks {
+                cache: Cache::with_weighter(blocks, capacity, BlockWeight),
+                lookups: 0,
+                misses: 0,
+            }),
+            capacity,
+            error: Mutex::new(None),
+        })))
+    }
+
+    /// The cache's capacity in bytes.
+    pub(crate) fn cache_capacity(&self) -> u64 {
+        self.0.capacity
+    }
+
+    /// The cache's hits and misses so far.
+    pub(crate) fn cache_counts(&self) -> (u64, u64) {
+        let blocks = self.0.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        (blocks.lookups - blocks.misses, blocks.misses)
+    }
+
+    /// The bytes the cache holds now.
+    #[cfg(test)]
+    fn cached_bytes(&self) -> u64 {
+        let blocks = self.0.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        blocks.cache.weight()
+    }
+
+    /// The first read error since the file was opened, if any (taken: a
+    /// second call returns `None`).
+    pub(crate) fn error(&self) -> Option<io::Error> {
+        self.0
+            .error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .map(|e| io::Error::new(e.kind(), format!("{}: {e}", self.0.path.display())))
+    }
+
+    fn fail(&self, error: io::Error) {
+        let mut kept = self.0.error.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get_or_insert(error);
+    }
+
+    /// Block `number` read from the file.
+    fn read_block(&self, number: u64) -> io::Result<Box<[u8]>> {
+        let start = number * BLOCK as u64;
+        let len = (self.0.len.saturating_sub(start)).min(BLOCK as u64) as usize;
+        let mut bytes = vec![0u8; len];
+        self.0.file.read_exact_at(&mut bytes, start)?;
+        Ok(bytes.into_boxed_slice())
+    }
+
+    /// Calls `f` with block `number`, from the cache or the file (a block
+    /// of zeros, with the error kept, when the read fails).
+    #[inline]
+    fn in_block<R>(&self, number: u64, f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut guard = self.0.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let blocks = &mut *guard;
+        blocks.lookups += 1;
+        let misses = &mut blocks.misses;
+        let read = || {
+            *misses += 1;
+            self.read_block(number)
+        };
+        match blocks.cache.get_or_insert_with(&number, read) {
+            Ok(Some(block)) => return f(block),
+            // Read, but not admitted (the policy's call).
+            Ok(None) => {}
+            Err(error) => {
+                drop(guard);
+                self.fail(error);
+                return f(&[0u8; BLOCK]);
+            }
+        }
+        drop(guard);
+        match self.read_block(number) {
+            Ok(block) => f(&block),
+            Err(error) => {
+                self.fail(error);
+                f(&[0u8; BLOCK])
+            }
+        }
+    }
+
+    /// Fills `out` with the bytes at `offset`, through the cache (zeros
+    /// past the end, with the error kept).
+    pub(crate) fn read(&self, offset: u64, out: &mut [u8]) {
+        let mut done = 0;
+        while done < out.len() {
+            let at = offset + done as u64;
+            let start = (at % BLOCK as u64) as usize;
+            let take = self.in_block(at / BLOCK as u64, |block| {
+                let take = (out.len() - done).min(block.len().saturating_sub(start));
+                out[done..done + take].copy_from_slice(&block[start..start + take]);
+                take
+            });
+            if take == 0 {
+                self.fail(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("a read past the end, at byte {at}"),
+                ));
+                out[done..].fill(0);
+                return;
+            }
+            done += take;
+        }
+    }
+
+    /// Calls `f` with the `len` bytes at `offset`: in place in the cached
+    /// block when they lie in one, else copied out of their blocks.
+    #[inline]
+    pub(crate) fn with<R>(&self, offset: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+        let start = (offset % BLOCK as u64) as usize;
+        if start + len > BLOCK {
+            let mut bytes = vec![0u8; len];
+            self.read(offset, &mut bytes);
+            return f(&bytes);
+        }
+        let mut f = Some(f);
+        let done = self.in_block(offset / BLOCK as u64, |block| {
+            let bytes = block.get(start..start + len)?;
+            Some(f.take().expect("called once")(bytes))
+        });
+        match done {
+            Some(done) => done,
+            // Past the file's end: zeros, and the error kept.
+            None => {
+                let mut bytes = vec![0u8; len];
+                self.read(offset, &mut bytes);
+                f.take().expect("not called")(&bytes)
+            }
+        }
+    }
+
+    /// The value of type `T` at `offset`.
+    #[inline]
+    pub(crate) fn get<T: Fixed>(&self, offset: u64) -> T {
+        self.with(offset, T::SIZE, T::take)
+    }
+
+    /// Appends to `out` the `len` values of type `T` from `offset`.
+    pub(crate) fn get_all<T: Fixed>(&self, offset: u64, len: usize, out: &mut Vec<T>) {
+        self.with(offset, len * T::SIZE, |bytes| T::take_all(bytes, out));
+    }
+
+    /// Reads `out.len()` bytes at `offset` straight from the file, not
+    /// through the cache: the sequential copies of a commit would only
+    /// evict what the lookups need.
+    pub(crate) fn read_direct(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        self.0.file.read_exact_at(out, offset)
+    }
+}
+
+/// A slice of fixed-width values in a [`BlockFile`].
+#[derive(Clone, Debug)]
+pub(crate) struct DiskSlice {
+    pub(crate) file: BlockFile,
+    /// Where the first value starts.
+    pub(crate) offset: u64,
+    /// Values in it.
+    pub(crate) len: usize,
+}
+
+impl DiskSlice {
+    /// Appends values `range` (within `len`) to `out`.
+    pub(crate) fn get_range<T: Fixed>(&self, range: std::ops::Range<usize>, out: &mut Vec<T>) {
+        let offset = self.offset + (range.start * T::SIZE) as u64;
+        self.file.get_all(offset, range.len(), out);
+    }
+
+    /// Calls `each` with the raw bytes of the slice's values in order,
+    /// read straight from the file a megabyte at a time (see
+    /// [`BlockFile::read_direct`]).
+    pub(crate) fn for_each_piece<T: Fixed>(
+        &self,
+        mut each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let per = ((1 << 20) / T::SIZE).max(1);
+        let mut bytes = Vec::new();
+        let mut at = 0;
+        while at < self.len {
+            let take = per.min(self.len - at);
+            bytes.resize(take * T::SIZE, 0);
+            self.file
+                .read_direct(self.offset + (at * T::SIZE) as u64, &mut bytes)?;
+            each(&bytes)?;
+            at += take;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every value in order (see
+    /// [`DiskSlice::for_each_piece`]).
+    pub(crate) fn for_each<T: Fixed>(&self, mut each: impl FnMut(T)) -> io::Result<()> {
+        self.for_each_piece::<T>(|bytes| {
+            bytes.chunks_exact(T::SIZE).for_each(|b| each(T::take(b)));
+            Ok(())
+        })
+    }
+}
+
+/// Reads the values of a [`DiskSlice`] in order, a piece at a time
+/// straight from the file (see [`BlockFile::read_direct`]). A read error
+/// ends the values early and is kept for [`SliceReader::finish`].
+pub(crate) struct SliceReader<T> {
+    slice: DiskSlice,
+    /// Values read into `piece` so far, before `piece`'s.
+    at: usize,
+    piece: Vec<T>,
+    next: usize,
+    error: Option<io::Error>,
+}
+
+/// Values a [`SliceReader`] reads at once.
+const PIECE: usize = 1 << 16;
+
+impl<T: Fixed> SliceReader<T> {
+    pub(crate) fn new(slice: DiskSlice) -> SliceReader<T> {
+        SliceReader {
+            slice,
+            at: 0,
+            piece: Vec::new(),
+            next: 0,
+            error: None,
+        }
+    }
+
+    /// The read error that ended the values early, if any.
+    pub(crate) fn finish(self) -> io::Result<()> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl<T: Fixed> Iterator for SliceReader<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.next == self.piece.len() {
+            self.at += self.piece.len();
+            let take = PIECE.min(self.slice.len - self.at);
+            if take == 0 || self.error.is_some() {
+                return None;
+            }
+            let mut bytes = vec![0u8; take * T::SIZE];
+            let offset = self.slice.offset + (self.at * T::SIZE) as u64;
+            if let Err(error) = self.slice.file.read_direct(offset, &mut bytes) {
+                self.error = Some(error);
+                return None;
+            }
+            self.piece.clear();
+            T::take_all(&bytes, &mut self.piece);
+            self.next = 0;
+        }
+        self.next += 1;
+        Some(self.piece[self.next - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_of(bytes: &[u8], cache: u64) -> (tempfile::NamedTempFile, BlockFile) {
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        tmp.write_all(bytes).unwrap();
+        tmp.flush().unwrap();
+        let file = BlockFile::new(File::open(tmp.path()).unwrap(), tmp.path(), cache).unwrap();
+        (tmp, file)
+    }
+
+    #[test]
+    fn reads_across_blocks_through_a_small_cache() {
+        let values: Vec<u32> = (0..100_000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let mut bytes = vec![7u8; 3];
+        u32::put_all(&values, &mut bytes);
+        let (_tmp, file) = file_of(&bytes, 0);
+        let slice = DiskSlice {
+            file: file.clone(),
+            offset: 3,
+            len: values.len(),
+        };
+        for at in (0..values.len()).step_by(1_021).chain([values.len() - 1]) {
+            assert_eq!(file.get::<u32>(3 + 4 * at as u64), values[at]);
+        }
+        let mut out = Vec::new();
+        slice.get_range::<u32>(1_000..5_000, &mut out);
+        assert_eq!(out, values[1_000..5_000]);
+        assert!(file.cached_bytes() <= file.cache_capacity());
+        let mut all = Vec::new();
+        slice.for_each::<u32>(|v| all.push(v)).unwrap();
+        assert_eq!(all, values);
+        assert!(file.error().is_none());
+    }
+
+    #[test]
+    fn a_read_past_the_end_reads_zeros_and_keeps_the_error() {
+        let (_tmp, file) = file_of(&[1, 2, 3, 4, 5], 1 << 20);
+        assert_eq!(file.get::<u32>(0), u32::from_le_bytes([1, 2, 3, 4]));
+        // The bytes there, then zeros.
+        assert_eq!(file.get::<u64>(2), 0x0005_0403);
+        let error = file.error().expect("kept").to_string();
+        assert!(error.contains("past the end"), "{error}");
+        assert!(file.error().is_none(), "taken once");
+    }
+}

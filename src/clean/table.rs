@@ -1,0 +1,299 @@
+//! The index's hash tables, in memory or read in place.
+//!
+//! An index file holds each table as its entries sorted by key
+//! ([`Encoder::put_table`]): a sorted run. Read in place
+//! ([`Table::restore_in_place`]), a [`Table`] keeps in memory only a
+//! fence, the first key of every group of entries that fits a block of the
+//! file ([`BLOCK`]), a hundredth of a byte an entry, and what the run adds.
+//! A lookup finds its group in the fence and reads it, one block through
+//! the cache (two when the group straddles a block's end). Keys are hashes,
+//! spread evenly, so groups hold the same number of keys and the fence has
+//! no hot spot.
+//!
+//! Writing it back merges the run's entries into the file's, in key
+//! order: the same entries give the same bytes as a table that was in
+//! memory all along.
+
+use std::io::{self, Read, Write};
+
+use super::disk::{BLOCK, BlockFile, DiskSlice};
+use super::persist::{Decoder, Encoder, Fixed, Persist, sorted};
+use crate::shingle::HashTable;
+
+/// A hash table from `u64` hashes to `V`, see the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct Table<V> {
+    /// Entries added (or changed, see [`Table::update`]) since the file
+    /// was read, or all of them in memory.
+    recent: HashTable<V>,
+    disk: Option<DiskTable>,
+    /// Keys of `recent` that the file holds too (values changed since).
+    shadowed: usize,
+}
+
+/// A sorted run of a table's entries in the index file.
+#[derive(Clone, Debug)]
+struct DiskTable {
+    entries: DiskSlice,
+    /// The first key of each group of [`DiskTable::group`] entries.
+    fence: Vec<u64>,
+    /// Entries of a group.
+    group: usize,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Table<V> {
+        Table {
+            recent: HashTable::default(),
+            disk: None,
+            shadowed: 0,
+        }
+    }
+}
+
+/// Bytes of a group of entries, at most: an eighth of a block, so that a
+/// lookup reads few bytes and a group seldom straddles two blocks.
+const GROUP_BYTES: usize = BLOCK / 8;
+
+impl<V: Fixed> Table<V> {
+    /// Entries of a group.
+    const GROUP: usize = GROUP_BYTES / (8 + V::SIZE);
+
+    /// Number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.disk.as_ref().map_or(0, |d| d.entries.len) + self.recent.len() - self.shadowed
+    }
+
+    /// The value of `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> Option<V> {
+        match self.recent.get(&key) {
+            Some(&value) => Some(value),
+            None => self.disk.as_ref().and_then(|disk| disk.get(key)),
+        }
+    }
+
+    /// Inserts `value` under `key` unless the table holds the key.
+    pub(crate) fn insert_new(&mut self, key: u64, value: impl FnOnce() -> V) {
+        if self
+            .disk
+            .as_ref()
+            .is_some_and(|disk| disk.get::<V>(key).is_some())
+        {
+            return;
+        }
+        self.recent.entry(key).or_insert_with(value);
+    }
+
+    /// Changes the value of `key` (`V::default()` when absent) by
+    /// `change`.
+    pub(crate) fn update(&mut self, key: u64, change: impl FnOnce(&mut V))
+    where
+        V: Default,
+    {
+        let disk = &self.disk;
+        let shadowed = &mut self.shadowed;
+        let value = self.recent.entry(key).or_insert_with(|| {
+            match disk.as_ref().and_then(|disk| disk.get(key)) {
+                Some(value) => {
+                    *shadowed += 1;
+                    value
+                }
+                None => V::default(),
+            }
+        });
+        change(value);
+    }
+
+    /// The keys added since the file was read (all of them, in memory),
+    /// in no particular order.
+    pub(crate) fn recent_keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.recent.keys().copied()
+    }
+
+    /// Every entry, sorted by key. Entries in the file are read through
+    /// its cache.
+    pub(crate) fn sorted(&self) -> Vec<(u64, V)> {
+        let mut all = Vec::with_capacity(self.len());
+        self.merged(|entry| {
+            all.push(entry);
+            Ok(())
+        })
+        .expect("only the callback fails");
+        all
+    }
+
+    /// Calls `each` with every entry in key order: the file's, merged with
+    /// the recent ones (which win on a key both hold). Reads the file
+    /// straight, not through the cache.
+    fn merged(&self, mut each: impl FnMut((u64, V)) -> io::Result<()>) -> io::Result<()> {
+        let recent = sorted(&self.recent);
+        let mut recent = recent.into_iter().peekable();
+        if let Some(disk) = &self.disk {
+            let mut failed = Ok(());
+            disk.entries.for_each::<(u64, V)>(|(key, value)| {
+                if failed.is_err() {
+                    return;
+                }
+                while let Some(entry) = recent.next_if(|&(k, _)| k < key) {
+                    if let Err(e) = each(entry) {
+                        failed = Err(e);
+                        return;
+                    }
+                }
+                let entry = match recent.next_if(|&(k, _)| k == key) {
+                    Some(changed) => changed,
+                    None => (key, value),
+                };
+                if let Err(e) = each(entry) {
+                    failed = Err(e);
+                }
+            })?;
+            failed?;
+        }
+        recent.try_for_each(each)
+    }
+
+    /// Bytes held in memory: the recent entries' table and the fence.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        let fence = self.disk.as_ref().map_or(0, |d| d.fence.capacity() * 8);
+        super::index::table_bytes(self.recent.capacity(), 8 + std::mem::size_of::<V>()) + fence
+    }
+
+    /// Reads what [`Persist::save`] wrote, leaving the entries in `file`
+    /// (where `input` reads from): only the fence is kept. The whole run
+    /// is read past for the checksum, and its order checked.
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<Table<V>> {
+        let len = input.take_len(8 + V::SIZE)?;
+        let offset = input.position();
+        let group = Self::GROUP;
+        let mut fence = Vec::with_capacity(len.div_ceil(group));
+        let mut previous = None;
+        for at in 0..len {
+            let (key, _) = input.take::<(u64, V)>()?;
+            if previous.is_some_and(|p| p >= key) {
+                return Err(super::persist::invalid("a table's keys out of order"));
+            }
+            previous = Some(key);
+            if at % group == 0 {
+                fence.push(key);
+            }
+        }
+        let entries = DiskSlice {
+            file: file.clone(),
+            offset,
+            len,
+        };
+        Ok(Table {
+            recent: HashTable::default(),
+            disk: Some(DiskTable {
+                entries,
+                fence,
+                group,
+            }),
+            shadowed: 0,
+        })
+    }
+}
+
+impl DiskTable {
+    fn get<V: Fixed>(&self, key: u64) -> Option<V> {
+        let group = self
+            .fence
+            .partition_point(|&first| first <= key)
+            .checked_sub(1)?;
+        let start = group * self.group;
+        let end = (start + self.group).min(self.entries.len);
+        let size = 8 + V::SIZE;
+        let offset = self.entries.offset + (start * size) as u64;
+        self.entries
+            .file
+            .with(offset, (end - start) * size, |bytes| {
+                let entries = bytes.chunks_exact(size);
+                let keys = entries.map(|entry| u64::take(&entry[..8]));
+                // A group is short: a scan, not a binary search.
+                let at = keys.take_while(|&k| k <= key).count().checked_sub(1)?;
+                let (found, value) = <(u64, V)>::take(&bytes[at * size..(at + 1) * size]);
+                (found == key).then_some(value)
+            })
+    }
+}
+
+impl<V: Fixed> Persist for Table<V> {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put_len(self.len())?;
+        self.merged(|entry| out.put(entry))
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Table<V>> {
+        Ok(Table {
+            recent: input.take_table()?,
+            disk: None,
+            shadowed: 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+
+    /// A table of `n` entries saved, and read back in place through a
+    /// cache of `cache` bytes.
+    fn in_place(table: &Table<u32>, cache: u64) -> (tempfile::NamedTempFile, Table<u32>) {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
+        table.save(&mut out).unwrap();
+        out.finish().unwrap();
+        let file = File::open(tmp.path()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), cache).unwrap();
+        let mut input = Decoder::new(file, len);
+        let read = Table::restore_in_place(&mut input, &blocks).unwrap();
+        input.finish().unwrap();
+        (tmp, read)
+    }
+
+    fn key(i: u64) -> u64 {
+        i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    #[test]
+    fn a_table_read_in_place_answers_as_in_memory_and_saves_the_same_bytes() {
+        let mut memory = Table::<u32>::default();
+        for i in 0..20_000 {
+            memory.insert_new(key(i), || i as u32);
+        }
+        let (_tmp, mut disk) = in_place(&memory, 0);
+        assert_eq!(disk.len(), memory.len());
+        for i in (0..25_000).step_by(7) {
+            assert_eq!(disk.get(key(i)), memory.get(key(i)), "key {i}");
+        }
+        // Additions, a changed value, and an insert of a key held: the
+        // same in both.
+        for table in [&mut memory, &mut disk] {
+            for i in 20_000..21_000 {
+                table.insert_new(key(i), || i as u32);
+            }
+            table.insert_new(key(5), || 99);
+            table.update(key(6), |v| *v += 1_000);
+            table.update(key(30_000), |v| *v += 1);
+        }
+        assert_eq!(disk.len(), memory.len());
+        assert_eq!(disk.get(key(6)), Some(1_006));
+        assert_eq!(disk.get(key(5)), Some(5));
+        assert_eq!(disk.sorted(), memory.sorted());
+        let bytes = |t: &Table<u32>| {
+            let mut bytes = Vec::new();
+            let mut out = Encoder::new(&mut bytes);
+            t.save(&mut out).unwrap();
+            out.finish().unwrap();
+            bytes
+        };
+        assert_eq!(bytes(&disk), bytes(&memory));
+    }
+}
