@@ -352,28 +352,22 @@ impl IndexDir {
     }
 
     /// The index and site counts the directory holds (empty ones when it
-    /// holds none).
-    pub fn load(&self) -> Result<(Index, SiteCounter), StoreError> {
-        if self.header.is_none() {
-            return Ok((Index::new(), SiteCounter::new()));
-        }
-        let (_, index, sites) = read_index(&self.path)?;
-        Ok((index, sites))
-    }
-
-    /// The index and site counts the directory holds, the index read in
-    /// place: its bulk stays in the file and is read through a cache of
-    /// `cache_bytes` (see [`Index::memory_parts`]), so that memory does not
-    /// grow with the index. The file is read through once, for its
-    /// checksum. Decisions are those of [`IndexDir::load`]; lookups are
-    /// slower, the more so the smaller the cache.
+    /// holds none), the index held as `storage` says. The file is read
+    /// through whole either way, for its checksum.
     ///
-    /// After a run, check [`Index::read_error`] before keeping anything
-    /// it decided.
-    pub fn load_in_place(&self, cache_bytes: u64) -> Result<(Index, SiteCounter), StoreError> {
+    /// After a run on an index read [`Storage::InPlace`], check
+    /// [`Index::read_error`] before keeping anything it decided.
+    pub fn load(&self, storage: Storage) -> Result<(Index, SiteCounter), StoreError> {
         if self.header.is_none() {
             return Ok((Index::new(), SiteCounter::new()));
         }
+        let cache_bytes = match storage {
+            Storage::Memory => {
+                let (_, index, sites) = read_index(&self.path)?;
+                return Ok((index, sites));
+            }
+            Storage::InPlace { cache_bytes } => cache_bytes,
+        };
         let file_path = self.path.join(INDEX_FILE);
         let read = || {
             let file = File::open(&file_path)?;
@@ -437,6 +431,26 @@ impl IndexDir {
         self.header = Some(header);
         Ok(())
     }
+}
+
+/// How an [`Index`] loaded from an [`IndexDir`] is held. Either way it
+/// decides the same; [`Index::new`] is an index in memory from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Read whole into memory: the fastest lookups, and memory that grows
+    /// with the index (some 300 bytes a paragraph on news).
+    Memory,
+    /// Read in place: the bulk of the index stays in its file and is read
+    /// a block at a time through a cache of `cache_bytes` (at least 64
+    /// KiB), so that memory holds the cache, the lookups' starting points
+    /// (a few bytes per thousand paragraphs, and the token dictionary) and
+    /// what the run adds, however large the index. Lookups are slower, the
+    /// more so the smaller the cache; a commit merges what the run added
+    /// into a new file in one streaming pass.
+    InPlace {
+        /// The cache's capacity.
+        cache_bytes: u64,
+    },
 }
 
 /// The header, index and site counts of the index file in `dir`.
@@ -616,7 +630,7 @@ mod tests {
         let first = fs::read(tmp.path().join(INDEX_FILE)).unwrap();
         drop(dir);
         let mut dir = IndexDir::open(tmp.path(), settings).unwrap();
-        let (read, read_sites) = dir.load().unwrap();
+        let (read, read_sites) = dir.load(Storage::Memory).unwrap();
         assert_eq!(read.documents(), 300);
         assert_eq!(read.distinct_paragraphs(), index.distinct_paragraphs());
         assert_eq!(read.near_paragraphs(), index.near_paragraphs());

@@ -9,7 +9,7 @@ use std::path::Path;
 use newsdedup::clean::site::SiteCounter;
 use newsdedup::pipeline::{Doc, Emitted, Pipeline, Unreadable};
 use newsdedup::report::{DocumentRecord, ReportText, Summary};
-use newsdedup::store::{self, IndexDir};
+use newsdedup::store::{self, IndexDir, Storage};
 use newsdedup::{Cleaner, Index};
 
 /// xorshift64: a small deterministic generator.
@@ -236,12 +236,20 @@ fn runs_against_an_index_directory_decide_as_one_run() {
     assert!(near > 10, "near-duplicates across the parts: {near}");
     let tmp = tempfile::tempdir().unwrap();
     let mut emitted = Vec::new();
-    // Three runs of unequal parts, on 1, 2 and 3 threads.
-    for (threads, part) in [(1, &docs[..150]), (2, &docs[150..420]), (3, &docs[420..])] {
+    // Four runs of unequal parts, on 1, 2 and 3 threads, the index read
+    // in place through a cache far smaller than it, and whole.
+    let in_place = Storage::InPlace { cache_bytes: 0 };
+    for (threads, storage, part) in [
+        (1, in_place, &docs[..150]),
+        (2, in_place, &docs[150..300]),
+        (3, Storage::Memory, &docs[300..420]),
+        (2, in_place, &docs[420..]),
+    ] {
         let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
-        let (mut index, sites) = dir.load().unwrap();
+        let (mut index, sites) = dir.load(storage).unwrap();
         let pipeline = Pipeline::new(&cleaner, threads).unwrap();
         emitted.extend(run_against(&pipeline, &mut index, part).0);
+        assert!(index.read_error().is_none());
         dir.commit(&index, &sites).unwrap();
     }
     assert_eq!(emitted.len(), expected.len());
@@ -249,7 +257,7 @@ fn runs_against_an_index_directory_decide_as_one_run() {
         assert_eq!(got, want, "item {i}");
     }
     let (header, bytes) = store::read_header(tmp.path()).unwrap().unwrap();
-    assert_eq!(header.runs, 3);
+    assert_eq!(header.runs, 4);
     assert_eq!(header.documents as usize, docs.iter().flatten().count());
     assert!(bytes > 10_000, "{bytes} bytes");
 }
@@ -264,12 +272,12 @@ fn site_counts_kept_in_an_index_directory_add_up_to_one_run_s() {
     let tmp = tempfile::tempdir().unwrap();
     for part in docs.chunks(70) {
         let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
-        let (index, mut sites) = dir.load().unwrap();
+        let (index, mut sites) = dir.load(Storage::Memory).unwrap();
         pipeline.count_sites(&mut sites, part.iter().cloned(), || {});
         dir.commit(&index, &sites).unwrap();
     }
     let dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
-    assert_eq!(dir.load().unwrap().1.finish(), expected);
+    assert_eq!(dir.load(Storage::Memory).unwrap().1.finish(), expected);
 }
 
 #[test]

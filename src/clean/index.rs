@@ -57,7 +57,7 @@ pub struct Index {
 }
 
 /// The block cache of an index read in place
-/// ([`IndexDir::load_in_place`](crate::store::IndexDir::load_in_place)).
+/// ([`Storage::InPlace`](crate::store::Storage::InPlace)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileCache {
     /// Its capacity.

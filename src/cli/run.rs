@@ -15,7 +15,7 @@ use newsdedup::pipeline::{Emitted, Pipeline};
 use newsdedup::report::{
     DocumentRecord, Record as ReportRecord, RemovedEntry, RunRecord, SiteParams, Summary,
 };
-use newsdedup::store::{self, IndexDir};
+use newsdedup::store::{self, IndexDir, Storage};
 use newsdedup::{
     Cleaned, Cleaner, CleanerBuilder, Index, Normalizer, ParagraphRef, RemovalKind, Span,
 };
@@ -269,10 +269,15 @@ fn clean(args: &CleanArgs) -> Result<(), String> {
         None => None,
     };
     let (mut index, mut site_counts) = match &store {
-        Some(store) if args.index_in_memory => store.load().map_err(|e| e.to_string())?,
-        Some(store) => store
-            .load_in_place(args.index_cache.saturating_mul(1 << 20))
-            .map_err(|e| e.to_string())?,
+        Some(store) => {
+            let storage = match args.index_in_memory {
+                true => Storage::Memory,
+                false => Storage::InPlace {
+                    cache_bytes: args.index_cache.saturating_mul(1 << 20),
+                },
+            };
+            store.load(storage).map_err(|e| e.to_string())?
+        }
         None => (Index::new(), SiteCounter::new()),
     };
     let only_txt = !sources.is_empty() && sources.iter().all(input::Source::is_txt);
