@@ -453,6 +453,55 @@ pub enum Storage {
     },
 }
 
+/// The index's hash tables as they are read in place, for
+/// `benches/store_choice`, which measures them beside an LSM store. Not
+/// part of the API.
+#[doc(hidden)]
+pub mod sorted_run {
+    use std::fs::File;
+    use std::io;
+    use std::path::Path;
+
+    use crate::clean::disk::BlockFile;
+    use crate::clean::persist::{Decoder, Encoder, Persist};
+    use crate::clean::table::Table;
+
+    /// A table of `u64` values read in place.
+    pub struct SortedRun(Table<u64>);
+
+    impl SortedRun {
+        /// Writes `entries` as an index file writes a table (sorted by
+        /// key) to `path`.
+        pub fn write(path: &Path, entries: impl IntoIterator<Item = (u64, u64)>) -> io::Result<()> {
+            let mut table = Table::default();
+            for (key, value) in entries {
+                table.insert_new(key, || value);
+            }
+            let mut out = Encoder::new(io::BufWriter::new(File::create(path)?));
+            table.save(&mut out)?;
+            out.finish()?;
+            Ok(())
+        }
+
+        /// Opens what [`SortedRun::write`] wrote, in place, with a cache
+        /// of `cache_bytes`.
+        pub fn open(path: &Path, cache_bytes: u64) -> io::Result<SortedRun> {
+            let file = File::open(path)?;
+            let len = file.metadata()?.len();
+            let blocks = BlockFile::new(file.try_clone()?, path, cache_bytes)?;
+            let mut input = Decoder::new(file, len);
+            let table = Table::restore_in_place(&mut input, &blocks)?;
+            input.finish()?;
+            Ok(SortedRun(table))
+        }
+
+        /// The value of `key`.
+        pub fn get(&self, key: u64) -> Option<u64> {
+            self.0.get(key)
+        }
+    }
+}
+
 /// The header, index and site counts of the index file in `dir`.
 fn read_index(dir: &Path) -> Result<(IndexHeader, Index, SiteCounter), StoreError> {
     let file_path = dir.join(INDEX_FILE);

@@ -537,6 +537,7 @@ impl Index {
     /// Every paragraph hash [`Index::knows`] that is held in memory, in no
     /// particular order: all of them, unless the index was read in place
     /// (then those added since).
+    #[cfg(feature = "parallel")]
     pub(crate) fn known_hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.first.recent_keys().chain(self.aliases.recent_keys())
     }

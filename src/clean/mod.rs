@@ -74,7 +74,7 @@ mod postings;
 mod result;
 mod settings;
 pub mod site;
-mod table;
+pub(crate) mod table;
 mod token_store;
 
 pub use analysis::{Analysis, Sketch};

@@ -107,6 +107,7 @@ impl<V: Fixed> Table<V> {
 
     /// The keys added since the file was read (all of them, in memory),
     /// in no particular order.
+    #[cfg(feature = "parallel")]
     pub(crate) fn recent_keys(&self) -> impl Iterator<Item = u64> + '_ {
         self.recent.keys().copied()
     }
