@@ -3,10 +3,13 @@
 # directory (`clean --index`); then part ten against the index of nine
 # beside part ten alone in memory (no index), interleaved. Checks that the
 # parts' outputs and report documents, put together, are those of one run
-# over the ten parts. The README's "Runs against an archive" figures come
-# from it.
+# over the ten parts. Part ten is run against the index of nine read in
+# place (the default cache, and a cache far below the index, with the
+# file in the page cache and dropped from it), read whole into memory,
+# and alone. The README's "Runs against an archive" figures come from it.
 #
 #   benches/index_parts.sh [CORPUS.jsonl] [THREADS]
+#   (CACHE_MIB, SMALL_CACHE_MIB: the caches, 256 and 8 MiB by default)
 #
 # CORPUS defaults to the medium corpus of ../shared/perf (build it with
 # `../shared/perf/run.sh --build-only --sizes medium`); the binary is
@@ -25,30 +28,57 @@ split -d -a 1 -l $(( (lines + 9) / 10 )) "$corpus" part-
 for f in part-?; do mv "$f" "$f.jsonl"; done
 
 timed() { /usr/bin/time -f "%e %M" -o time "$@"; read -r wall rss < time; }
+# The index file out of the operating system's page cache: the next read
+# of it comes from the disk.
+uncache() { dd if="$1/index.ndx" iflag=nocache count=0 status=none; }
+cache_mib=${CACHE_MIB:-256}
+small_mib=${SMALL_CACHE_MIB:-8}
 
-echo "part  input_MB  wall_s  peak_RSS_MiB  index_MB"
+echo "part  input_MB  wall_s  peak_RSS_MiB  index_MB   (read in place, --index-cache $cache_mib)"
 for i in 0 1 2 3 4 5 6 7 8 9; do
     if [ "$i" = 9 ]; then cp -r idx idx9; fi
     timed "$bin" clean "part-$i.jsonl" -o "out-$i.jsonl" --report "rep-$i.jsonl" \
-        --index idx --threads "$threads" -q
+        --index idx --index-cache "$cache_mib" --threads "$threads" -q
     awk -v part=$((i + 1)) -v input="$(stat -c %s "part-$i.jsonl")" -v wall="$wall" \
         -v rss="$rss" -v stored="$(stat -c %s idx/index.ndx)" \
         'BEGIN { printf "%4d  %8.1f  %6.2f  %12d  %8.1f\n", part, input / 1e6, wall, rss / 1024, stored / 1e6 }'
 done
-for round in 1 2 3; do
+# Part ten against the index of nine, each way in turn, three rounds.
+part_ten() {
+    local name=$1
+    shift
     rm -rf again && cp -r idx9 again
-    timed "$bin" clean part-9.jsonl -o again.jsonl --index again --threads "$threads" -q
-    indexed="$wall s, $((rss / 1024)) MiB"
+    if [ "$name" = cold ]; then uncache again; fi
+    timed "$@"
+    cmp again.jsonl out-9.jsonl
+    echo "  $name: $wall s, $((rss / 1024)) MiB"
+}
+for round in 1 2 3; do
+    echo "round $round, part ten:"
+    part_ten "in place, $cache_mib MiB cache" "$bin" clean part-9.jsonl -o again.jsonl \
+        --index again --index-cache "$cache_mib" --threads "$threads" -q
+    part_ten "in place, $small_mib MiB cache" "$bin" clean part-9.jsonl -o again.jsonl \
+        --index again --index-cache "$small_mib" --threads "$threads" -q
+    part_ten cold "$bin" clean part-9.jsonl -o again.jsonl \
+        --index again --index-cache "$small_mib" --threads "$threads" -q
+    part_ten "in memory" "$bin" clean part-9.jsonl -o again.jsonl \
+        --index again --index-in-memory --threads "$threads" -q
     timed "$bin" clean part-9.jsonl -o alone.jsonl --threads "$threads" -q
-    echo "round $round: part ten against the index of nine $indexed;" \
-        "alone in memory $wall s, $((rss / 1024)) MiB"
+    echo "  alone (no index): $wall s, $((rss / 1024)) MiB"
 done
+echo "(cold: the $small_mib MiB cache, the index file dropped from the page cache first)"
 timed "$bin" clean part-?.jsonl -o all.jsonl --report all.rep --threads "$threads" -q
 echo "one run over the ten parts: $wall s, $((rss / 1024)) MiB"
 cat out-?.jsonl | cmp - all.jsonl
 grep -h '"type":"document"' rep-?.jsonl | cmp - <(grep '"type":"document"' all.rep)
 echo "the ten runs' outputs and report documents are the single run's"
 : > empty.jsonl
-timed "$bin" clean empty.jsonl -o /dev/null --index idx -q
-echo "loading and committing the index alone: ${wall} s"
 "$bin" index stats idx
+rm -rf again && cp -r idx again
+timed "$bin" clean empty.jsonl -o /dev/null --index again -q
+echo "loading and committing the index alone (in place): ${wall} s, $((rss / 1024)) MiB"
+for mib in "$cache_mib" "$small_mib"; do
+    rm -rf again && cp -r idx9 again
+    "$bin" clean part-9.jsonl -o /dev/null --index again --index-cache "$mib" \
+        --threads "$threads" 2>&1 | grep 'in place' || true
+done

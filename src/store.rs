@@ -46,8 +46,18 @@
 //!    one file);
 //! 5. the xxh3-64 of every byte before it, a `u64`.
 //!
-//! The whole index is read into memory and written back whole: a run's
-//! cost grows with the archive, and the index must fit in memory.
+//! # Held in memory or read in place
+//!
+//! [`IndexDir::load`] takes a [`Storage`]. [`Storage::Memory`] reads the
+//! whole index into memory. [`Storage::InPlace`] leaves its bulk in the
+//! file, to be read a block at a time through a bounded cache: the hash
+//! tables are the file's sorted runs (with a fence of their keys in
+//! memory), the arrays the file's chunks, the posting lists the file's
+//! runs, and what the run adds is kept in memory beside them. Both
+//! decide the same. Either way the file is read through once for its
+//! checksum, and [`IndexDir::commit`] writes it whole (read in place, by
+//! merging what the run added into what the file holds, in one streaming
+//! pass): memory is bounded, but a run's I/O grows with the archive.
 //!
 //! # Export
 //!
