@@ -708,6 +708,43 @@ mod tests {
     }
 
     #[test]
+    fn an_index_read_in_place_whose_file_is_cut_keeps_the_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cleaner = Cleaner::new();
+        let settings = settings(&cleaner);
+        let mut dir = IndexDir::open(tmp.path(), settings.clone()).unwrap();
+        dir.commit(&some_index(300), &SiteCounter::new()).unwrap();
+        drop(dir);
+        let mut dir = IndexDir::open(tmp.path(), settings).unwrap();
+        let storage = Storage::InPlace { cache_bytes: 0 };
+        let (mut index, sites) = dir.load(storage).unwrap();
+        // Cut under the open index (another process, a full disk's repair).
+        let path = tmp.path().join(INDEX_FILE);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(64)
+            .unwrap();
+        // Decided on zeros where the file is gone, without a panic.
+        cleaner.clean(
+            &mut index,
+            "late",
+            "Paragraph 3 of the story told by the harbour authority on Tuesday morning.\n\n\
+             The port will reopen next week, officials said in statement number 4.",
+        );
+        let error = index.read_error().expect("the reads past the end");
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{error}");
+        assert!(error.to_string().starts_with(&path.display().to_string()));
+        // Nothing of it is kept: its commit fails too.
+        let error = dir.commit(&index, &sites).unwrap_err().to_string();
+        assert!(
+            error.contains(INDEX_FILE) || error.contains("tmp"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_first_difference_is_named_by_its_path() {
         let index = json!({"a": 1, "near": {"shingle_words": 5, "x": [1, 2]}});
         assert_eq!(first_difference(&index, &index.clone(), ""), None);
