@@ -174,6 +174,28 @@ const MIN_BUCKET_BITS: u32 = 16;
 /// stay within a cache line or two.
 const BUCKET_POSTINGS: usize = 8;
 
+/// Bucket bits of runs of `total` postings: about [`BUCKET_POSTINGS`] a
+/// bucket.
+///
+/// # Panics
+///
+/// At 2^32 postings or more.
+fn bucket_bits(total: usize) -> u32 {
+    assert!(
+        u32::try_from(total).is_ok(),
+        "fewer than 2^32 postings in the runs"
+    );
+    (total / BUCKET_POSTINGS)
+        .checked_ilog2()
+        .unwrap_or(0)
+        .clamp(MIN_BUCKET_BITS, 30)
+}
+
+/// Bits of an entry id, for ids up to `largest`.
+fn id_width(largest: u32) -> u32 {
+    (32 - largest.leading_zeros()).max(1)
+}
+
 impl Runs {
     fn len(&self) -> usize {
         self.low.len()
@@ -255,17 +277,9 @@ impl Runs {
         }
         new.sort_unstable();
         let total = self.len() + new.len();
-        assert!(
-            u32::try_from(total).is_ok(),
-            "fewer than 2^32 postings in the runs"
-        );
-        let bits = (total / BUCKET_POSTINGS)
-            .checked_ilog2()
-            .unwrap_or(0)
-            .clamp(MIN_BUCKET_BITS, 30);
+        let bits = bucket_bits(total);
         // The newest id is the largest.
-        let largest = new.iter().map(|&(_, id)| id).max().unwrap_or(0);
-        let width = (32 - largest.leading_zeros()).max(1);
+        let width = id_width(new.iter().map(|&(_, id)| id).max().unwrap_or(0));
         let mut merged = Runs {
             bits,
             starts: Vec::new(),
@@ -564,19 +578,13 @@ impl Postings {
             out.put_slice(&runs.low)?;
             return out.put_slice(&runs.ids);
         }
-        assert!(
-            u32::try_from(total).is_ok(),
-            "fewer than 2^32 postings in the runs"
-        );
-        let bits = (total / BUCKET_POSTINGS)
-            .checked_ilog2()
-            .unwrap_or(0)
-            .clamp(MIN_BUCKET_BITS, 30);
+        let bits = bucket_bits(total);
         // Ids grow: the newest is the largest.
-        let width = match new.iter().map(|&(_, id)| id).max() {
-            Some(largest) => (32 - largest.leading_zeros()).max(1),
-            None => base.width,
-        };
+        let width = new
+            .iter()
+            .map(|&(_, id)| id)
+            .max()
+            .map_or(base.width, id_width);
         out.put(bits)?;
         out.put(width)?;
         // Each array in a pass over the merged postings (the file's are

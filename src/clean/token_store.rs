@@ -257,17 +257,7 @@ impl Persist for CodedTokens {
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
-        let codes = Heads::restore(input)?;
-        let tokens: Vec<u32> = input.take_vec()?;
-        if codes.iter().any(|(_, code)| code as usize >= tokens.len()) {
-            return Err(invalid("a token code past the dictionary"));
-        }
-        Ok(CodedTokens {
-            codes,
-            tokens,
-            bytes: Chunked::restore(input)?,
-            run: Vec::new(),
-        })
+        CodedTokens::restore_with(input, Chunked::restore)
     }
 }
 
@@ -278,6 +268,14 @@ impl CodedTokens {
         input: &mut Decoder<R>,
         file: &BlockFile,
     ) -> io::Result<CodedTokens> {
+        CodedTokens::restore_with(input, |input| Chunked::restore_in_place(input, file))
+    }
+
+    /// Reads the dictionary, then the runs by `runs`.
+    fn restore_with<R: Read>(
+        input: &mut Decoder<R>,
+        runs: impl FnOnce(&mut Decoder<R>) -> io::Result<Chunked<u8>>,
+    ) -> io::Result<CodedTokens> {
         let codes = Heads::restore(input)?;
         let tokens: Vec<u32> = input.take_vec()?;
         if codes.iter().any(|(_, code)| code as usize >= tokens.len()) {
@@ -286,7 +284,7 @@ impl CodedTokens {
         Ok(CodedTokens {
             codes,
             tokens,
-            bytes: Chunked::restore_in_place(input, file)?,
+            bytes: runs(input)?,
             run: Vec::new(),
         })
     }
