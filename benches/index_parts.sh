@@ -67,6 +67,34 @@ for round in 1 2 3; do
     echo "  alone (no index): $wall s, $((rss / 1024)) MiB"
 done
 echo "(cold: the $small_mib MiB cache, the index file dropped from the page cache first)"
+# An index larger than the memory there is: the run in a memory cgroup
+# (v1; root) of LIMIT_MIB, page cache included, so that misses read the
+# disk. Held in memory, the index does not fit.
+limit_mib=${LIMIT_MIB:-100}
+group=/sys/fs/cgroup/memory/newsdedup-index-parts
+if mkdir -p "$group" 2>/dev/null && echo $((limit_mib << 20)) > "$group/memory.limit_in_bytes"; then
+    limited() {
+        rm -rf again && cp -r idx9 again && sync && uncache again
+        status=ok
+        sh -c 'echo $$ > "$0/cgroup.procs"; shift; exec "$@"' "$group" x \
+            /usr/bin/time -f "%e %M" -o time "$@" || status="failed ($(head -1 time))"
+        read -r wall rss < <(tail -1 time)
+    }
+    for round in 1 2 3; do
+        for mib in "$small_mib" "$((small_mib * 3))"; do
+            limited "$bin" clean part-9.jsonl -o again.jsonl --index again \
+                --index-cache "$mib" --threads "$threads" -q
+            cmp again.jsonl out-9.jsonl
+            echo "within $limit_mib MiB, round $round, in place, $mib MiB cache: $wall s, $((rss / 1024)) MiB, $status"
+        done
+        limited "$bin" clean part-9.jsonl -o again.jsonl --index again \
+            --index-in-memory --threads "$threads" -q
+        echo "within $limit_mib MiB, round $round, in memory: $wall s, $((rss / 1024)) MiB, $status"
+    done
+    rmdir "$group" 2>/dev/null || true
+else
+    echo "(no memory cgroup here: the run within $limit_mib MiB is skipped)"
+fi
 timed "$bin" clean part-?.jsonl -o all.jsonl --report all.rep --threads "$threads" -q
 echo "one run over the ten parts: $wall s, $((rss / 1024)) MiB"
 cat out-?.jsonl | cmp - all.jsonl
