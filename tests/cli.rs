@@ -741,6 +741,22 @@ fn usage_errors_exit_2() {
     );
     let unknown = run(args![repo("Cargo.toml")]);
     assert_fails_with(&unknown, "Cargo.toml: unknown input type");
+    // How the index is held means nothing without one, and is one way.
+    let wire = repo("tests/data/wire.jsonl");
+    let cache_alone = run(args![wire, "--index-cache", "8"]);
+    assert_eq!(cache_alone.status.code(), Some(2));
+    assert!(stderr(&cache_alone).contains("--index <DIR>"));
+    let tmp = tempfile::tempdir().unwrap();
+    let both = run(args![
+        wire,
+        "--index",
+        tmp.path(),
+        "--index-cache",
+        "8",
+        "--index-in-memory"
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(stderr(&both).contains("cannot be used with"));
 }
 
 /// What `--diff` prints for one file of the sample.
