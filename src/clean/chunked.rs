@@ -146,6 +146,14 @@ impl<T: Fixed> Chunked<T> {
         }
     }
 
+    /// Whether the item at `at` is in memory, not left in an index file:
+    /// reading it ahead to have it in the CPU's cache is then worth it.
+    #[inline]
+    pub(crate) fn in_memory(&self, at: u32) -> bool {
+        let (chunk, offset) = Self::locate(at);
+        offset < self.chunks[chunk].len()
+    }
+
     /// The file holding items `offset..offset + len` of chunk `chunk`, and
     /// where they start in it.
     ///
@@ -246,6 +254,34 @@ impl<T: Fixed> Persist for Chunked<T> {
             chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
         }
         Ok(Chunked { chunks, disk: None })
+    }
+}
+
+impl Chunked<u8> {
+    /// The run at `start` (after its length, see
+    /// [`store_prefixed`](super::token_store::store_prefixed)) when it lies
+    /// in the file within one block: read with its length in one lookup
+    /// of the cache, not one per byte of the length and one more.
+    pub(crate) fn prefixed_on_disk(&self, start: u32) -> Option<Vec<u8>> {
+        let (chunk, offset) = Self::locate(start);
+        if offset < self.chunks[chunk].len() {
+            return None;
+        }
+        let disk = self.disk.as_ref()?;
+        let &(first, items) = disk.chunks.get(chunk)?;
+        let at = first + offset as u64;
+        let in_block = super::disk::BLOCK - (at % super::disk::BLOCK as u64) as usize;
+        let len = in_block.min(items.checked_sub(offset)?);
+        disk.file.with(at, len, |bytes| {
+            let mut run = 0usize;
+            for (i, &byte) in bytes.iter().take(5).enumerate() {
+                run |= usize::from(byte & 0x7F) << (7 * i);
+                if byte & 0x80 == 0 {
+                    return bytes.get(i + 1..i + 1 + run).map(<[u8]>::to_vec);
+                }
+            }
+            None
+        })
     }
 }
 
@@ -366,6 +402,39 @@ mod tests {
             bytes
         };
         assert_eq!(bytes(&in_place), bytes(&memory));
+        assert!(blocks.error().is_none());
+    }
+
+    #[test]
+    fn runs_with_their_length_read_in_place_as_stored() {
+        use crate::clean::token_store::{prefixed_run, store_prefixed};
+        use std::fs::File;
+        let mut memory = Chunked::<u8>::default();
+        // Lengths of one- and two-byte varints, runs that straddle a
+        // block's end, and an empty one.
+        let runs: Vec<Vec<u8>> = (0..4_000u32)
+            .map(|k| (0..(k * 37 % 300)).map(|i| (i ^ k) as u8).collect())
+            .collect();
+        let starts: Vec<u32> = runs
+            .iter()
+            .map(|r| store_prefixed(&mut memory, r))
+            .collect();
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
+        memory.save(&mut out).unwrap();
+        out.finish().unwrap();
+        let file = File::open(tmp.path()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
+        let mut input = Decoder::new(file, len);
+        let in_place = Chunked::<u8>::restore_in_place(&mut input, &blocks).unwrap();
+        input.finish().unwrap();
+        let mut one_lookup = 0;
+        for (start, run) in starts.iter().zip(&runs) {
+            assert_eq!(&*prefixed_run(&in_place, *start), &run[..]);
+            one_lookup += usize::from(in_place.prefixed_on_disk(*start).is_some());
+        }
+        assert!(one_lookup > runs.len() / 2, "{one_lookup}");
         assert!(blocks.error().is_none());
     }
 

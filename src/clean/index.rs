@@ -161,12 +161,20 @@ impl<T: TokenStore> Sources<T> {
     /// Reads the record of entry `id`, to have it in cache: see
     /// [`Sources::postings`]. Returns a value only to keep the read.
     pub(crate) fn touch_entry(&self, id: u32) -> u32 {
+        // In an index file read in place, a read ahead would be a lookup
+        // of the file's cache as dear as the read it prepares.
+        if !self.entries.in_memory(id) {
+            return 0;
+        }
         self.entries.get(id).tokens
     }
 
     /// Reads the tokens of entry `id`, to have them in cache: see
     /// [`TokenStore::touch`].
     pub(crate) fn touch_tokens(&self, id: u32) -> u32 {
+        if !self.entries.in_memory(id) {
+            return 0;
+        }
         self.tokens.touch(self.entries.get(id).tokens)
     }
 

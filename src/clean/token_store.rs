@@ -156,6 +156,9 @@ pub(crate) fn prefixed_str(arena: &Chunked<u8>, start: u32) -> Cow<'_, str> {
 /// The bytes [`store_prefixed`] stored at `start`.
 #[inline]
 pub(crate) fn prefixed_run(arena: &Chunked<u8>, start: u32) -> Cow<'_, [u8]> {
+    if let Some(run) = arena.prefixed_on_disk(start) {
+        return Cow::Owned(run);
+    }
     let mut len = 0;
     let mut at = start;
     for shift in (0..32).step_by(7) {
