@@ -2,11 +2,11 @@
 //! demand through one bounded cache.
 //!
 //! An [`Index`](super::Index) opened in place
-//! ([`IndexDir::open_in_place`](crate::store::IndexDir::open_in_place))
-//! keeps in memory only what each lookup must start from (hash-table
-//! fences, the posting directory, the token dictionary) and what the run
-//! adds; the bulk (chunked arrays, sorted tables, posting runs) stays in the
-//! file and is read a block at a time. The blocks read stay in a
+//! ([`Storage::InPlace`](crate::store::Storage::InPlace)) keeps in memory
+//! only what each lookup must start from (hash-table fences, the token
+//! dictionary and name spellings, each array's last chunk) and what the
+//! run adds; the bulk (chunked arrays, sorted tables, posting runs) stays
+//! in the file and is read a block at a time. The blocks read stay in a
 //! [`quick_cache`] cache whose capacity is the one memory bound of the
 //! file's contents: its S3-FIFO policy keeps the blocks read again and
 //! again (the common tokens' runs, the tables' hot blocks) and lets a

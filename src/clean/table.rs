@@ -3,12 +3,13 @@
 //! An index file holds each table as its entries sorted by key
 //! ([`Encoder::put_table`]): a sorted run. Read in place
 //! ([`Table::restore_in_place`]), a [`Table`] keeps in memory only a
-//! fence, the first key of every group of entries that fits a block of the
-//! file ([`BLOCK`]), a hundredth of a byte an entry, and what the run adds.
-//! A lookup finds its group in the fence and reads it, one block through
-//! the cache (two when the group straddles a block's end). Keys are hashes,
-//! spread evenly, so groups hold the same number of keys and the fence has
-//! no hot spot.
+//! fence, the first key of every group of entries that fits in
+//! [`GROUP_BYTES`] (an eighth of a [`BLOCK`]: a quarter of a byte an entry
+//! of a 16-byte table), and what the run adds. A lookup finds its group in
+//! the fence and scans it in the cached block, without copying it (a
+//! group straddles two blocks one time in eight). Keys are hashes, spread
+//! evenly, so the groups hold the same number of keys and the fence has no
+//! hot spot.
 //!
 //! Writing it back merges the run's entries into the file's, in key
 //! order: the same entries give the same bytes as a table that was in
