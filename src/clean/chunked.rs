@@ -324,6 +324,7 @@ impl<T: Fixed> Chunked<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clean::persist::{saved_and_read_in_place, saved_bytes};
 
     #[test]
     fn pushed_items_are_numbered_densely() {
@@ -366,7 +367,6 @@ mod tests {
 
     #[test]
     fn an_array_read_in_place_reads_and_saves_as_in_memory() {
-        use std::fs::File;
         let per = Chunked::<u32>::per_chunk();
         let mut memory = Chunked::<u32>::default();
         let mut runs = Vec::new();
@@ -374,16 +374,8 @@ mod tests {
             let run: Vec<u32> = (0..(k % 150)).map(|i| i * 7 + k).collect();
             runs.push((memory.extend_iter(run.len(), run.iter().copied()), run));
         }
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
-        memory.save(&mut out).unwrap();
-        out.finish().unwrap();
-        let file = File::open(tmp.path()).unwrap();
-        let len = file.metadata().unwrap().len();
-        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
-        let mut input = Decoder::new(file, len);
-        let mut in_place = Chunked::<u32>::restore_in_place(&mut input, &blocks).unwrap();
-        input.finish().unwrap();
+        let (_tmp, blocks, mut in_place) =
+            saved_and_read_in_place(&memory, 0, Chunked::<u32>::restore_in_place);
         assert!(in_place.memory_bytes() < memory.memory_bytes() / 2);
         for (at, run) in &runs {
             assert_eq!(&*in_place.slice(*at, run.len()), &run[..]);
@@ -394,21 +386,13 @@ mod tests {
         for array in [&mut memory, &mut in_place] {
             assert_eq!(array.extend_iter(3, [1, 2, 3]), array.end() as u32 - 3);
         }
-        let bytes = |array: &Chunked<u32>| {
-            let mut bytes = Vec::new();
-            let mut out = Encoder::new(&mut bytes);
-            array.save(&mut out).unwrap();
-            out.finish().unwrap();
-            bytes
-        };
-        assert_eq!(bytes(&in_place), bytes(&memory));
+        assert_eq!(saved_bytes(&in_place), saved_bytes(&memory));
         assert!(blocks.error().is_none());
     }
 
     #[test]
     fn runs_with_their_length_read_in_place_as_stored() {
         use crate::clean::token_store::{prefixed_run, store_prefixed};
-        use std::fs::File;
         let mut memory = Chunked::<u8>::default();
         // Lengths of one- and two-byte varints, runs that straddle a
         // block's end, and an empty one.
@@ -419,16 +403,8 @@ mod tests {
             .iter()
             .map(|r| store_prefixed(&mut memory, r))
             .collect();
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
-        memory.save(&mut out).unwrap();
-        out.finish().unwrap();
-        let file = File::open(tmp.path()).unwrap();
-        let len = file.metadata().unwrap().len();
-        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
-        let mut input = Decoder::new(file, len);
-        let in_place = Chunked::<u8>::restore_in_place(&mut input, &blocks).unwrap();
-        input.finish().unwrap();
+        let (_tmp, blocks, in_place) =
+            saved_and_read_in_place(&memory, 0, Chunked::<u8>::restore_in_place);
         let mut one_lookup = 0;
         for (start, run) in starts.iter().zip(&runs) {
             assert_eq!(&*prefixed_run(&in_place, *start), &run[..]);

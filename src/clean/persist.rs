@@ -384,6 +384,41 @@ pub(crate) trait Persist: Sized {
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Self>;
 }
 
+/// Saves `saved` to a temporary file and reads it back with `restore`
+/// in place through a cache of `cache_bytes`, checking the checksum;
+/// returns the file (kept while it is read), its block file and what was
+/// read.
+#[cfg(test)]
+pub(crate) fn saved_and_read_in_place<P: Persist, T>(
+    saved: &P,
+    cache_bytes: u64,
+    restore: impl FnOnce(&mut Decoder<std::fs::File>, &super::disk::BlockFile) -> io::Result<T>,
+) -> (tempfile::NamedTempFile, super::disk::BlockFile, T) {
+    use std::fs::File;
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    let mut out = Encoder::new(File::create(tmp.path()).unwrap());
+    saved.save(&mut out).unwrap();
+    out.finish().unwrap();
+    let file = File::open(tmp.path()).unwrap();
+    let len = file.metadata().unwrap().len();
+    let blocks =
+        super::disk::BlockFile::new(file.try_clone().unwrap(), tmp.path(), cache_bytes).unwrap();
+    let mut input = Decoder::new(file, len);
+    let read = restore(&mut input, &blocks).unwrap();
+    input.finish().unwrap();
+    (tmp, blocks, read)
+}
+
+/// The bytes `saved` saves to, checksum included.
+#[cfg(test)]
+pub(crate) fn saved_bytes<P: Persist>(saved: &P) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut out = Encoder::new(&mut bytes);
+    saved.save(&mut out).unwrap();
+    out.finish().unwrap();
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -643,20 +643,26 @@ impl Postings {
         Ok(())
     }
 
-    /// Reads what [`Persist::save`] wrote in place: the chains are read
-    /// in, the runs left in `file` (where `input` reads from).
-    pub(crate) fn restore_in_place<R: Read>(
-        input: &mut Decoder<R>,
-        file: &BlockFile,
-    ) -> io::Result<Postings> {
+    /// Reads what [`Persist::save`] wrote before the runs' arrays: the
+    /// chains, the count of recent postings, the runs' bucket bits and id
+    /// width.
+    fn restore_head<R: Read>(input: &mut Decoder<R>) -> io::Result<(Chains, usize, u32, u32)> {
         let chains = Chains {
             heads: Heads::restore(input)?,
             blocks: Chunked::restore(input)?,
         };
         let recent = usize::try_from(input.take::<u64>()?)
             .map_err(|_| invalid("a count past this machine's memory"))?;
-        let bits = input.take::<u32>()?;
-        let width = input.take::<u32>()?;
+        Ok((chains, recent, input.take::<u32>()?, input.take::<u32>()?))
+    }
+
+    /// Reads what [`Persist::save`] wrote in place: the chains are read
+    /// in, the runs left in `file` (where `input` reads from).
+    pub(crate) fn restore_in_place<R: Read>(
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<Postings> {
+        let (chains, recent, bits, width) = Postings::restore_head(input)?;
         let mut slice =
             |size: usize, check: &mut dyn FnMut(&mut Decoder<R>, usize) -> io::Result<()>| {
                 let len = input.take_len(size)?;
@@ -882,14 +888,7 @@ impl Persist for Postings {
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Postings> {
-        let chains = Chains {
-            heads: Heads::restore(input)?,
-            blocks: Chunked::restore(input)?,
-        };
-        let recent = usize::try_from(input.take::<u64>()?)
-            .map_err(|_| invalid("a count past this machine's memory"))?;
-        let bits = input.take::<u32>()?;
-        let width = input.take::<u32>()?;
+        let (chains, recent, bits, width) = Postings::restore_head(input)?;
         let runs = Runs {
             bits,
             width,
@@ -1042,29 +1041,15 @@ mod tests {
 
     #[test]
     fn postings_read_in_place_read_as_in_memory_and_save_merged() {
-        use std::fs::File;
+        use crate::clean::persist::{saved_and_read_in_place, saved_bytes};
         let fp_of = |id: u32| id.wrapping_mul(2_654_435_761) % 40_000;
         let mut memory = merging_every(5_000);
         for id in 0..300_000u32 {
             memory.push(fp_of(id), id);
         }
         assert!(memory.recent > 0, "some postings still in chains");
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        let write = |postings: &Postings| {
-            let mut out = Encoder::new(File::create(tmp.path()).unwrap());
-            postings.save(&mut out).unwrap();
-            out.finish().unwrap();
-        };
-        let open = || {
-            let file = File::open(tmp.path()).unwrap();
-            let len = file.metadata().unwrap().len();
-            let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), 0).unwrap();
-            (Decoder::new(file, len), blocks)
-        };
-        write(&memory);
-        let (mut input, blocks) = open();
-        let mut in_place = Postings::restore_in_place(&mut input, &blocks).unwrap();
-        input.finish().unwrap();
+        let (_tmp, blocks, mut in_place) =
+            saved_and_read_in_place(&memory, 0, Postings::restore_in_place);
         in_place.min_merge = 5_000;
         let fps = || (0..40_100u32).step_by(37);
         assert_eq!(lists(&in_place, fps()), lists(&memory, fps()));
@@ -1082,10 +1067,7 @@ mod tests {
         assert!(in_place.runs.len() > 0, "merged in memory");
         assert_eq!(lists(&in_place, fps()), lists(&memory, fps()));
         // Saved merged (over the file it reads: written apart first).
-        let mut bytes = Vec::new();
-        let mut out = Encoder::new(&mut bytes);
-        in_place.save(&mut out).unwrap();
-        out.finish().unwrap();
+        let bytes = saved_bytes(&in_place);
         drop(in_place);
         let mut input = Decoder::new(bytes.as_slice(), bytes.len() as u64);
         let merged = Postings::restore(&mut input).unwrap();

@@ -242,23 +242,7 @@ impl<V: Fixed> Persist for Table<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs::File;
-
-    /// A table of `n` entries saved, and read back in place through a
-    /// cache of `cache` bytes.
-    fn in_place(table: &Table<u32>, cache: u64) -> (tempfile::NamedTempFile, Table<u32>) {
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        let mut out = Encoder::new(File::create(tmp.path()).unwrap());
-        table.save(&mut out).unwrap();
-        out.finish().unwrap();
-        let file = File::open(tmp.path()).unwrap();
-        let len = file.metadata().unwrap().len();
-        let blocks = BlockFile::new(file.try_clone().unwrap(), tmp.path(), cache).unwrap();
-        let mut input = Decoder::new(file, len);
-        let read = Table::restore_in_place(&mut input, &blocks).unwrap();
-        input.finish().unwrap();
-        (tmp, read)
-    }
+    use crate::clean::persist::{saved_and_read_in_place, saved_bytes};
 
     fn key(i: u64) -> u64 {
         i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -270,7 +254,7 @@ mod tests {
         for i in 0..20_000 {
             memory.insert_new(key(i), || i as u32);
         }
-        let (_tmp, mut disk) = in_place(&memory, 0);
+        let (_tmp, _, mut disk) = saved_and_read_in_place(&memory, 0, Table::restore_in_place);
         assert_eq!(disk.len(), memory.len());
         for i in (0..25_000).step_by(7) {
             assert_eq!(disk.get(key(i)), memory.get(key(i)), "key {i}");
@@ -289,13 +273,6 @@ mod tests {
         assert_eq!(disk.get(key(6)), Some(1_006));
         assert_eq!(disk.get(key(5)), Some(5));
         assert_eq!(disk.sorted(), memory.sorted());
-        let bytes = |t: &Table<u32>| {
-            let mut bytes = Vec::new();
-            let mut out = Encoder::new(&mut bytes);
-            t.save(&mut out).unwrap();
-            out.finish().unwrap();
-            bytes
-        };
-        assert_eq!(bytes(&disk), bytes(&memory));
+        assert_eq!(saved_bytes(&disk), saved_bytes(&memory));
     }
 }
