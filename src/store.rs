@@ -371,26 +371,8 @@ impl IndexDir {
         if self.header.is_none() {
             return Ok((Index::new(), SiteCounter::new()));
         }
-        let cache_bytes = match storage {
-            Storage::Memory => {
-                let (_, index, sites) = read_index(&self.path)?;
-                return Ok((index, sites));
-            }
-            Storage::InPlace { cache_bytes } => cache_bytes,
-        };
-        let file_path = self.path.join(INDEX_FILE);
-        let read = || {
-            let file = File::open(&file_path)?;
-            let len = file.metadata()?.len();
-            let blocks = BlockFile::new(file.try_clone()?, &file_path, cache_bytes)?;
-            let mut input = Decoder::new(file, len);
-            read_start(&mut input)?;
-            let index = Index::restore_in_place(&mut input, &blocks)?;
-            let sites = SiteCounter::restore(&mut input)?;
-            input.finish()?;
-            Ok((index, sites))
-        };
-        read().map_err(StoreError::io(&file_path))
+        let (_, index, sites) = read_index(&self.path, storage)?;
+        Ok((index, sites))
     }
 
     /// Replaces the directory's index with `index` and `sites`, atomically
@@ -512,15 +494,28 @@ pub mod sorted_run {
     }
 }
 
-/// The header, index and site counts of the index file in `dir`.
-fn read_index(dir: &Path) -> Result<(IndexHeader, Index, SiteCounter), StoreError> {
+/// The header, index and site counts of the index file in `dir`, the
+/// index held as `storage` says.
+fn read_index(
+    dir: &Path,
+    storage: Storage,
+) -> Result<(IndexHeader, Index, SiteCounter), StoreError> {
     let file_path = dir.join(INDEX_FILE);
     let read = || {
         let file = File::open(&file_path)?;
         let len = file.metadata()?.len();
+        let blocks = match storage {
+            Storage::Memory => None,
+            Storage::InPlace { cache_bytes } => {
+                Some(BlockFile::new(file.try_clone()?, &file_path, cache_bytes)?)
+            }
+        };
         let mut input = Decoder::new(file, len);
         let header = read_start(&mut input)?;
-        let index = Index::restore(&mut input)?;
+        let index = match &blocks {
+            None => Index::restore(&mut input)?,
+            Some(blocks) => Index::restore_in_place(&mut input, blocks)?,
+        };
         let sites = SiteCounter::restore(&mut input)?;
         input.finish()?;
         Ok((header, index, sites))
@@ -533,7 +528,7 @@ fn read_index(dir: &Path) -> Result<(IndexHeader, Index, SiteCounter), StoreErro
 /// not taken: a commit replaces the file whole.
 pub fn export(dir: impl AsRef<Path>, mut out: impl Write) -> Result<u64, StoreError> {
     let dir = dir.as_ref();
-    let (header, index, sites) = read_index(dir)?;
+    let (header, index, sites) = read_index(dir, Storage::Memory)?;
     let first = ExportRecord::Header {
         format: EXPORT_FORMAT.to_string(),
         version: EXPORT_VERSION,

@@ -191,6 +191,38 @@ fn bucket_bits(total: usize) -> u32 {
         .clamp(MIN_BUCKET_BITS, 30)
 }
 
+/// The id of `width` bits at bit `bit` of packed `words` (which hold a
+/// word past it).
+#[inline]
+fn unpack_id(words: &[u64], bit: usize, width: u32) -> u32 {
+    let (word, shift) = (bit / 64, bit % 64);
+    let two = u128::from(words[word]) | u128::from(words[word + 1]) << 64;
+    (two >> shift) as u32 & ((1u64 << width) - 1) as u32
+}
+
+/// Whether runs with these parts are what a read relies on: a directory
+/// of 2^`bits` buckets and an end (`last_start`, the number of postings
+/// `low_len`), sorted, and room for every posting's id in `ids_len` words.
+fn runs_sound(
+    bits: u32,
+    width: u32,
+    starts_len: usize,
+    last_start: Option<u32>,
+    sorted: bool,
+    low_len: usize,
+    ids_len: usize,
+) -> bool {
+    if starts_len == 0 {
+        return low_len == 0;
+    }
+    (MIN_BUCKET_BITS..=30).contains(&bits)
+        && (1..=32).contains(&width)
+        && starts_len == (1 << bits) + 1
+        && last_start.map(|last| last as usize) == Some(low_len)
+        && sorted
+        && ids_len > (low_len * width as usize).div_ceil(64)
+}
+
 /// Bits of an entry id, for ids up to `largest`.
 fn id_width(largest: u32) -> u32 {
     (32 - largest.leading_zeros()).max(1)
@@ -210,10 +242,7 @@ impl Runs {
     /// The entry id of posting `at`.
     #[inline]
     fn id(&self, at: usize) -> u32 {
-        let bit = at * self.width as usize;
-        let (word, shift) = (bit / 64, bit % 64);
-        let two = u128::from(self.ids[word]) | u128::from(self.ids[word + 1]) << 64;
-        (two >> shift) as u32 & ((1u64 << self.width) - 1) as u32
+        unpack_id(&self.ids, at * self.width as usize, self.width)
     }
 
     /// The positions of the postings of fingerprint `fp`.
@@ -403,6 +432,16 @@ impl Runs {
     fn memory_bytes(&self) -> usize {
         self.starts.capacity() * 4 + self.low.capacity() * 2 + self.ids.capacity() * 8
     }
+
+    /// Writes its bits, width and arrays, as [`Persist::save`] of
+    /// [`Postings`] ends.
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        out.put(self.bits)?;
+        out.put(self.width)?;
+        out.put_slice(&self.starts)?;
+        out.put_slice(&self.low)?;
+        out.put_slice(&self.ids)
+    }
 }
 
 /// [`Runs`] left in an index file read in place: the directory, the low
@@ -431,10 +470,11 @@ impl DiskRuns {
         }
         let mixed = mix(fp);
         let bucket = (u64::from(mixed) >> (32 - self.bits)) as usize;
-        let mut bounds = Vec::with_capacity(2);
-        self.starts
-            .get_range::<u32>(bucket..bucket + 2, &mut bounds);
-        let (start, end) = (bounds[0] as usize, bounds[1] as usize);
+        let (start, end) = self
+            .starts
+            .file
+            .get::<(u32, u32)>(self.starts.offset + bucket as u64 * 4);
+        let (start, end) = (start as usize, end as usize);
         let mut lows = Vec::with_capacity(end.saturating_sub(start));
         self.low.get_range::<u16>(start..end.max(start), &mut lows);
         let low = mixed as u16;
@@ -449,12 +489,8 @@ impl DiskRuns {
         let (first_word, last_word) = (from * width / 64, (to * width).div_ceil(64) + 1);
         let mut words = Vec::with_capacity(last_word - first_word);
         self.ids.get_range::<u64>(first_word..last_word, &mut words);
-        let mask = ((1u64 << width) - 1) as u32;
         for at in (from..to).rev() {
-            let bit = at * width - first_word * 64;
-            let (word, shift) = (bit / 64, bit % 64);
-            let two = u128::from(words[word]) | u128::from(words[word + 1]) << 64;
-            hit((two >> shift) as u32 & mask);
+            hit(unpack_id(&words, at * width - first_word * 64, self.width));
         }
     }
 
@@ -571,12 +607,7 @@ impl Postings {
         let new = self.in_memory();
         let total = base.len() + new.len();
         if total == 0 {
-            let runs = Runs::default();
-            out.put(runs.bits)?;
-            out.put(runs.width)?;
-            out.put_slice(&runs.starts)?;
-            out.put_slice(&runs.low)?;
-            return out.put_slice(&runs.ids);
+            return Runs::default().save(out);
         }
         let bits = bucket_bits(total);
         // Ids grow: the newest is the largest.
@@ -687,17 +718,10 @@ impl Postings {
         let skip = |size: usize| move |input: &mut Decoder<R>, len: usize| input.skip(len, size);
         let low = slice(2, &mut skip(2))?;
         let ids = slice(8, &mut skip(8))?;
-        let sound = if starts.len == 0 {
-            low.len == 0
-        } else {
-            (MIN_BUCKET_BITS..=30).contains(&bits)
-                && (1..=32).contains(&width)
-                && starts.len == (1 << bits) + 1
-                && last_start as usize == low.len
-                && sorted
-                && ids.len > (low.len * width as usize).div_ceil(64)
-        };
-        if !sound {
+        let last_start = (starts.len > 0).then_some(last_start);
+        if !runs_sound(
+            bits, width, starts.len, last_start, sorted, low.len, ids.len,
+        ) {
             return Err(invalid("posting runs that do not add up"));
         }
         let base = (starts.len > 0).then(|| {
@@ -879,12 +903,7 @@ impl Persist for Postings {
         self.chains.heads.save(out)?;
         self.chains.blocks.save(out)?;
         out.put_len(self.recent)?;
-        let runs = &self.runs;
-        out.put(runs.bits)?;
-        out.put(runs.width)?;
-        out.put_slice(&runs.starts)?;
-        out.put_slice(&runs.low)?;
-        out.put_slice(&runs.ids)
+        self.runs.save(out)
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Postings> {
@@ -896,18 +915,15 @@ impl Persist for Postings {
             low: input.take_vec()?,
             ids: input.take_vec()?,
         };
-        // What a read relies on: a directory of 2^bits buckets and an end,
-        // and room for every posting's id.
-        let sound = if runs.starts.is_empty() {
-            runs.low.is_empty()
-        } else {
-            (MIN_BUCKET_BITS..=30).contains(&bits)
-                && (1..=32).contains(&width)
-                && runs.starts.len() == (1 << bits) + 1
-                && runs.starts.last() == Some(&(runs.low.len() as u32))
-                && runs.starts.is_sorted()
-                && runs.ids.len() > (runs.low.len() * width as usize).div_ceil(64)
-        };
+        let sound = runs_sound(
+            bits,
+            width,
+            runs.starts.len(),
+            runs.starts.last().copied(),
+            runs.starts.is_sorted(),
+            runs.low.len(),
+            runs.ids.len(),
+        );
         if !sound {
             return Err(invalid("posting runs that do not add up"));
         }
