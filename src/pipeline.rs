@@ -535,6 +535,7 @@ impl Decider<'_, '_, '_> {
         analyses: Vec<Option<Analysis>>,
         emit: &mut impl FnMut(Emitted<T>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.index.read_ahead(&analyses);
         for (item, analysis) in batch.into_iter().zip(analyses) {
             match (item, analysis) {
                 (Ok(doc), Some(analysis)) => {

@@ -86,6 +86,9 @@ pub(crate) struct Sources<T = CodedTokens> {
     postings: Postings,
     /// Spelling Bloom filter of every token seen as a name.
     blooms: HashTable32<u64>,
+    /// The documents of the entries the postings read ahead hold, where
+    /// `docs` leaves them in an index file ([`Sources::read_ahead`]).
+    ahead_docs: HashTable32<DocId>,
 }
 
 /// What [`Sources`] holds of one entry besides its tokens.
@@ -151,11 +154,36 @@ impl<T: TokenStore> Sources<T> {
         self.tokens.clear();
         self.postings.clear();
         self.blooms.clear();
+        self.ahead_docs.clear();
     }
 
     /// The document of entry `id`.
+    #[inline]
     pub(crate) fn doc_of(&self, id: u32) -> DocId {
+        if !self.ahead_docs.is_empty()
+            && !self.docs.in_memory(id)
+            && let Some(&doc) = self.ahead_docs.get(&id)
+        {
+            return doc;
+        }
         self.docs.get(id)
+    }
+
+    /// Reads the posting lists of `fingerprints` (at most `max` entries
+    /// each) that an index file read in place holds, then the documents of
+    /// the entries they hold, each in the order they lie in the file: see
+    /// [`Table::read_ahead`]. Sorts `fingerprints`.
+    pub(crate) fn read_ahead(&mut self, fingerprints: &mut Vec<u32>, max: usize) {
+        self.postings.read_ahead(fingerprints, max);
+        let mut ids: Vec<u32> = (self.postings.read_ahead_ids().iter().copied())
+            .filter(|&id| !self.docs.in_memory(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.ahead_docs.clear();
+        let docs = &self.docs;
+        self.ahead_docs
+            .extend(ids.into_iter().map(|id| (id, docs.get(id))));
     }
 
     /// Reads the record of entry `id`, to have it in cache: see
@@ -245,7 +273,9 @@ impl<T: TokenStore> Sources<T> {
     fn memory_parts(&self, parts: &mut Vec<(&'static str, usize)>) {
         parts.push((
             "source paragraphs",
-            self.entries.memory_bytes() + self.docs.memory_bytes(),
+            self.entries.memory_bytes()
+                + self.docs.memory_bytes()
+                + table_bytes(self.ahead_docs.capacity(), 8),
         ));
         let (tokens, dictionary) = self.tokens.memory_bytes();
         parts.push(("source tokens", tokens));
@@ -458,6 +488,59 @@ impl Index {
             parts.push(("file block cache", file.cache_capacity() as usize));
         }
         parts
+    }
+
+    /// Reads together what an index file read in place holds of the keys
+    /// the decisions of `analyses` (a batch, in input order) look up in
+    /// it, each table's keys in key order and the posting lists in the
+    /// order they lie in the file: so that those lookups find them in
+    /// memory, and each block of the file is read once for the batch
+    /// rather than once per lookup, whatever the cache. Only what the file
+    /// holds is read: it does not change, while what the run adds does as
+    /// the batch is decided, so this is the one part of the lookups that
+    /// the decision order allows to take out of it and sort. An index in
+    /// memory reads nothing.
+    ///
+    /// Read: the paragraph hashes (first copies, aliases, short lines),
+    /// the document hashes, the posting lists of the sketches of
+    /// paragraphs the file does not know, and the documents of the entries
+    /// those lists hold. Not read: what depends on the decisions (the
+    /// kept-document hashes, runs' neighbours) and the entries and tokens
+    /// of the sources ranked highest, chosen among the hits with this
+    /// run's own.
+    pub(crate) fn read_ahead(&mut self, analyses: &[Option<super::Analysis>]) {
+        if self.file.is_none() {
+            return;
+        }
+        let analyses = || analyses.iter().flatten();
+        let mut hashes: Vec<u64> = analyses()
+            .flat_map(|analysis| analysis.hashes.iter().flatten().copied())
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        self.first.read_ahead(&hashes);
+        self.aliases.read_ahead(&hashes);
+        self.short_lines.read_ahead(&hashes);
+        let mut documents: Vec<u64> = analyses()
+            .filter(|analysis| analysis.hashes.iter().any(Option::is_some))
+            .map(|analysis| {
+                crate::shingle::document_hash_of(analysis.hashes.iter().flatten().copied())
+            })
+            .collect();
+        documents.sort_unstable();
+        documents.dedup();
+        self.documents.read_ahead(&documents);
+        // A paragraph the file knows is decided without its sketch.
+        let mut fingerprints: Vec<u32> = analyses()
+            .flat_map(|analysis| analysis.hashes.iter().zip(&analysis.sketches))
+            .filter_map(|(hash, sketch)| {
+                let known = hash.is_some_and(|hash| self.knows(hash));
+                sketch.as_ref().filter(|_| !known)
+            })
+            .flat_map(|sketch| sketch.fingerprints().iter().copied())
+            .collect();
+        self.sources
+            .read_ahead(&mut fingerprints, super::MAX_POSTINGS);
     }
 
     pub(crate) fn add_document(&mut self, name: &str) -> DocId {
@@ -690,6 +773,7 @@ impl Persist for Sources {
             tokens: CodedTokens::restore(input)?,
             postings: Postings::restore(input)?,
             blooms: input.take_table()?,
+            ahead_docs: HashTable32::default(),
         };
         sources.check()
     }
@@ -704,6 +788,7 @@ impl Sources {
             tokens: CodedTokens::restore_in_place(input, file)?,
             postings: Postings::restore_in_place(input, file)?,
             blooms: input.take_table()?,
+            ahead_docs: HashTable32::default(),
         };
         sources.check()
     }

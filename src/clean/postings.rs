@@ -32,6 +32,7 @@ use super::chunked::Chunked;
 use super::disk::{BlockFile, DiskSlice, SliceReader};
 use super::heads::Heads;
 use super::persist::{Decoder, Encoder, Persist, invalid};
+use crate::shingle::HashTable32;
 
 /// Fewest postings in the chains before they are merged into the runs.
 const MIN_MERGE: usize = 1 << 16;
@@ -130,12 +131,33 @@ impl Postings {
         base.read(fp, max - read, hit);
     }
 
+    /// Reads the lists of `fingerprints` (at most `max` entries each) that
+    /// an index file read in place holds, in the order they lie in the
+    /// file, so that the reads that follow find them in memory: see
+    /// [`Table::read_ahead`](super::table::Table::read_ahead). Sorts
+    /// `fingerprints`.
+    pub(crate) fn read_ahead(&mut self, fingerprints: &mut Vec<u32>, max: usize) {
+        if let Some(base) = &mut self.base {
+            base.read_ahead(fingerprints, max);
+        }
+    }
+
+    /// Ids of the entries read ahead from the file ([`Postings::read_ahead`]).
+    pub(crate) fn read_ahead_ids(&self) -> &[u32] {
+        self.base.as_ref().map_or(&[], |base| &base.ahead.ids)
+    }
+
     /// Bytes allocated: the chains' head table, and the chains' blocks with
     /// the runs.
     pub(crate) fn memory_bytes(&self) -> (usize, usize) {
         (
             self.chains.heads.capacity() * std::mem::size_of::<(u32, u32)>(),
-            self.chains.blocks.memory_bytes() + self.runs.memory_bytes(),
+            self.chains.blocks.memory_bytes()
+                + self.runs.memory_bytes()
+                + self.base.as_ref().map_or(0, |base| {
+                    super::index::table_bytes(base.ahead.lists.capacity(), 12)
+                        + base.ahead.ids.capacity() * 4
+                }),
         )
     }
 }
@@ -457,6 +479,19 @@ struct DiskRuns {
     low: DiskSlice,
     /// `u64` words of packed ids, as [`Runs::ids`].
     ids: DiskSlice,
+    ahead: ReadAhead,
+}
+
+/// The lists of the fingerprints of the batch being decided, read
+/// together ([`Postings::read_ahead`]).
+#[derive(Clone, Debug, Default)]
+struct ReadAhead {
+    /// Each fingerprint's list in `ids`: where it starts, and its length.
+    lists: HashTable32<(u32, u32)>,
+    /// The lists, each newest first.
+    ids: Vec<u32>,
+    /// The most entries read of a list.
+    max: usize,
 }
 
 impl DiskRuns {
@@ -464,7 +499,39 @@ impl DiskRuns {
         self.low.len
     }
 
+    /// Reads the lists of `fingerprints` (at most `max` entries each) in
+    /// the order they lie in the file, and keeps them for
+    /// [`DiskRuns::read`]. Forgets what the previous call read.
+    fn read_ahead(&mut self, fingerprints: &mut Vec<u32>, max: usize) {
+        fingerprints.sort_unstable_by_key(|&fp| (mix(fp), fp));
+        fingerprints.dedup();
+        let mut ahead = std::mem::take(&mut self.ahead);
+        ahead.lists.clear();
+        ahead.ids.clear();
+        ahead.max = max;
+        for &fp in fingerprints.iter() {
+            let start = ahead.ids.len();
+            self.read_file(fp, max, |id| ahead.ids.push(id));
+            let list = (start as u32, (ahead.ids.len() - start) as u32);
+            ahead.lists.insert(fp, list);
+        }
+        self.ahead = ahead;
+    }
+
+    /// Calls `hit(entry)` for the newest `max` entries of the list of
+    /// `fp`, newest first: as read ahead, or read now.
     fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
+        match self.ahead.lists.get(&fp) {
+            Some(&(start, len)) if max <= self.ahead.max => {
+                let start = start as usize;
+                let list = &self.ahead.ids[start..start + len as usize];
+                list.iter().take(max).for_each(|&id| hit(id));
+            }
+            _ => self.read_file(fp, max, hit),
+        }
+    }
+
+    fn read_file(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
         if max == 0 {
             return;
         }
@@ -731,6 +798,7 @@ impl Postings {
                 starts,
                 low,
                 ids,
+                ahead: ReadAhead::default(),
             })
         });
         Ok(Postings {
@@ -1075,6 +1143,29 @@ mod tests {
             memory.read(fp_of(12), max, |e| b.push(e));
             assert_eq!(a, b, "max {max}");
         }
+        // Read ahead: the same answers, the lists read ahead from memory
+        // (no block lookup), up to the most entries read ahead.
+        let mut ahead: Vec<u32> = (0..40_100u32).step_by(11).chain([fp_of(12), 7]).collect();
+        in_place.read_ahead(&mut ahead, 5);
+        assert!(ahead.len() > 3_000, "sorted and deduplicated, not emptied");
+        assert!(!in_place.read_ahead_ids().is_empty());
+        let lookups = || {
+            let (hits, misses) = blocks.cache_counts();
+            hits + misses
+        };
+        for max in [1, 3, 5] {
+            let before = lookups();
+            let read = |p: &Postings| {
+                let mut read = Vec::new();
+                for fp in (0..40_100u32).step_by(11) {
+                    p.read(fp, max, |e| read.push(e));
+                }
+                read
+            };
+            assert_eq!(read(&in_place), read(&memory), "max {max}");
+            assert_eq!(lookups(), before, "max {max}: read from memory");
+        }
+        assert_eq!(lists(&in_place, fps()), lists(&memory, fps()));
         // More postings, some merged into the runs in memory.
         for id in 300_000..320_000u32 {
             memory.push(fp_of(id), id);

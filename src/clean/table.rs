@@ -30,6 +30,9 @@ pub(crate) struct Table<V> {
     disk: Option<DiskTable>,
     /// Keys of `recent` that the file holds too (values changed since).
     shadowed: usize,
+    /// What the file holds (or not) of the keys of the batch being
+    /// decided, read together in key order ([`Table::read_ahead`]).
+    ahead: HashTable<Option<V>>,
 }
 
 /// A sorted run of a table's entries in the index file.
@@ -48,6 +51,7 @@ impl<V> Default for Table<V> {
             recent: HashTable::default(),
             disk: None,
             shadowed: 0,
+            ahead: HashTable::default(),
         }
     }
 }
@@ -70,17 +74,35 @@ impl<V: Fixed> Table<V> {
     pub(crate) fn get(&self, key: u64) -> Option<V> {
         match self.recent.get(&key) {
             Some(&value) => Some(value),
-            None => self.disk.as_ref().and_then(|disk| disk.get(key)),
+            None => self.in_file(key),
         }
+    }
+
+    /// The file's value of `key`: as read ahead, or read now.
+    #[inline]
+    fn in_file(&self, key: u64) -> Option<V> {
+        file_value(self.disk.as_ref(), &self.ahead, key)
+    }
+
+    /// Reads the file's values of `keys` (sorted) together, in key order,
+    /// so that the lookups that follow find them in memory: the blocks of
+    /// the file are each read once for the batch, however small the cache.
+    /// Forgets what the previous call read. What the file holds never
+    /// changes, so this changes no answer.
+    pub(crate) fn read_ahead(&mut self, keys: &[u64]) {
+        self.ahead.clear();
+        let Some(disk) = &self.disk else { return };
+        debug_assert!(keys.is_sorted());
+        self.ahead.extend(
+            keys.iter()
+                .filter(|key| !self.recent.contains_key(key))
+                .map(|&key| (key, disk.get(key))),
+        );
     }
 
     /// Inserts `value` under `key` unless the table holds the key.
     pub(crate) fn insert_new(&mut self, key: u64, value: impl FnOnce() -> V) {
-        if self
-            .disk
-            .as_ref()
-            .is_some_and(|disk| disk.get::<V>(key).is_some())
-        {
+        if self.in_file(key).is_some() {
             return;
         }
         self.recent.entry(key).or_insert_with(value);
@@ -92,17 +114,22 @@ impl<V: Fixed> Table<V> {
     where
         V: Default,
     {
-        let disk = &self.disk;
-        let shadowed = &mut self.shadowed;
-        let value = self.recent.entry(key).or_insert_with(|| {
-            match disk.as_ref().and_then(|disk| disk.get(key)) {
-                Some(value) => {
-                    *shadowed += 1;
-                    value
-                }
-                None => V::default(),
-            }
-        });
+        let Table {
+            recent,
+            disk,
+            shadowed,
+            ahead,
+        } = self;
+        let value =
+            recent
+                .entry(key)
+                .or_insert_with(|| match file_value(disk.as_ref(), ahead, key) {
+                    Some(value) => {
+                        *shadowed += 1;
+                        value
+                    }
+                    None => V::default(),
+                });
         change(value);
     }
 
@@ -156,10 +183,14 @@ impl<V: Fixed> Table<V> {
         recent.try_for_each(each)
     }
 
-    /// Bytes held in memory: the recent entries' table and the fence.
+    /// Bytes held in memory: the recent entries' table, the fence and
+    /// what was read ahead.
     pub(crate) fn memory_bytes(&self) -> usize {
         let fence = self.disk.as_ref().map_or(0, |d| d.fence.capacity() * 8);
-        super::index::table_bytes(self.recent.capacity(), 8 + std::mem::size_of::<V>()) + fence
+        let table = super::index::table_bytes;
+        table(self.recent.capacity(), 8 + std::mem::size_of::<V>())
+            + table(self.ahead.capacity(), 8 + std::mem::size_of::<Option<V>>())
+            + fence
     }
 
     /// Reads what [`Persist::save`] wrote, leaving the entries in `file`
@@ -197,7 +228,23 @@ impl<V: Fixed> Table<V> {
                 group,
             }),
             shadowed: 0,
+            ahead: HashTable::default(),
         })
+    }
+}
+
+/// The value of `key` in the file `disk` (none without a file): from
+/// `ahead` when it was read ahead.
+#[inline]
+fn file_value<V: Fixed>(
+    disk: Option<&DiskTable>,
+    ahead: &HashTable<Option<V>>,
+    key: u64,
+) -> Option<V> {
+    let disk = disk?;
+    match ahead.get(&key) {
+        Some(&value) => value,
+        None => disk.get(key),
     }
 }
 
@@ -235,6 +282,7 @@ impl<V: Fixed> Persist for Table<V> {
             recent: input.take_table()?,
             disk: None,
             shadowed: 0,
+            ahead: HashTable::default(),
         })
     }
 }
@@ -268,6 +316,30 @@ mod tests {
             table.insert_new(key(5), || 99);
             table.update(key(6), |v| *v += 1_000);
             table.update(key(30_000), |v| *v += 1);
+        }
+        assert_eq!(disk.len(), memory.len());
+        // Read ahead (after the changes, and before more): the same
+        // answers, those read ahead with no block lookup.
+        let mut keys: Vec<u64> = (0..25_000).step_by(3).map(key).collect();
+        keys.sort_unstable();
+        disk.read_ahead(&keys);
+        let file = disk.disk.as_ref().unwrap().entries.file.clone();
+        let lookups = || {
+            let (hits, misses) = file.cache_counts();
+            hits + misses
+        };
+        let before = lookups();
+        for &k in &keys {
+            assert_eq!(disk.get(k), memory.get(k));
+        }
+        assert_eq!(lookups(), before, "read ahead, from memory");
+        for table in [&mut memory, &mut disk] {
+            table.update(key(9), |v| *v += 1_000);
+            table.insert_new(key(21_003), || 7);
+            table.insert_new(key(24_000), || 8);
+        }
+        for i in (0..25_000).step_by(3) {
+            assert_eq!(disk.get(key(i)), memory.get(key(i)), "key {i}");
         }
         assert_eq!(disk.len(), memory.len());
         assert_eq!(disk.get(key(6)), Some(1_006));
