@@ -56,7 +56,7 @@ use std::sync::{PoisonError, RwLock, mpsc};
 use rayon::prelude::*;
 
 use crate::clean::site::{SiteBoilerplate, SiteCounter};
-use crate::clean::{Analysis, Cleaned, Cleaner, Index};
+use crate::clean::{Analysis, Cleaned, Cleaner, FileView, Index, ReadAhead};
 use crate::report::{DocumentRecord, ReportText, SkippedRecord, Summary};
 use crate::shingle::PassThrough;
 
@@ -335,16 +335,19 @@ impl<'c> Pipeline<'c> {
         I::IntoIter: Send,
     {
         let mut docs = docs.into_iter();
+        let file = index.file_view();
         let mut decider = Decider {
             pipeline: self,
             index,
             summary: Summary::default(),
+            file: None,
         };
         if self.threads == 1 {
             // Analysis and decision take turns on this thread, and the
             // analysis skips what the index already holds. Not on the
             // pool's one thread: what the analysis allocates is then freed
             // by the thread that allocated it, and read from its caches.
+            decider.file = file;
             loop {
                 let batch = self.next_batch(&mut docs, item_size);
                 if batch.is_empty() {
@@ -355,10 +358,21 @@ impl<'c> Pipeline<'c> {
                     .iter()
                     .map(|item| self.analyze(item, |hash| index.knows(hash)))
                     .collect();
-                decider.batch(batch, analyses, &mut emit)?;
+                decider.batch(batch, analyses, None, &mut emit)?;
             }
         } else {
-            self.run_stages(&mut decider, docs, emit)?;
+            // The file is read ahead for a batch while the batch before is
+            // decided when the cache can keep what both read (see
+            // `FileView::read_while_deciding`); else just before the
+            // batch is decided.
+            let ahead = match file {
+                Some(file) if file.read_while_deciding() => Some(file),
+                file => {
+                    decider.file = file;
+                    None
+                }
+            };
+            self.run_stages(&mut decider, ahead, docs, emit)?;
         }
         let Decider {
             index, mut summary, ..
@@ -383,6 +397,7 @@ impl<'c> Pipeline<'c> {
     fn run_stages<T, E>(
         &self,
         decider: &mut Decider<'_, '_, '_>,
+        file: Option<FileView>,
         mut docs: impl Iterator<Item = Item<T>> + Send,
         mut emit: impl FnMut(Emitted<T>) -> Result<(), E> + Send,
     ) -> Result<(), E>
@@ -404,20 +419,22 @@ impl<'c> Pipeline<'c> {
                 }
             });
             let (analyzed, to_decide) = mpsc::sync_channel::<Analyzed<T>>(0);
-            let known = &known;
+            let (known, file) = (&known, &file);
             let analyzer = scope.spawn(move || {
                 let knows = |hash| {
                     let known = known.read().unwrap_or_else(PoisonError::into_inner);
                     known.contains(&hash)
                 };
                 for batch in batches {
-                    let analyses = self.pool.install(|| {
+                    let analyses: Vec<_> = self.pool.install(|| {
                         batch
                             .par_iter()
                             .map(|item| self.analyze(item, knows))
                             .collect()
                     });
-                    if analyzed.send((batch, analyses)).is_err() {
+                    // While the batch before is decided.
+                    let ahead = file.as_ref().map(|file| file.read_ahead(&analyses));
+                    if analyzed.send((batch, analyses, ahead)).is_err() {
                         break;
                     }
                 }
@@ -431,14 +448,14 @@ impl<'c> Pipeline<'c> {
                 }
                 Ok(())
             });
-            for (batch, analyses) in to_decide {
+            for (batch, analyses, ahead) in to_decide {
                 let hashes: Vec<u64> = analyses
                     .iter()
                     .flatten()
                     .flat_map(|analysis| analysis.hashes.iter().flatten().copied())
                     .collect();
                 let mut out = Vec::with_capacity(batch.len());
-                let Ok(()) = decider.batch(batch, analyses, &mut |item| {
+                let Ok(()) = decider.batch(batch, analyses, ahead, &mut |item| {
                     out.push(item);
                     Ok::<(), std::convert::Infallible>(())
                 });
@@ -519,13 +536,15 @@ fn item_size<T>(item: &Item<T>) -> usize {
 type KnownHashes = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 /// A batch and its analyses (`None` for an unreadable record).
-type Analyzed<T> = (Vec<Item<T>>, Vec<Option<Analysis>>);
+type Analyzed<T> = (Vec<Item<T>>, Vec<Option<Analysis>>, Option<ReadAhead>);
 
 /// The ordered half of a run: decides analyzed records in input order.
 struct Decider<'p, 'c, 'i> {
     pipeline: &'p Pipeline<'c>,
     index: &'i mut Index,
     summary: Summary,
+    /// The index's file, when the decisions read ahead from it themselves.
+    file: Option<FileView>,
 }
 
 impl Decider<'_, '_, '_> {
@@ -533,9 +552,13 @@ impl Decider<'_, '_, '_> {
         &mut self,
         batch: Vec<Item<T>>,
         analyses: Vec<Option<Analysis>>,
+        ahead: Option<ReadAhead>,
         emit: &mut impl FnMut(Emitted<T>) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.index.read_ahead(&analyses);
+        let ahead = ahead.or_else(|| Some(self.file.as_ref()?.read_ahead(&analyses)));
+        if let Some(ahead) = ahead {
+            self.index.set_read_ahead(ahead);
+        }
         for (item, analysis) in batch.into_iter().zip(analyses) {
             match (item, analysis) {
                 (Ok(doc), Some(analysis)) => {

@@ -236,18 +236,21 @@ fn runs_against_an_index_directory_decide_as_one_run() {
     assert!(near > 10, "near-duplicates across the parts: {near}");
     let tmp = tempfile::tempdir().unwrap();
     let mut emitted = Vec::new();
-    // Four runs of unequal parts, on 1, 2 and 3 threads, the index read
-    // in place through a cache far smaller than it, and whole.
+    // Four runs of unequal parts, on 1, 2 and 3 threads, in batches of 16
+    // records, the index read in place through a cache far smaller than
+    // it (the file read ahead for a batch just before it is decided),
+    // whole, and in place through a cache larger than it (read ahead
+    // while the batch before is decided).
     let in_place = Storage::InPlace { cache_bytes: 0 };
     for (threads, storage, part) in [
         (1, in_place, &docs[..150]),
         (2, in_place, &docs[150..300]),
         (3, Storage::Memory, &docs[300..420]),
-        (2, in_place, &docs[420..]),
+        (2, Storage::InPlace { cache_bytes: 1 << 30 }, &docs[420..]),
     ] {
         let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
         let (mut index, sites) = dir.load(storage).unwrap();
-        let pipeline = Pipeline::new(&cleaner, threads).unwrap();
+        let pipeline = Pipeline::new(&cleaner, threads).unwrap().batches(16, 1 << 20);
         emitted.extend(run_against(&pipeline, &mut index, part).0);
         assert!(index.read_error().is_none());
         dir.commit(&index, &sites).unwrap();

@@ -17,6 +17,8 @@
 
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use super::disk::{BlockFile, DiskSlice};
 use super::persist::{Decoder, Encoder, Fixed, Persist};
@@ -35,7 +37,7 @@ pub(crate) struct Chunked<T> {
     /// The chunks left in an index file read in place
     /// ([`Chunked::restore_in_place`]): every chunk but the last, which
     /// takes the items pushed next. Their entries in `chunks` are empty.
-    disk: Option<Box<DiskChunks>>,
+    disk: Option<Arc<DiskChunks>>,
 }
 
 /// Where the chunks of a [`Chunked`] read in place are in their file.
@@ -44,6 +46,23 @@ struct DiskChunks {
     file: BlockFile,
     /// Chunk `k`'s first item's offset and its items.
     chunks: Vec<(u64, usize)>,
+}
+
+/// The chunks of a [`Chunked`] left in an index file, to read from on
+/// any thread ([`Chunked::file_part`]).
+#[derive(Clone, Debug)]
+pub(crate) struct FileChunks<T> {
+    disk: Arc<DiskChunks>,
+    items: PhantomData<fn() -> T>,
+}
+
+impl<T: Fixed> FileChunks<T> {
+    /// The item at `at`, if it is in the file.
+    pub(crate) fn get(&self, at: u32) -> Option<T> {
+        let (chunk, offset) = Chunked::<T>::locate(at);
+        let &(start, items) = self.disk.chunks.get(chunk)?;
+        (offset < items).then(|| self.disk.file.get(start + (offset * T::SIZE) as u64))
+    }
 }
 
 impl<T> Default for Chunked<T> {
@@ -144,6 +163,15 @@ impl<T: Fixed> Chunked<T> {
                 file.get(at)
             }
         }
+    }
+
+    /// The chunks left in an index file read in place.
+    pub(crate) fn file_part(&self) -> Option<FileChunks<T>> {
+        let disk = self.disk.clone()?;
+        Some(FileChunks {
+            disk,
+            items: PhantomData,
+        })
     }
 
     /// Whether the item at `at` is in memory, not left in an index file:
@@ -312,7 +340,7 @@ impl<T: Fixed> Chunked<T> {
             }
         }
         let disk = (!disk.is_empty()).then(|| {
-            Box::new(DiskChunks {
+            Arc::new(DiskChunks {
                 file: file.clone(),
                 chunks: disk,
             })

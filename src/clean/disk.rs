@@ -44,8 +44,9 @@ struct Shared {
     file: File,
     path: PathBuf,
     len: u64,
-    /// Behind a lock, not a concurrent cache: one thread (the one
-    /// deciding) reads an index, and a hit then costs the lock alone.
+    /// Behind a lock, not a concurrent cache: at most two threads read
+    /// an index (the one deciding, and the one reading ahead for the next
+    /// batch), and a hit then costs the lock alone.
     cache: Mutex<Blocks>,
     capacity: u64,
     /// The first read error, see the module docs.
@@ -103,6 +104,11 @@ impl BlockFile {
     /// The cache's capacity in bytes.
     pub(crate) fn cache_capacity(&self) -> u64 {
         self.0.capacity
+    }
+
+    /// The file's length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.0.len
     }
 
     /// The cache's hits and misses so far.

@@ -79,7 +79,9 @@ mod token_store;
 
 pub use analysis::{Analysis, Sketch};
 pub use cover::{CoverDecision, CoverRule, Evidence, Guard, sweep};
-pub(crate) use index::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
+pub(crate) use index::{
+    EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, FileView, Importer, ReadAhead,
+};
 pub use index::{FileCache, Index};
 pub use result::{Cleaned, ParagraphOutcome};
 pub use settings::{

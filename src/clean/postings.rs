@@ -27,6 +27,7 @@
 //! in id order.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use super::chunked::Chunked;
 use super::disk::{BlockFile, DiskSlice, SliceReader};
@@ -59,7 +60,9 @@ pub(crate) struct Postings {
     min_merge: usize,
     /// The runs of an index file read in place
     /// ([`Postings::restore_in_place`]): older than every posting above.
-    base: Option<Box<DiskRuns>>,
+    base: Option<Arc<DiskRuns>>,
+    /// The lists of `base` read ahead for the batch being decided.
+    ahead: ListsAhead,
 }
 
 impl Default for Postings {
@@ -70,6 +73,7 @@ impl Default for Postings {
             runs: Runs::default(),
             min_merge: MIN_MERGE,
             base: None,
+            ahead: ListsAhead::default(),
         }
     }
 }
@@ -82,6 +86,7 @@ impl Postings {
         self.recent = 0;
         self.runs = Runs::default();
         self.base = None;
+        self.ahead = ListsAhead::default();
     }
 
     /// Appends entry `id` (below 2^31, and above every id pushed before) to
@@ -128,23 +133,23 @@ impl Postings {
             read += 1;
             hit(entry);
         });
-        base.read(fp, max - read, hit);
-    }
-
-    /// Reads the lists of `fingerprints` (at most `max` entries each) that
-    /// an index file read in place holds, in the order they lie in the
-    /// file, so that the reads that follow find them in memory: see
-    /// [`Table::read_ahead`](super::table::Table::read_ahead). Sorts
-    /// `fingerprints`.
-    pub(crate) fn read_ahead(&mut self, fingerprints: &mut Vec<u32>, max: usize) {
-        if let Some(base) = &mut self.base {
-            base.read_ahead(fingerprints, max);
+        match self.ahead.list(fp, max - read) {
+            Some(list) => list.iter().for_each(|&entry| hit(entry)),
+            None => base.read(fp, max - read, hit),
         }
     }
 
-    /// Ids of the entries read ahead from the file ([`Postings::read_ahead`]).
-    pub(crate) fn read_ahead_ids(&self) -> &[u32] {
-        self.base.as_ref().map_or(&[], |base| &base.ahead.ids)
+    /// The posting runs of an index file read in place, to read ahead
+    /// from ([`DiskRuns::read_ahead`]) on any thread.
+    pub(crate) fn file_part(&self) -> Option<Arc<DiskRuns>> {
+        self.base.clone()
+    }
+
+    /// Answers reads of the file's lists from `ahead` (read from this
+    /// index's [`Postings::file_part`]) instead of the file. The file does
+    /// not change, so this changes no answer.
+    pub(crate) fn set_read_ahead(&mut self, ahead: ListsAhead) {
+        self.ahead = ahead;
     }
 
     /// Bytes allocated: the chains' head table, and the chains' blocks with
@@ -154,10 +159,8 @@ impl Postings {
             self.chains.heads.capacity() * std::mem::size_of::<(u32, u32)>(),
             self.chains.blocks.memory_bytes()
                 + self.runs.memory_bytes()
-                + self.base.as_ref().map_or(0, |base| {
-                    super::index::table_bytes(base.ahead.lists.capacity(), 12)
-                        + base.ahead.ids.capacity() * 4
-                }),
+                + super::index::table_bytes(self.ahead.lists.capacity(), 12)
+                + self.ahead.ids.capacity() * 4,
         )
     }
 }
@@ -470,7 +473,7 @@ impl Runs {
 /// bits and the ids are read through the file's cache, a lookup's three
 /// reads each within a block or two.
 #[derive(Clone, Debug)]
-struct DiskRuns {
+pub(crate) struct DiskRuns {
     bits: u32,
     width: u32,
     /// `u32` bucket starts, as [`Runs::starts`].
@@ -479,13 +482,12 @@ struct DiskRuns {
     low: DiskSlice,
     /// `u64` words of packed ids, as [`Runs::ids`].
     ids: DiskSlice,
-    ahead: ReadAhead,
 }
 
-/// The lists of the fingerprints of the batch being decided, read
-/// together ([`Postings::read_ahead`]).
+/// The file's lists of the fingerprints of a batch, read together
+/// ([`DiskRuns::read_ahead`]).
 #[derive(Clone, Debug, Default)]
-struct ReadAhead {
+pub(crate) struct ListsAhead {
     /// Each fingerprint's list in `ids`: where it starts, and its length.
     lists: HashTable32<(u32, u32)>,
     /// The lists, each newest first.
@@ -494,44 +496,48 @@ struct ReadAhead {
     max: usize,
 }
 
+impl ListsAhead {
+    /// The entries of every list read, newest first in each.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// The newest `max` entries of the list of `fp`, newest first, when
+    /// it was read (with as many entries at least).
+    pub(crate) fn list(&self, fp: u32, max: usize) -> Option<&[u32]> {
+        let &(start, len) = self.lists.get(&fp).filter(|_| max <= self.max)?;
+        let start = start as usize;
+        Some(&self.ids[start..start + (len as usize).min(max)])
+    }
+}
+
 impl DiskRuns {
     fn len(&self) -> usize {
         self.low.len
     }
 
     /// Reads the lists of `fingerprints` (at most `max` entries each) in
-    /// the order they lie in the file, and keeps them for
-    /// [`DiskRuns::read`]. Forgets what the previous call read.
-    fn read_ahead(&mut self, fingerprints: &mut Vec<u32>, max: usize) {
+    /// the order they lie in the file, for [`Postings::set_read_ahead`].
+    /// Sorts `fingerprints`.
+    pub(crate) fn read_ahead(&self, fingerprints: &mut Vec<u32>, max: usize) -> ListsAhead {
         fingerprints.sort_unstable_by_key(|&fp| (mix(fp), fp));
         fingerprints.dedup();
-        let mut ahead = std::mem::take(&mut self.ahead);
-        ahead.lists.clear();
-        ahead.ids.clear();
-        ahead.max = max;
+        let mut ahead = ListsAhead {
+            max,
+            ..ListsAhead::default()
+        };
         for &fp in fingerprints.iter() {
             let start = ahead.ids.len();
-            self.read_file(fp, max, |id| ahead.ids.push(id));
+            self.read(fp, max, |id| ahead.ids.push(id));
             let list = (start as u32, (ahead.ids.len() - start) as u32);
             ahead.lists.insert(fp, list);
         }
-        self.ahead = ahead;
+        ahead
     }
 
     /// Calls `hit(entry)` for the newest `max` entries of the list of
-    /// `fp`, newest first: as read ahead, or read now.
+    /// `fp`, newest first.
     fn read(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
-        match self.ahead.lists.get(&fp) {
-            Some(&(start, len)) if max <= self.ahead.max => {
-                let start = start as usize;
-                let list = &self.ahead.ids[start..start + len as usize];
-                list.iter().take(max).for_each(|&id| hit(id));
-            }
-            _ => self.read_file(fp, max, hit),
-        }
-    }
-
-    fn read_file(&self, fp: u32, max: usize, mut hit: impl FnMut(u32)) {
         if max == 0 {
             return;
         }
@@ -792,13 +798,12 @@ impl Postings {
             return Err(invalid("posting runs that do not add up"));
         }
         let base = (starts.len > 0).then(|| {
-            Box::new(DiskRuns {
+            Arc::new(DiskRuns {
                 bits,
                 width,
                 starts,
                 low,
                 ids,
-                ahead: ReadAhead::default(),
             })
         });
         Ok(Postings {
@@ -807,6 +812,7 @@ impl Postings {
             runs: Runs::default(),
             min_merge: MIN_MERGE,
             base,
+            ahead: ListsAhead::default(),
         })
     }
 }
@@ -1001,6 +1007,7 @@ impl Persist for Postings {
             runs,
             min_merge: MIN_MERGE,
             base: None,
+            ahead: ListsAhead::default(),
         })
     }
 }
@@ -1146,9 +1153,10 @@ mod tests {
         // Read ahead: the same answers, the lists read ahead from memory
         // (no block lookup), up to the most entries read ahead.
         let mut ahead: Vec<u32> = (0..40_100u32).step_by(11).chain([fp_of(12), 7]).collect();
-        in_place.read_ahead(&mut ahead, 5);
+        let read_ahead = in_place.file_part().unwrap().read_ahead(&mut ahead, 5);
         assert!(ahead.len() > 3_000, "sorted and deduplicated, not emptied");
-        assert!(!in_place.read_ahead_ids().is_empty());
+        assert!(!read_ahead.ids().is_empty());
+        in_place.set_read_ahead(read_ahead);
         let lookups = || {
             let (hits, misses) = blocks.cache_counts();
             hits + misses

@@ -16,6 +16,7 @@
 //! memory all along.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use super::disk::{BLOCK, BlockFile, DiskSlice};
 use super::persist::{Decoder, Encoder, Fixed, Persist, sorted};
@@ -27,17 +28,17 @@ pub(crate) struct Table<V> {
     /// Entries added (or changed, see [`Table::update`]) since the file
     /// was read, or all of them in memory.
     recent: HashTable<V>,
-    disk: Option<DiskTable>,
+    disk: Option<Arc<DiskTable>>,
     /// Keys of `recent` that the file holds too (values changed since).
     shadowed: usize,
     /// What the file holds (or not) of the keys of the batch being
-    /// decided, read together in key order ([`Table::read_ahead`]).
+    /// decided, read together in key order ([`DiskTable::read_ahead`]).
     ahead: HashTable<Option<V>>,
 }
 
 /// A sorted run of a table's entries in the index file.
 #[derive(Clone, Debug)]
-struct DiskTable {
+pub(crate) struct DiskTable {
     entries: DiskSlice,
     /// The first key of each group of [`DiskTable::group`] entries.
     fence: Vec<u64>,
@@ -84,20 +85,17 @@ impl<V: Fixed> Table<V> {
         file_value(self.disk.as_ref(), &self.ahead, key)
     }
 
-    /// Reads the file's values of `keys` (sorted) together, in key order,
-    /// so that the lookups that follow find them in memory: the blocks of
-    /// the file are each read once for the batch, however small the cache.
-    /// Forgets what the previous call read. What the file holds never
-    /// changes, so this changes no answer.
-    pub(crate) fn read_ahead(&mut self, keys: &[u64]) {
-        self.ahead.clear();
-        let Some(disk) = &self.disk else { return };
-        debug_assert!(keys.is_sorted());
-        self.ahead.extend(
-            keys.iter()
-                .filter(|key| !self.recent.contains_key(key))
-                .map(|&key| (key, disk.get(key))),
-        );
+    /// The sorted run of an index file read in place, to read ahead from
+    /// ([`DiskTable::read_ahead`]) on any thread.
+    pub(crate) fn file_part(&self) -> Option<Arc<DiskTable>> {
+        self.disk.clone()
+    }
+
+    /// Answers lookups of the file from `ahead` (read from this table's
+    /// [`Table::file_part`]) where it holds the key, instead of the file.
+    /// The file does not change, so this changes no answer.
+    pub(crate) fn set_read_ahead(&mut self, ahead: HashTable<Option<V>>) {
+        self.ahead = ahead;
     }
 
     /// Inserts `value` under `key` unless the table holds the key.
@@ -222,11 +220,11 @@ impl<V: Fixed> Table<V> {
         };
         Ok(Table {
             recent: HashTable::default(),
-            disk: Some(DiskTable {
+            disk: Some(Arc::new(DiskTable {
                 entries,
                 fence,
                 group,
-            }),
+            })),
             shadowed: 0,
             ahead: HashTable::default(),
         })
@@ -237,7 +235,7 @@ impl<V: Fixed> Table<V> {
 /// `ahead` when it was read ahead.
 #[inline]
 fn file_value<V: Fixed>(
-    disk: Option<&DiskTable>,
+    disk: Option<&Arc<DiskTable>>,
     ahead: &HashTable<Option<V>>,
     key: u64,
 ) -> Option<V> {
@@ -249,6 +247,15 @@ fn file_value<V: Fixed>(
 }
 
 impl DiskTable {
+    /// The values of `keys` (sorted), read together in key order: the
+    /// lookups of a batch, so that each block of the file they need is
+    /// read once for the batch, however small the cache, and the decisions
+    /// find them in memory ([`Table::set_read_ahead`]).
+    pub(crate) fn read_ahead<V: Fixed>(&self, keys: &[u64]) -> HashTable<Option<V>> {
+        debug_assert!(keys.is_sorted());
+        keys.iter().map(|&key| (key, self.get(key))).collect()
+    }
+
     fn get<V: Fixed>(&self, key: u64) -> Option<V> {
         let group = self
             .fence
@@ -322,8 +329,9 @@ mod tests {
         // answers, those read ahead with no block lookup.
         let mut keys: Vec<u64> = (0..25_000).step_by(3).map(key).collect();
         keys.sort_unstable();
-        disk.read_ahead(&keys);
-        let file = disk.disk.as_ref().unwrap().entries.file.clone();
+        let file_part = disk.file_part().unwrap();
+        disk.set_read_ahead(file_part.read_ahead(&keys));
+        let file = file_part.entries.file.clone();
         let lookups = || {
             let (hits, misses) = file.cache_counts();
             hits + misses
