@@ -246,11 +246,19 @@ fn runs_against_an_index_directory_decide_as_one_run() {
         (1, in_place, &docs[..150]),
         (2, in_place, &docs[150..300]),
         (3, Storage::Memory, &docs[300..420]),
-        (2, Storage::InPlace { cache_bytes: 1 << 30 }, &docs[420..]),
+        (
+            2,
+            Storage::InPlace {
+                cache_bytes: 1 << 30,
+            },
+            &docs[420..],
+        ),
     ] {
         let mut dir = IndexDir::open(tmp.path(), store::settings(&cleaner)).unwrap();
         let (mut index, sites) = dir.load(storage).unwrap();
-        let pipeline = Pipeline::new(&cleaner, threads).unwrap().batches(16, 1 << 20);
+        let pipeline = Pipeline::new(&cleaner, threads)
+            .unwrap()
+            .batches(16, 1 << 20);
         emitted.extend(run_against(&pipeline, &mut index, part).0);
         assert!(index.read_error().is_none());
         dir.commit(&index, &sites).unwrap();
