@@ -14,6 +14,12 @@
 //! [`Pipeline::batch_bytes`] of text each (a batch ends at the record that
 //! reaches that size).
 //!
+//! Against an index read in place, what its file holds for a batch's
+//! lookups is read ahead in file order before the batch is decided
+//! (`FileView` in the index module): by the analyzing stage, while the
+//! batch before is decided, when the file's cache holds half the file or
+//! more; else by the deciding stage, just before the batch.
+//!
 //! Output and report are the same for every thread count: the analysis of
 //! a record is a pure function of its text, and the decisions are taken in
 //! input order on one thread. The analysis skips sketching a paragraph the

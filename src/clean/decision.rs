@@ -24,7 +24,7 @@ pub(super) enum Fate {
     ShortRepeat(ParagraphRef),
     Near(NearMatch, &'static str),
     /// A short line that recurs at the edge of many articles: page
-    /// furniture ([`FURNITURE_RULE`]), with its first copy.
+    /// furniture ([`FURNITURE_RULE`](super::FURNITURE_RULE)), with its first copy.
     Furniture(ParagraphRef),
 }
 

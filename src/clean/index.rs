@@ -211,7 +211,7 @@ pub(crate) struct Sources<T = CodedTokens> {
     /// Spelling Bloom filter of every token seen as a name.
     blooms: HashTable32<u64>,
     /// The documents of the entries the postings read ahead hold, where
-    /// `docs` leaves them in an index file ([`Sources::read_ahead`]).
+    /// `docs` leaves them in an index file ([`Index::set_read_ahead`]).
     ahead_docs: HashTable32<DocId>,
 }
 

@@ -169,7 +169,8 @@ impl StopWords {
 
 /// What the classifier needs of a paragraph, measured once.
 struct Measure {
-    /// [`width`] of the text.
+    /// Width of the text in characters, East Asian wide ones counted
+    /// twice ([`char_width`]).
     width: usize,
     /// The text ends like a sentence.
     sentence: bool,
@@ -344,7 +345,8 @@ fn width(text: &str) -> usize {
     text.chars().map(char_width).sum()
 }
 
-/// A character's share of [`width`].
+/// A character's share of a text's width: 2 for East Asian wide
+/// characters (Han, kana, Hangul, full-width forms), else 1.
 fn char_width(c: char) -> usize {
     match u32::from(c) {
         ..0x1100 => 1,
