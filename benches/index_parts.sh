@@ -28,20 +28,30 @@ split -d -a 1 -l $(( (lines + 9) / 10 )) "$corpus" part-
 for f in part-?; do mv "$f" "$f.jsonl"; done
 
 timed() { /usr/bin/time -f "%e %M" -o time "$@"; read -r wall rss < time; }
-# The index file out of the operating system's page cache: the next read
-# of it comes from the disk.
-uncache() { dd if="$1/index.ndx" iflag=nocache count=0 status=none; }
+# The index files out of the operating system's page cache: the next read
+# of them comes from the disk.
+uncache() { for f in "$1"/*.ndx; do dd if="$f" iflag=nocache count=0 status=none; done; }
+# Bytes of the files in directory $1.
+bytes() { find "$1" -maxdepth 1 -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
 cache_mib=${CACHE_MIB:-256}
 small_mib=${SMALL_CACHE_MIB:-8}
 
-echo "part  input_MB  wall_s  peak_RSS_MiB  index_MB   (read in place, --index-cache $cache_mib)"
+echo "part  input_MB  wall_s  peak_RSS_MiB  index_MB  written_MB  segments   (read in place, --index-cache $cache_mib)"
+mkdir idx
 for i in 0 1 2 3 4 5 6 7 8 9; do
     if [ "$i" = 9 ]; then cp -r idx idx9; fi
+    had=$(ls idx)
     timed "$bin" clean "part-$i.jsonl" -o "out-$i.jsonl" --report "rep-$i.jsonl" \
         --index idx --index-cache "$cache_mib" --threads "$threads" -q
+    # The segment the commit wrote (the other files it kept or removed).
+    written=0
+    for f in idx/segment-*.ndx; do
+        grep -qx "$(basename "$f")" <<< "$had" || written=$((written + $(stat -c %s "$f")))
+    done
     awk -v part=$((i + 1)) -v input="$(stat -c %s "part-$i.jsonl")" -v wall="$wall" \
-        -v rss="$rss" -v stored="$(stat -c %s idx/index.ndx)" \
-        'BEGIN { printf "%4d  %8.1f  %6.2f  %12d  %8.1f\n", part, input / 1e6, wall, rss / 1024, stored / 1e6 }'
+        -v rss="$rss" -v stored="$(bytes idx)" -v written="$written" \
+        -v segments="$(find idx -name 'segment-*.ndx' | wc -l)" \
+        'BEGIN { printf "%4d  %8.1f  %6.2f  %12d  %8.1f  %10.1f  %8d\n", part, input / 1e6, wall, rss / 1024, stored / 1e6, written / 1e6, segments }'
 done
 # Part ten against the index of nine, each way in turn, three rounds.
 part_ten() {

@@ -1,17 +1,18 @@
 //! A persisted index: each run deduplicated against everything earlier
 //! runs kept, as if their records had come first in one run.
 //!
-//! An [`IndexDir`] is a directory holding one index file, `index.ndx`, and
-//! a lock file, `lock`. A run opens it (taking the lock, checking the
-//! settings), [`IndexDir::load`]s the index and the site counts, cleans its
-//! records against them, and [`IndexDir::commit`]s what they hold after.
+//! An [`IndexDir`] is a directory holding a manifest, `manifest`, the
+//! segment files it names, `segment-NNNNNN.ndx`, and a lock file, `lock`.
+//! A run opens it (taking the lock, checking the settings),
+//! [`IndexDir::load`]s the index and the site counts, cleans its records
+//! against them, and [`IndexDir::commit`]s what they hold after.
 //!
 //! # Guarantees
 //!
 //! * **Two runs decide as one.** For inputs A then B, cleaning A against
 //!   an empty directory and then B against it gives B's records the output
 //!   and report entries a single run over A and B gives them, byte for
-//!   byte: the index file holds the whole state the decisions read (every
+//!   byte: the index holds the whole state the decisions read (every
 //!   table the cleaner keeps across documents, and the site counts). The
 //!   exception is site boilerplate: a line that becomes boilerplate of its
 //!   site only with B's pages is removed from A's records in the single
@@ -20,44 +21,72 @@
 //!   records with no site (no `url` field, no `--one-site`) has no such
 //!   exception.
 //! * **A crash leaves the index before or after.** [`IndexDir::commit`]
-//!   writes a new file beside the old one, syncs it, renames it over the
-//!   old one (an atomic replacement) and syncs the directory. A run killed
-//!   at any moment leaves the old file or the new one, never a mix; a
-//!   half-written temporary file is removed by the next run.
+//!   writes a new segment file beside the others and syncs it, then
+//!   writes a new manifest naming it (and the segments it does not
+//!   replace) beside the old one, syncs it, renames it over the old one
+//!   (an atomic replacement) and syncs the directory; only then are the
+//!   segments it replaced removed. A run killed at any moment leaves the
+//!   old manifest or the new one, each naming whole segments; the files
+//!   no manifest names (a half-written segment, a temporary manifest, a
+//!   replaced segment not yet removed) are removed by the next run.
 //! * **One run at a time.** The lock is an advisory file lock held while
 //!   the [`IndexDir`] lives; the operating system releases it when the
 //!   process ends, however it ends. A second run fails with an error that
 //!   says so.
-//! * **Settings are checked.** The file records the settings it was built
-//!   with ([`settings`] of the cleaner, and what the caller adds, such as
-//!   how sites are found); a run with any other value is refused with an
-//!   error that names the setting, since its decisions against the index
-//!   would not be those of one run.
+//! * **Settings are checked.** The manifest records the settings the
+//!   index was built with ([`settings`] of the cleaner, and what the
+//!   caller adds, such as how sites are found); a run with any other value
+//!   is refused with an error that names the setting, since its decisions
+//!   against the index would not be those of one run.
 //!
-//! # File format (version [`FORMAT_VERSION`])
+//! # Segments
 //!
-//! Little-endian throughout:
+//! Each segment holds what some consecutive runs added: the entries their
+//! documents added to (or changed in) each hash table, as a sorted run;
+//! the chunks of each array from the one that was the last before them;
+//! their posting runs; the tokens they numbered; and the whole of what is
+//! held in memory anyway (the name spellings, the site counts). The
+//! segments, read oldest first, give the index; a lookup asks the newest
+//! first. A commit of an index read in place writes the run's additions,
+//! merged with the newest segments while the one before them holds fewer
+//! than twice their documents: the segments' sizes at
+//! least double from the newest to the oldest, so there are fewer than
+//! log2(documents) of them, a commit writes what the run added and, now
+//! and then, the segments it merges, and a document is rewritten that
+//! many times at most (as the levels of a log-structured merge tree are).
+//!
+//! # File formats (version [`FORMAT_VERSION`])
+//!
+//! Little-endian throughout. The manifest:
 //!
 //! 1. the 16 bytes `newsdedup index\n`;
 //! 2. the format version, a `u32`;
-//! 3. the header, [`IndexHeader`] as JSON, after its length (a `u64`);
-//! 4. the index's tables, then the site counts, each a sequence of
-//!    fixed-width values (hash tables sorted by key, so that one state is
-//!    one file);
+//! 3. the header, [`IndexHeader`] as JSON (with the [`Segment`]s), after
+//!    its length (a `u64`);
+//! 4. the xxh3-64 of every byte before it, a `u64`.
+//!
+//! A segment:
+//!
+//! 1. the 16 bytes `newsdedupsegment`;
+//! 2. the format version, a `u32`;
+//! 3. the documents before it and after it, two `u64`s (checked against
+//!    the manifest and the segments before it);
+//! 4. its tables, then the site counts, each a sequence of fixed-width
+//!    values (hash tables sorted by key, so that one state is one file);
 //! 5. the xxh3-64 of every byte before it, a `u64`.
 //!
 //! # Held in memory or read in place
 //!
 //! [`IndexDir::load`] takes a [`Storage`]. [`Storage::Memory`] reads the
 //! whole index into memory. [`Storage::InPlace`] leaves its bulk in the
-//! file, to be read a block at a time through a bounded cache: the hash
-//! tables are the file's sorted runs (with a fence of their keys in
-//! memory), the arrays the file's chunks, the posting lists the file's
-//! runs, and what the run adds is kept in memory beside them. Both
-//! decide the same. Either way the file is read through once for its
-//! checksum, and [`IndexDir::commit`] writes it whole (read in place, by
-//! merging what the run added into what the file holds, in one streaming
-//! pass): memory is bounded, but a run's I/O grows with the archive.
+//! segment files, read a block at a time through one bounded cache: the
+//! hash tables are the segments' sorted runs (with a fence of their keys
+//! in memory), the arrays the segments' chunks, the posting lists their
+//! runs, and what the run adds is kept in memory beside them. Both decide
+//! the same. Either way every segment is read through once for its
+//! checksum. Committed, an index read in place writes a segment as above;
+//! one held in memory keeps no trace of the segments it was read from and
+//! writes itself whole, as one segment replacing them all.
 //!
 //! # Export
 //!
@@ -85,20 +114,33 @@ use crate::report::RunRecord;
 use crate::{Cleaner, Index};
 
 /// The version of the file format; a file of another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
-/// The first bytes of an index file.
+/// The first bytes of a manifest.
 const MAGIC: &[u8; 16] = b"newsdedup index\n";
+/// The first bytes of a segment file.
+const SEGMENT_MAGIC: &[u8; 16] = b"newsdedupsegment";
 
-/// The index file's name in its directory.
-pub const INDEX_FILE: &str = "index.ndx";
-/// The file a commit writes before renaming it to [`INDEX_FILE`].
-const TEMPORARY_FILE: &str = "index.ndx.tmp";
+/// The manifest's name in its directory: the file that says which
+/// segments the index is.
+pub const MANIFEST_FILE: &str = "manifest";
+/// The file a commit writes before renaming it to [`MANIFEST_FILE`].
+const TEMPORARY_FILE: &str = "manifest.tmp";
+/// The one file of an index of format 1.
+const FORMAT_1_FILE: &str = "index.ndx";
 /// The lock file's name.
 pub const LOCK_FILE: &str = "lock";
 
+/// How a segment file's name starts and ends, its serial number between.
+const SEGMENT_NAME: (&str, &str) = ("segment-", ".ndx");
+
 /// Largest header read, in bytes: a header is a few kilobytes of settings.
 const MAX_HEADER_BYTES: u64 = 16 << 20;
+
+/// A commit merges the newest segments while the one before them holds
+/// fewer than `MERGE_RATIO` times their documents (see
+/// [`IndexDir::commit`]).
+const MERGE_RATIO: u64 = 2;
 
 /// What an index file says of itself before its tables.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +163,38 @@ pub struct IndexHeader {
     pub memory_bytes: u64,
     /// Documents counted for site boilerplate.
     pub site_documents: u64,
+    /// The segment files, oldest first.
+    pub segments: Vec<Segment>,
+}
+
+/// One segment file of an index: what some consecutive runs added.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Segment {
+    /// Its file's name in the directory.
+    pub file: String,
+    /// Runs it holds what they added of.
+    pub runs: u64,
+    /// Documents indexed before its runs.
+    pub first_document: u64,
+    /// Documents its runs added.
+    pub documents: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+impl Segment {
+    /// The serial number in its file's name.
+    fn serial(&self) -> Option<u64> {
+        segment_serial(&self.file)
+    }
+}
+
+/// The serial number of a segment file named `name`, `None` for another
+/// file.
+fn segment_serial(name: &str) -> Option<u64> {
+    let (start, end) = SEGMENT_NAME;
+    name.strip_prefix(start)?.strip_suffix(end)?.parse().ok()
 }
 
 /// The error of an [`IndexDir`] operation: what went wrong, and with
@@ -302,10 +376,10 @@ pub struct IndexDir {
 impl IndexDir {
     /// Opens (creating it if need be) the index directory at `path` for a
     /// run with `settings` (the cleaner's [`settings`], with anything else
-    /// the caller's decisions depend on added): takes its lock, removes a
-    /// temporary file a killed run left, and reads the header of its index
-    /// file, if it has one, refusing one of another format or built with
-    /// other settings.
+    /// the caller's decisions depend on added): takes its lock, removes
+    /// what a killed run left (a temporary manifest, segment files the
+    /// manifest does not name), and reads the manifest, if there is one,
+    /// refusing one of another format or built with other settings.
     pub fn open(path: impl AsRef<Path>, settings: Value) -> Result<IndexDir, StoreError> {
         let path = path.as_ref().to_path_buf();
         fs::create_dir_all(&path).map_err(StoreError::io(&path))?;
@@ -323,18 +397,26 @@ impl IndexDir {
             }
             Err(TryLockError::Error(error)) => return Err(StoreError::io(&lock_path)(error)),
         }
-        let temporary = path.join(TEMPORARY_FILE);
-        match fs::remove_file(&temporary) {
-            Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-            Err(error) => return Err(StoreError::io(&temporary)(error)),
-        }
+        remove_if_there(&path.join(TEMPORARY_FILE))?;
         let header = read_header(&path)?.map(|(header, _)| header);
+        let named: Vec<&str> = header
+            .iter()
+            .flat_map(|h| &h.segments)
+            .map(|segment| segment.file.as_str())
+            .collect();
+        for entry in fs::read_dir(&path).map_err(StoreError::io(&path))? {
+            let entry = entry.map_err(StoreError::io(&path))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if segment_serial(&name).is_some() && !named.contains(&&*name) {
+                remove_if_there(&entry.path())?;
+            }
+        }
         if let Some(header) = &header
             && let Some((setting, index, run)) = first_difference(&header.settings, &settings, "")
         {
             return Err(StoreError::new(
-                path.join(INDEX_FILE),
+                path.join(MANIFEST_FILE),
                 StoreErrorKind::Settings {
                     setting,
                     index,
@@ -355,28 +437,38 @@ impl IndexDir {
         &self.path
     }
 
-    /// The header of the index file as it was opened, `None` when the
-    /// directory held none.
+    /// The manifest's header as it was opened, `None` when the directory
+    /// held no index.
     pub fn header(&self) -> Option<&IndexHeader> {
         self.header.as_ref()
     }
 
     /// The index and site counts the directory holds (empty ones when it
-    /// holds none), the index held as `storage` says. The file is read
-    /// through whole either way, for its checksum.
+    /// holds none), the index held as `storage` says. Every segment file
+    /// is read through either way, for its checksum.
     ///
     /// After a run on an index read [`Storage::InPlace`], check
     /// [`Index::read_error`] before keeping anything it decided.
     pub fn load(&self, storage: Storage) -> Result<(Index, SiteCounter), StoreError> {
-        if self.header.is_none() {
-            return Ok((Index::new(), SiteCounter::new()));
+        match &self.header {
+            None => Ok((Index::new(), SiteCounter::new())),
+            Some(header) => read_index(&self.path, header, storage),
         }
-        let (_, index, sites) = read_index(&self.path, storage)?;
-        Ok((index, sites))
     }
 
-    /// Replaces the directory's index with `index` and `sites`, atomically
-    /// (see the [module docs](self)); the header counts one run more.
+    /// Adds what the run added to `index` and `sites` (loaded from this
+    /// directory) to the directory, atomically (see the [module
+    /// docs](self)); the header counts one run more. An index read in
+    /// place whose reads failed ([`Index::read_error`]) is refused.
+    ///
+    /// An index read in place writes one segment file: what the run added,
+    /// merged with the newest segments while the one before them holds
+    /// fewer than twice their documents (so the segments' sizes at least
+    /// double from the newest to the oldest: there are fewer than
+    /// log2(documents) of them, and a document is rewritten as many times
+    /// at most). An index in memory, which keeps no trace of the segments
+    /// it was read from, writes itself whole, as one segment replacing
+    /// them all.
     pub fn commit(&mut self, index: &Index, sites: &SiteCounter) -> Result<(), StoreError> {
         let runs = self.header.as_ref().map_or(0, |h| h.runs) + 1;
         self.commit_as(index, sites, runs)
@@ -389,39 +481,102 @@ impl IndexDir {
         sites: &SiteCounter,
         runs: u64,
     ) -> Result<(), StoreError> {
+        if let Some(error) = index.read_error() {
+            // Decided on zeros read instead of the file: keep none of it.
+            return Err(StoreError::new(&self.path, StoreErrorKind::Io(error)));
+        }
+        let segments = self.header.as_ref().map_or(&[][..], |h| &h.segments[..]);
+        let documents = index.documents() as u64;
+        let before = self.header.as_ref().map_or(0, |h| h.documents);
+        // The segments the new one replaces: from `first` on.
+        let first = if index.segments() == segments.len() && !segments.is_empty() {
+            let mut first = segments.len();
+            let mut merged = documents.saturating_sub(before).max(1);
+            while first > 0 && segments[first - 1].documents < MERGE_RATIO * merged {
+                first -= 1;
+                merged += segments[first].documents;
+            }
+            first
+        } else {
+            0
+        };
+        let serial = segments
+            .iter()
+            .filter_map(Segment::serial)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let (name_start, name_end) = SEGMENT_NAME;
+        let name = format!("{name_start}{serial:06}{name_end}");
+        let first_document = segments.get(first).map_or(before, |s| s.first_document);
+        let segment_path = self.path.join(&name);
+        let write_segment = || {
+            let file = File::create(&segment_path)?;
+            let mut out = Encoder::new(file);
+            out.put_raw(SEGMENT_MAGIC)?;
+            out.put(FORMAT_VERSION)?;
+            out.put(first_document)?;
+            out.put(documents)?;
+            index.save_from(first, &mut out)?;
+            sites.save(&mut out)?;
+            let file = out.finish()?;
+            file.sync_all()?;
+            file.metadata().map(|m| m.len())
+        };
+        let bytes = write_segment().map_err(StoreError::io(&segment_path))?;
+        let replaced = &segments[first..];
+        let mut kept = segments[..first].to_vec();
+        kept.push(Segment {
+            file: name,
+            runs: replaced.iter().map(|s| s.runs).sum::<u64>() + runs
+                - self.header.as_ref().map_or(0, |h| h.runs),
+            first_document,
+            documents: documents - first_document,
+            bytes,
+        });
         let header = IndexHeader {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             settings: self.settings.clone(),
             runs,
-            documents: index.documents() as u64,
+            documents,
             distinct_paragraphs: index.distinct_paragraphs() as u64,
             near_paragraphs: index.near_paragraphs() as u64,
             memory_bytes: index.memory_bytes() as u64,
             site_documents: u64::from(sites.documents()),
+            segments: kept,
         };
         let temporary = self.path.join(TEMPORARY_FILE);
-        let write = || {
-            let file = File::create(&temporary)?;
-            let mut out = Encoder::new(file);
-            for &byte in MAGIC {
-                out.put(byte)?;
-            }
+        let write_manifest = || {
+            let mut out = Encoder::new(File::create(&temporary)?);
+            out.put_raw(MAGIC)?;
             out.put(FORMAT_VERSION)?;
             let json = serde_json::to_vec(&header).map_err(io::Error::other)?;
             out.put_slice(&json)?;
-            index.save(&mut out)?;
-            sites.save(&mut out)?;
             out.finish()?.sync_all()
         };
-        write().map_err(StoreError::io(&temporary))?;
-        let file_path = self.path.join(INDEX_FILE);
-        fs::rename(&temporary, &file_path).map_err(StoreError::io(&file_path))?;
+        write_manifest().map_err(StoreError::io(&temporary))?;
+        let manifest = self.path.join(MANIFEST_FILE);
+        fs::rename(&temporary, &manifest).map_err(StoreError::io(&manifest))?;
         // The rename is durable once the directory is synced.
         File::open(&self.path)
             .and_then(|dir| dir.sync_all())
             .map_err(StoreError::io(&self.path))?;
+        // The segments replaced are no longer named: a failure to remove
+        // one leaves it for the next open to remove.
+        for segment in replaced {
+            let _ = fs::remove_file(self.path.join(&segment.file));
+        }
         self.header = Some(header);
         Ok(())
+    }
+}
+
+/// Removes the file at `path`, if there is one.
+fn remove_if_there(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::io(path)(error)),
     }
 }
 
@@ -482,7 +637,8 @@ pub mod sorted_run {
             let len = file.metadata()?.len();
             let blocks = BlockFile::new(file.try_clone()?, path, cache_bytes)?;
             let mut input = Decoder::new(file, len);
-            let table = Table::restore_in_place(&mut input, &blocks)?;
+            let mut table = Table::default();
+            table.extend_in_place(&mut input, &blocks)?;
             input.finish()?;
             Ok(SortedRun(table))
         }
@@ -494,33 +650,69 @@ pub mod sorted_run {
     }
 }
 
-/// The header, index and site counts of the index file in `dir`, the
+/// The index and site counts of the segments `header` names in `dir`, the
 /// index held as `storage` says.
 fn read_index(
     dir: &Path,
+    header: &IndexHeader,
     storage: Storage,
-) -> Result<(IndexHeader, Index, SiteCounter), StoreError> {
-    let file_path = dir.join(INDEX_FILE);
-    let read = || {
-        let file = File::open(&file_path)?;
-        let len = file.metadata()?.len();
-        let blocks = match storage {
-            Storage::Memory => None,
-            Storage::InPlace { cache_bytes } => {
-                Some(BlockFile::new(file.try_clone()?, &file_path, cache_bytes)?)
-            }
-        };
-        let mut input = Decoder::new(file, len);
-        let header = read_start(&mut input)?;
-        let index = match &blocks {
-            None => Index::restore(&mut input)?,
-            Some(blocks) => Index::restore_in_place(&mut input, blocks)?,
-        };
-        let sites = SiteCounter::restore(&mut input)?;
-        input.finish()?;
-        Ok((header, index, sites))
+) -> Result<(Index, SiteCounter), StoreError> {
+    let mut files = Vec::with_capacity(header.segments.len());
+    for segment in &header.segments {
+        let path = dir.join(&segment.file);
+        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        files.push((file, path));
+    }
+    if storage == Storage::Memory {
+        let mut index = Index::new();
+        let mut sites = SiteCounter::new();
+        for ((file, path), segment) in files.iter().zip(&header.segments) {
+            let mut read = || {
+                let mut input = Decoder::new(file, file.metadata()?.len());
+                read_segment_start(&mut input, segment, index.documents() as u64)?;
+                index.extend_in_memory(&mut input)?;
+                sites = SiteCounter::restore(&mut input)?;
+                input.finish()?;
+                check_documents(&index, segment)
+            };
+            read().map_err(StoreError::io(path))?;
+        }
+        return Ok((index, sites));
+    }
+    let Storage::InPlace { cache_bytes } = storage else {
+        unreachable!("read in memory above");
     };
-    read().map_err(StoreError::io(&file_path))
+    let paths: Vec<PathBuf> = files.iter().map(|(_, path)| path.clone()).collect();
+    let handles = files
+        .iter()
+        .map(|(file, path)| Ok((file.try_clone()?, path.clone())))
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(StoreError::io(dir))?;
+    let blocks = BlockFile::of_parts(handles, cache_bytes).map_err(StoreError::io(dir))?;
+    let mut index = Index::new();
+    let mut sites = SiteCounter::new();
+    for (part, ((file, _), segment)) in files.iter().zip(&header.segments).enumerate() {
+        let mut read = || {
+            let len = file.metadata()?.len();
+            let mut input = Decoder::new(file, len).starting_at(blocks.part_start(part));
+            read_segment_start(&mut input, segment, index.documents() as u64)?;
+            index.extend_in_place(&mut input, &blocks)?;
+            sites = SiteCounter::restore(&mut input)?;
+            input.finish()?;
+            check_documents(&index, segment)
+        };
+        read().map_err(StoreError::io(&paths[part]))?;
+    }
+    Ok((index, sites))
+}
+
+/// Whether `index`, read up to `segment`, holds the documents the
+/// manifest says it does.
+fn check_documents(index: &Index, segment: &Segment) -> io::Result<()> {
+    if index.documents() as u64 != segment.first_document + segment.documents {
+        return Err(invalid("a segment whose documents are not its manifest's"));
+    }
+    Ok(())
 }
 
 /// Writes the index in directory `dir` to `out` as an export (JSON Lines,
@@ -528,7 +720,13 @@ fn read_index(
 /// not taken: a commit replaces the file whole.
 pub fn export(dir: impl AsRef<Path>, mut out: impl Write) -> Result<u64, StoreError> {
     let dir = dir.as_ref();
-    let (header, index, sites) = read_index(dir, Storage::Memory)?;
+    let Some((header, _)) = read_header(dir)? else {
+        return Err(StoreError::new(
+            dir.join(MANIFEST_FILE),
+            StoreErrorKind::Format("there is no index here".to_string()),
+        ));
+    };
+    let (index, sites) = read_index(dir, &header, Storage::Memory)?;
     let first = ExportRecord::Header {
         format: EXPORT_FORMAT.to_string(),
         version: EXPORT_VERSION,
@@ -604,13 +802,13 @@ pub fn import(
     Ok(store.header.clone().expect("just committed"))
 }
 
-/// Reads the magic bytes, format version and header.
-fn read_start<R: Read>(input: &mut Decoder<R>) -> io::Result<IndexHeader> {
-    let mut magic = [0u8; 16];
-    for byte in &mut magic {
+/// Reads `magic` and the format version.
+fn read_magic<R: Read>(input: &mut Decoder<R>, magic: &[u8; 16]) -> io::Result<()> {
+    let mut read = [0u8; 16];
+    for byte in &mut read {
         *byte = input.take()?;
     }
-    if &magic != MAGIC {
+    if &read != magic {
         return Err(invalid("it does not start as an index file does"));
     }
     let version: u32 = input.take()?;
@@ -619,31 +817,79 @@ fn read_start<R: Read>(input: &mut Decoder<R>) -> io::Result<IndexHeader> {
             "it is of format {version}; export it with the newsdedup that wrote it and import it"
         )));
     }
-    let len = input.take_len(1)?;
-    if len as u64 > MAX_HEADER_BYTES {
-        return Err(invalid(format!("a header of {len} bytes")));
-    }
-    let json: Vec<u8> = input.take_items(len, Vec::with_capacity(len))?;
-    serde_json::from_slice(&json).map_err(|e| invalid(format!("its header: {e}")))
+    Ok(())
 }
 
-/// The header of the index file in directory `dir` and the file's size in
-/// bytes, without taking the lock (a commit replaces the file whole, so a
-/// reader sees the old one or the new one); `None` when there is no index
-/// file. The tables are not read, nor the checksum checked.
+/// Reads a segment file's start: its magic bytes and format version, and
+/// the documents before and after it, which must be those of `segment` in
+/// the manifest and follow the `documents` read before it.
+fn read_segment_start<R: Read>(
+    input: &mut Decoder<R>,
+    segment: &Segment,
+    documents: u64,
+) -> io::Result<()> {
+    read_magic(input, SEGMENT_MAGIC)?;
+    let (first, after) = (input.take::<u64>()?, input.take::<u64>()?);
+    if first != segment.first_document
+        || first != documents
+        || after != segment.first_document + segment.documents
+    {
+        return Err(invalid(format!(
+            "it holds documents {first}..{after}, and the manifest has it hold {}..{} after \
+             {documents} documents",
+            segment.first_document,
+            segment.first_document + segment.documents
+        )));
+    }
+    Ok(())
+}
+
+/// The header of the index in directory `dir` (its manifest's) and the
+/// bytes of its files (manifest and segments), without taking the lock (a
+/// commit replaces the manifest whole, and removes a segment only once the
+/// manifest no longer names it); `None` when there is no index. The
+/// segments are not read.
 pub fn read_header(dir: impl AsRef<Path>) -> Result<Option<(IndexHeader, u64)>, StoreError> {
-    let path = dir.as_ref().join(INDEX_FILE);
+    let dir = dir.as_ref();
+    let path = dir.join(MANIFEST_FILE);
     let file = match File::open(&path) {
         Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let old = dir.join(FORMAT_1_FILE);
+            if old.exists() {
+                return Err(StoreError::new(
+                    old,
+                    StoreErrorKind::Format(
+                        "it is of format 1; export it with the newsdedup that wrote it and \
+                         import it"
+                            .to_string(),
+                    ),
+                ));
+            }
+            return Ok(None);
+        }
         Err(error) => return Err(StoreError::io(&path)(error)),
     };
     let read = || {
         let len = file.metadata()?.len();
         let mut input = Decoder::new(&file, len);
-        Ok((read_start(&mut input)?, len))
+        read_magic(&mut input, MAGIC)?;
+        let json_len = input.take_len(1)?;
+        if json_len as u64 > MAX_HEADER_BYTES {
+            return Err(invalid(format!("a header of {json_len} bytes")));
+        }
+        let json: Vec<u8> = input.take_items(json_len, Vec::with_capacity(json_len))?;
+        input.finish()?;
+        let header: IndexHeader =
+            serde_json::from_slice(&json).map_err(|e| invalid(format!("its header: {e}")))?;
+        Ok((header, len))
     };
-    read().map(Some).map_err(StoreError::io(&path))
+    let (header, mut bytes) = read().map_err(StoreError::io(&path))?;
+    for segment in &header.segments {
+        let path = dir.join(&segment.file);
+        bytes += fs::metadata(&path).map_err(StoreError::io(&path))?.len();
+    }
+    Ok(Some((header, bytes)))
 }
 
 #[cfg(test)]
@@ -681,7 +927,7 @@ mod tests {
         );
         let mut dir = IndexDir::open(tmp.path(), settings.clone()).unwrap();
         dir.commit(&index, &sites).unwrap();
-        let first = fs::read(tmp.path().join(INDEX_FILE)).unwrap();
+        let first = fs::read(tmp.path().join("segment-000001.ndx")).unwrap();
         drop(dir);
         let mut dir = IndexDir::open(tmp.path(), settings).unwrap();
         let (read, read_sites) = dir.load(Storage::Memory).unwrap();
@@ -690,16 +936,96 @@ mod tests {
         assert_eq!(read.near_paragraphs(), index.near_paragraphs());
         assert_eq!(read_sites.documents(), 1);
         dir.commit(&read, &read_sites).unwrap();
-        let second = fs::read(tmp.path().join(INDEX_FILE)).unwrap();
-        // The header counts a run more; all else is the same.
-        let header = |bytes: &[u8]| {
-            let len = u64::from_le_bytes(bytes[20..28].try_into().unwrap()) as usize;
-            28 + len
+        // Held in memory, it is written whole, replacing the segment.
+        assert!(!tmp.path().join("segment-000001.ndx").exists());
+        let second = fs::read(tmp.path().join("segment-000002.ndx")).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(dir.header().unwrap().runs, 2);
+    }
+
+    /// The bytes of `index` written whole.
+    fn whole(index: &Index) -> Vec<u8> {
+        let mut out = Encoder::new(Vec::new());
+        index.save_from(0, &mut out).unwrap();
+        out.finish().unwrap()
+    }
+
+    #[test]
+    fn runs_in_place_add_segments_merged_by_size_into_the_same_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cleaner = Cleaner::new();
+        let settings = settings(&cleaner);
+        let doc = |i: usize| {
+            format!(
+                "Paragraph {} of the story told by the harbour authority on Tuesday morning.\n\n\
+                 The port will reopen next week, officials said in statement number {}.\n\n\
+                 Item {} of the wire, with words of its own: {} and {}.",
+                i % 7,
+                i % 11,
+                i % 50,
+                i * 31 % 97,
+                i * 17 % 89
+            )
         };
-        assert_eq!(
-            first[header(&first)..first.len() - 8],
-            second[header(&second)..second.len() - 8]
-        );
+        let mut one_run = Index::new();
+        // Runs of these documents, each read in place (but the first) and
+        // committed; the documents of each segment after it.
+        let runs: [(usize, &[u64]); 5] = [
+            (100, &[100]),
+            (30, &[100, 30]),
+            (20, &[100, 50]),
+            (100, &[250]),
+            (0, &[250, 0]),
+        ];
+        let mut done = 0;
+        for (run, (docs, segments)) in runs.into_iter().enumerate() {
+            let mut dir = IndexDir::open(tmp.path(), settings.clone()).unwrap();
+            let storage = match run {
+                0 => Storage::Memory,
+                _ => Storage::InPlace { cache_bytes: 0 },
+            };
+            let (mut index, sites) = dir.load(storage).unwrap();
+            assert_eq!(
+                index.segments(),
+                run.min(1) * dir.header().map_or(0, |h| h.segments.len())
+            );
+            for i in done..done + docs {
+                let a = cleaner.clean(&mut index, &format!("doc-{i}"), &doc(i));
+                let b = cleaner.clean(&mut one_run, &format!("doc-{i}"), &doc(i));
+                assert_eq!(a.text, b.text, "document {i}");
+            }
+            done += docs;
+            dir.commit(&index, &sites).unwrap();
+            let header = dir.header().unwrap().clone();
+            let held: Vec<u64> = header.segments.iter().map(|s| s.documents).collect();
+            assert_eq!(held, segments, "run {run}");
+            assert_eq!(header.runs, run as u64 + 1);
+            assert_eq!(
+                header.segments.iter().map(|s| s.runs).sum::<u64>(),
+                run as u64 + 1
+            );
+            drop(dir);
+            // Only the files the manifest names are left.
+            let mut files: Vec<String> = fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let mut named: Vec<String> = header.segments.iter().map(|s| s.file.clone()).collect();
+            named.extend([LOCK_FILE.to_string(), MANIFEST_FILE.to_string()]);
+            named.sort();
+            assert_eq!(files, named, "run {run}");
+            // Read back whole, the index of one run over the documents.
+            let dir = IndexDir::open(tmp.path(), settings.clone()).unwrap();
+            let (read, _) = dir.load(Storage::Memory).unwrap();
+            assert_eq!(whole(&read), whole(&one_run), "run {run}");
+            let (in_place, _) = dir.load(Storage::InPlace { cache_bytes: 0 }).unwrap();
+            assert_eq!(whole(&in_place), whole(&one_run), "run {run}");
+            assert_eq!(
+                in_place.distinct_paragraphs(),
+                one_run.distinct_paragraphs()
+            );
+        }
     }
 
     #[test]
@@ -714,7 +1040,7 @@ mod tests {
         let storage = Storage::InPlace { cache_bytes: 0 };
         let (mut index, sites) = dir.load(storage).unwrap();
         // Cut under the open index (another process, a full disk's repair).
-        let path = tmp.path().join(INDEX_FILE);
+        let path = tmp.path().join(&dir.header().unwrap().segments[0].file);
         File::options()
             .write(true)
             .open(&path)
@@ -733,10 +1059,7 @@ mod tests {
         assert!(error.to_string().starts_with(&path.display().to_string()));
         // Nothing of it is kept: its commit fails too.
         let error = dir.commit(&index, &sites).unwrap_err().to_string();
-        assert!(
-            error.contains(INDEX_FILE) || error.contains("tmp"),
-            "{error}"
-        );
+        assert!(error.contains("segment-000001.ndx"), "{error}");
     }
 
     #[test]

@@ -137,8 +137,10 @@ fn other_settings_a_second_run_and_damaged_files_are_refused() {
         run(args)
     };
     assert!(clean_with(&[]).status.success());
-    let file = index.join("index.ndx");
+    let file = index.join("segment-000001.ndx");
     let built = fs::read(&file).unwrap();
+    let manifest = index.join("manifest");
+    let manifest_built = fs::read(&manifest).unwrap();
 
     let out = clean_with(&["--shingle-words", "4"]);
     assert_fails_with(&out, "the index was built with near.shingle_words = 5");
@@ -158,21 +160,62 @@ fn other_settings_a_second_run_and_damaged_files_are_refused() {
 
     // Nothing refused changed the index.
     assert_eq!(fs::read(&file).unwrap(), built);
+    assert_eq!(fs::read(&manifest).unwrap(), manifest_built);
 
+    // A bit of the checksum flipped: what a flip anywhere comes to when
+    // no check of the contents sees it first.
     let mut changed = built.clone();
-    let at = changed.len() / 2;
+    let at = changed.len() - 3;
     changed[at] ^= 0x10;
     fs::write(&file, &changed).unwrap();
     let out = clean_with(&[]);
-    assert_fails_with(&out, "index.ndx: not a newsdedup index of format 1");
+    assert_fails_with(
+        &out,
+        "segment-000001.ndx: not a newsdedup index of format 2",
+    );
     assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
 
     fs::write(&file, &built[..built.len() / 3]).unwrap();
-    assert_fails_with(&clean_with(&[]), "index.ndx: not a newsdedup index");
+    assert_fails_with(
+        &clean_with(&[]),
+        "segment-000001.ndx: not a newsdedup index",
+    );
     fs::write(&file, "something else entirely\n".repeat(20)).unwrap();
     assert_fails_with(&clean_with(&[]), "does not start as an index file does");
     fs::write(&file, &built).unwrap();
+
+    // The manifest damaged, or a segment it names missing.
+    let mut changed = manifest_built.clone();
+    changed[30] ^= 0x01;
+    fs::write(&manifest, &changed).unwrap();
+    assert_fails_with(
+        &clean_with(&[]),
+        "manifest: not a newsdedup index of format 2",
+    );
+    fs::write(&manifest, &manifest_built).unwrap();
+    fs::rename(&file, index.join("elsewhere")).unwrap();
+    assert_fails_with(&clean_with(&[]), "segment-000001.ndx: No such file");
+    fs::rename(index.join("elsewhere"), &file).unwrap();
     assert!(clean_with(&[]).status.success());
+
+    // An index of format 1 (one file) is refused, and named.
+    let old = dir.join("old");
+    fs::create_dir(&old).unwrap();
+    fs::write(old.join("index.ndx"), &built).unwrap();
+    let out = run(args![
+        corpus,
+        "-o",
+        dir.join("out.jsonl"),
+        "--index",
+        old,
+        "-q"
+    ]);
+    assert_fails_with(&out, "index.ndx: not a newsdedup index of format 2");
+    assert!(
+        stderr(&out).contains("it is of format 1"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = run(vec![
         "index".into(),
@@ -180,6 +223,32 @@ fn other_settings_a_second_run_and_damaged_files_are_refused() {
         dir.join("nothing").into(),
     ]);
     assert_fails_with(&out, "holds no index");
+}
+
+/// The files of the index in `dir`: its manifest, and each segment file
+/// the manifest names, with their bytes.
+fn index_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let manifest = fs::read(dir.join("manifest")).unwrap();
+    // The magic bytes and version, the header's length, the header.
+    let len = u64::from_le_bytes(manifest[20..28].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&manifest[28..28 + len]).unwrap();
+    let mut state = vec![("manifest".to_string(), manifest.clone())];
+    for segment in header["segments"].as_array().unwrap() {
+        let name = segment["file"].as_str().unwrap().to_string();
+        let bytes = fs::read(dir.join(&name)).unwrap();
+        state.push((name, bytes));
+    }
+    state
+}
+
+/// Whether `dir` holds files a killed run left: a temporary manifest, or
+/// a segment file the manifest does not name.
+fn left_by_a_killed_run(dir: &Path) -> bool {
+    let named: Vec<String> = index_state(dir).into_iter().map(|(name, _)| name).collect();
+    fs::read_dir(dir).unwrap().any(|entry| {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        name == "manifest.tmp" || name.starts_with("segment-") && !named.contains(&name)
+    })
 }
 
 /// Copies the files of directory `from` into a new directory `to`.
@@ -210,7 +279,7 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
         "a",
         &["--index", before.to_str().unwrap()],
     );
-    let index_before = fs::read(before.join("index.ndx")).unwrap();
+    let index_before = index_state(&before);
 
     // The uninterrupted run of the second part, timed: the fastest of
     // three.
@@ -227,7 +296,7 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
             &["--index", after.to_str().unwrap()],
         );
         took = took.min(started.elapsed());
-        index_after = fs::read(after.join("index.ndx")).unwrap();
+        index_after = index_state(&after);
     }
     let want = fs::read(dir.join("b.jsonl")).unwrap();
     assert_ne!(index_before, index_after);
@@ -273,15 +342,15 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
         }
         child.wait().unwrap();
         // Killed while it wrote the new index.
-        writing += usize::from(index.join("index.ndx.tmp").exists());
-        let left = fs::read(index.join("index.ndx")).unwrap();
+        writing += usize::from(left_by_a_killed_run(&index));
+        let left = index_state(&index);
         if left == index_before {
             saw_before += 1;
             // Run again: what an uninterrupted run writes.
             let again = dir.join(format!("again-{k}.jsonl"));
             run_ok(args![parts[1], "-o", again, "--index", index, "-q"]);
             assert_eq!(fs::read(&again).unwrap(), want, "kill point {k}");
-            assert_eq!(fs::read(index.join("index.ndx")).unwrap(), index_after);
+            assert!(index_state(&index) == index_after, "kill point {k}");
         } else {
             assert!(
                 left == index_after,
@@ -290,10 +359,17 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
             saw_after += 1;
             // The index is committed last: the output was in place.
             assert_eq!(fs::read(&output).unwrap(), want, "kill point {k}");
+            // Killed after the manifest was renamed, but before the
+            // segments it replaced were removed: the next run removes
+            // them (a run of no records, which keeps the index).
+            let empty = dir.join("empty.jsonl");
+            fs::write(&empty, "").unwrap();
+            let nothing = dir.join(format!("nothing-{k}.jsonl"));
+            run_ok(args![empty, "-o", nothing, "--index", index, "-q"]);
         }
         // A half-written file of the killed run is gone, removed by the
         // next run or never there.
-        assert!(!index.join("index.ndx.tmp").exists(), "kill point {k}");
+        assert!(!left_by_a_killed_run(&index), "kill point {k}");
         if last {
             break;
         }

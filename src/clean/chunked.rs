@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::disk::{BlockFile, DiskSlice};
-use super::persist::{Decoder, Encoder, Fixed, Persist};
+use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
 
 /// Bytes of a chunk.
 const CHUNK_BYTES: usize = 1 << 18;
@@ -35,9 +35,12 @@ pub(crate) struct Chunked<T> {
     /// positions it overlaps.
     chunks: Vec<Vec<T>>,
     /// The chunks left in an index file read in place
-    /// ([`Chunked::restore_in_place`]): every chunk but the last, which
+    /// ([`Chunked::extend_in_place`]): every chunk but the last, which
     /// takes the items pushed next. Their entries in `chunks` are empty.
     disk: Option<Arc<DiskChunks>>,
+    /// The first chunk each segment of the index file holds, oldest
+    /// first (see [`Chunked::save_from`]).
+    part_starts: Vec<usize>,
 }
 
 /// Where the chunks of a [`Chunked`] read in place are in their file.
@@ -70,6 +73,7 @@ impl<T> Default for Chunked<T> {
         Chunked {
             chunks: Vec::new(),
             disk: None,
+            part_starts: Vec::new(),
         }
     }
 }
@@ -235,6 +239,7 @@ impl<T: Fixed> Chunked<T> {
     /// Empties the array, keeping its first chunk's allocation for reuse.
     pub(crate) fn clear(&mut self) {
         self.disk = None;
+        self.part_starts.clear();
         self.chunks.truncate(1);
         if let Some(first) = self.chunks.first_mut() {
             first.clear();
@@ -253,11 +258,22 @@ impl<T: Fixed> Chunked<T> {
     }
 }
 
-impl<T: Fixed> Persist for Chunked<T> {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        out.put_len(self.chunks.len())?;
+impl<T: Fixed> Chunked<T> {
+    /// Writes the chunks that segments `first..` hold and those the run
+    /// filled, as one segment: the number of the first chunk written, then
+    /// the chunks. A segment starts at the chunk that was the last when it
+    /// was written (held in memory, it took the items pushed next), so
+    /// that it replaces that chunk and follows the others. From the first
+    /// segment, the whole array.
+    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
         let on_disk = self.disk.as_ref().map_or(&[][..], |d| &d.chunks[..]);
-        for (k, chunk) in self.chunks.iter().enumerate() {
+        let start = match self.part_starts.get(first) {
+            Some(&start) => start,
+            None => on_disk.len(),
+        };
+        out.put_len(start)?;
+        out.put_len(self.chunks.len() - start)?;
+        for (k, chunk) in self.chunks.iter().enumerate().skip(start) {
             match on_disk.get(k) {
                 Some(&(offset, len)) => {
                     out.put_len(len)?;
@@ -271,17 +287,49 @@ impl<T: Fixed> Persist for Chunked<T> {
         Ok(())
     }
 
+    /// Reads the chunk number and count of a segment: see
+    /// [`Chunked::save_from`].
+    fn take_start<R: Read>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
+        let start = input.take::<u64>()?;
+        if start > self.chunks.len() as u64 {
+            return Err(invalid(format!(
+                "a segment of an array of {} chunks starting at chunk {start}",
+                self.chunks.len()
+            )));
+        }
+        Ok((start as usize, input.take_len(8)?))
+    }
+}
+
+impl<T: Fixed> Persist for Chunked<T> {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.save_from(0, out)
+    }
+
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Chunked<T>> {
-        let count = input.take_len(8)?;
+        let mut chunked = Chunked::default();
+        chunked.extend_in_memory(input)?;
+        Ok(chunked)
+    }
+}
+
+impl<T: Fixed> Chunked<T> {
+    /// Reads a segment that [`Chunked::save_from`] wrote into memory,
+    /// onto the array in memory read from the segments before it: it
+    /// replaces the chunks from its first on.
+    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        debug_assert!(self.disk.is_none(), "an array in memory");
+        let (start, count) = self.take_start(input)?;
+        self.chunks.truncate(start);
         let per = Self::per_chunk();
-        let mut chunks = Vec::with_capacity(count);
         for k in 0..count {
             let len = input.take_len(T::SIZE)?;
             // Later chunks are filled to a chunk, as `room` makes them.
-            let capacity = if k == 0 { len } else { per.max(len) };
-            chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
+            let capacity = if start + k == 0 { len } else { per.max(len) };
+            self.chunks
+                .push(input.take_items(len, Vec::with_capacity(capacity))?);
         }
-        Ok(Chunked { chunks, disk: None })
+        Ok(())
     }
 }
 
@@ -314,38 +362,47 @@ impl Chunked<u8> {
 }
 
 impl<T: Fixed> Chunked<T> {
-    /// Reads what [`Persist::save`] wrote in place: every chunk but the
-    /// last stays in `file` (where `input` reads from), to be read through
-    /// its cache; the last is read in, to take what is pushed next.
-    pub(crate) fn restore_in_place<R: Read>(
+    /// Reads a segment that [`Chunked::save_from`] wrote, in place: it
+    /// replaces the chunks from its first on; every chunk but the last
+    /// stays in `file` (where `input` reads from, at the offsets of
+    /// `file`), to be read through its cache; the last is read in, to
+    /// take what is pushed next.
+    pub(crate) fn extend_in_place<R: Read>(
+        &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
-    ) -> io::Result<Chunked<T>> {
-        let count = input.take_len(8)?;
-        let mut disk = Vec::with_capacity(count.saturating_sub(1));
-        let mut chunks = Vec::with_capacity(count);
+    ) -> io::Result<()> {
+        let (start, count) = self.take_start(input)?;
+        let mut disk = self
+            .disk
+            .as_ref()
+            .map_or_else(Vec::new, |d| d.chunks.clone());
+        disk.truncate(start);
+        self.chunks.truncate(start);
         for k in 0..count {
             let len = input.take_len(T::SIZE)?;
             if k + 1 < count {
                 disk.push((input.position(), len));
                 input.skip(len, T::SIZE)?;
-                chunks.push(Vec::new());
+                self.chunks.push(Vec::new());
             } else {
-                let capacity = if k == 0 {
+                let capacity = if start + k == 0 {
                     len
                 } else {
                     Self::per_chunk().max(len)
                 };
-                chunks.push(input.take_items(len, Vec::with_capacity(capacity))?);
+                self.chunks
+                    .push(input.take_items(len, Vec::with_capacity(capacity))?);
             }
         }
-        let disk = (!disk.is_empty()).then(|| {
+        self.disk = (!disk.is_empty()).then(|| {
             Arc::new(DiskChunks {
                 file: file.clone(),
                 chunks: disk,
             })
         });
-        Ok(Chunked { chunks, disk })
+        self.part_starts.push(start);
+        Ok(())
     }
 }
 
@@ -403,7 +460,7 @@ mod tests {
             runs.push((memory.extend_iter(run.len(), run.iter().copied()), run));
         }
         let (_tmp, blocks, mut in_place) =
-            saved_and_read_in_place(&memory, 0, Chunked::<u32>::restore_in_place);
+            saved_and_read_in_place(&memory, 0, Chunked::<u32>::extend_in_place);
         assert!(in_place.memory_bytes() < memory.memory_bytes() / 2);
         for (at, run) in &runs {
             assert_eq!(&*in_place.slice(*at, run.len()), &run[..]);
@@ -432,7 +489,7 @@ mod tests {
             .map(|r| store_prefixed(&mut memory, r))
             .collect();
         let (_tmp, blocks, in_place) =
-            saved_and_read_in_place(&memory, 0, Chunked::<u8>::restore_in_place);
+            saved_and_read_in_place(&memory, 0, Chunked::<u8>::extend_in_place);
         let mut one_lookup = 0;
         for (start, run) in starts.iter().zip(&runs) {
             assert_eq!(&*prefixed_run(&in_place, *start), &run[..]);

@@ -12,6 +12,12 @@
 //! again (the common tokens' runs, the tables' hot blocks) and lets a
 //! scan's blocks go.
 //!
+//! An index is one file or several (its segments, see
+//! [`store`](crate::store)): a [`BlockFile`] reads them as one address
+//! space, each part starting at a block boundary after the one before, so
+//! that every offset the index keeps names one byte of one part and every
+//! block lies in one part.
+//!
 //! A read error cannot be returned through a lookup (lookups cannot fail),
 //! so it is kept, the lookup reads zeros, and
 //! [`BlockFile::error`] hands it to the caller, which must fail the run
@@ -41,8 +47,8 @@ const MIN_CACHE: u64 = 16 * BLOCK as u64;
 pub(crate) struct BlockFile(Arc<Shared>);
 
 struct Shared {
-    file: File,
-    path: PathBuf,
+    parts: Vec<Part>,
+    /// Bytes of the parts, not counting the gaps between them.
     len: u64,
     /// Behind a lock, not a concurrent cache: at most two threads read
     /// an index (the one deciding, and the one reading ahead for the next
@@ -51,6 +57,16 @@ struct Shared {
     capacity: u64,
     /// The first read error, see the module docs.
     error: Mutex<Option<io::Error>>,
+}
+
+/// One file of a [`BlockFile`].
+struct Part {
+    file: File,
+    path: PathBuf,
+    /// Where it starts in the block file's offsets: a multiple of
+    /// [`BLOCK`].
+    start: u64,
+    len: u64,
 }
 
 /// The cache, and its counts.
@@ -72,8 +88,9 @@ impl Weighter<u64, Box<[u8]>> for BlockWeight {
 
 impl std::fmt::Debug for BlockFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let paths: Vec<_> = self.0.parts.iter().map(|p| &p.path).collect();
         f.debug_struct("BlockFile")
-            .field("path", &self.0.path)
+            .field("paths", &paths)
             .field("len", &self.0.len)
             .field("capacity", &self.0.capacity)
             .finish()
@@ -84,12 +101,34 @@ impl BlockFile {
     /// `file` (at `path`, named in errors), read through a cache of at most
     /// `cache_bytes` (at least 64 KiB).
     pub(crate) fn new(file: File, path: &Path, cache_bytes: u64) -> io::Result<BlockFile> {
-        let len = file.metadata()?.len();
+        BlockFile::of_parts(vec![(file, path.to_path_buf())], cache_bytes)
+    }
+
+    /// The files of `parts` (each with its path, named in errors) read as
+    /// one, through a cache of at most `cache_bytes` (at least 64 KiB):
+    /// see [`BlockFile::part_start`].
+    pub(crate) fn of_parts(parts: Vec<(File, PathBuf)>, cache_bytes: u64) -> io::Result<BlockFile> {
+        let mut start = 0;
+        let mut len = 0;
+        let parts = parts
+            .into_iter()
+            .map(|(file, path)| {
+                let part_len = file.metadata()?.len();
+                let part = Part {
+                    file,
+                    path,
+                    start,
+                    len: part_len,
+                };
+                start += part_len.next_multiple_of(BLOCK as u64);
+                len += part_len;
+                Ok(part)
+            })
+            .collect::<io::Result<Vec<Part>>>()?;
         let capacity = cache_bytes.max(MIN_CACHE);
         let blocks = usize::try_from(capacity / BLOCK as u64).unwrap_or(usize::MAX);
         Ok(BlockFile(Arc::new(Shared {
-            file,
-            path: path.to_path_buf(),
+            parts,
             len,
             cache: Mutex::new(Blocks {
                 cache: Cache::with_weighter(blocks, capacity, BlockWeight),
@@ -101,12 +140,25 @@ impl BlockFile {
         })))
     }
 
+    /// Where part `part` starts among the offsets of this block file: its
+    /// byte `n` is at `part_start(part) + n`.
+    pub(crate) fn part_start(&self, part: usize) -> u64 {
+        self.0.parts[part].start
+    }
+
+    /// The part holding `offset` (the last one past the end).
+    fn part_of(&self, offset: u64) -> &Part {
+        let parts = &self.0.parts;
+        let at = parts.partition_point(|p| p.start <= offset);
+        &parts[at.saturating_sub(1)]
+    }
+
     /// The cache's capacity in bytes.
     pub(crate) fn cache_capacity(&self) -> u64 {
         self.0.capacity
     }
 
-    /// The file's length in bytes.
+    /// The files' length in bytes, all parts together.
     pub(crate) fn len(&self) -> u64 {
         self.0.len
     }
@@ -124,28 +176,31 @@ impl BlockFile {
         blocks.cache.weight()
     }
 
-    /// The first read error since the file was opened, if any (taken: a
-    /// second call returns `None`).
+    /// The first read error since the file was opened, if any.
     pub(crate) fn error(&self) -> Option<io::Error> {
-        self.0
-            .error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .map(|e| io::Error::new(e.kind(), format!("{}: {e}", self.0.path.display())))
+        let kept = self.0.error.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref()
+            .map(|error| io::Error::new(error.kind(), error.to_string()))
     }
 
-    fn fail(&self, error: io::Error) {
+    /// Keeps `error` (of a read at `offset`) with the path of its part,
+    /// unless one is kept.
+    fn fail(&self, offset: u64, error: io::Error) {
+        let path = self.part_of(offset).path.display();
+        let error = io::Error::new(error.kind(), format!("{path}: {error}"));
         let mut kept = self.0.error.lock().unwrap_or_else(PoisonError::into_inner);
         kept.get_or_insert(error);
     }
 
-    /// Block `number` read from the file.
+    /// Block `number` read from its part (short, or empty, at the part's
+    /// end).
     fn read_block(&self, number: u64) -> io::Result<Box<[u8]>> {
         let start = number * BLOCK as u64;
-        let len = (self.0.len.saturating_sub(start)).min(BLOCK as u64) as usize;
+        let part = self.part_of(start);
+        let within = start.saturating_sub(part.start);
+        let len = (part.len.saturating_sub(within)).min(BLOCK as u64) as usize;
         let mut bytes = vec![0u8; len];
-        self.0.file.read_exact_at(&mut bytes, start)?;
+        part.file.read_exact_at(&mut bytes, within)?;
         Ok(bytes.into_boxed_slice())
     }
 
@@ -167,7 +222,7 @@ impl BlockFile {
             Ok(None) => {}
             Err(error) => {
                 drop(guard);
-                self.fail(error);
+                self.fail(number * BLOCK as u64, error);
                 return f(&[0u8; BLOCK]);
             }
         }
@@ -175,7 +230,7 @@ impl BlockFile {
         match self.read_block(number) {
             Ok(block) => f(&block),
             Err(error) => {
-                self.fail(error);
+                self.fail(number * BLOCK as u64, error);
                 f(&[0u8; BLOCK])
             }
         }
@@ -194,10 +249,13 @@ impl BlockFile {
                 take
             });
             if take == 0 {
-                self.fail(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("a read past the end, at byte {at}"),
-                ));
+                self.fail(
+                    at,
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("a read past the end, at byte {at}"),
+                    ),
+                );
                 out[done..].fill(0);
                 return;
             }
@@ -246,7 +304,10 @@ impl BlockFile {
     /// through the cache: the sequential copies of a commit would only
     /// evict what the lookups need.
     pub(crate) fn read_direct(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
-        self.0.file.read_exact_at(out, offset)
+        let part = self.part_of(offset);
+        part.file
+            .read_exact_at(out, offset - part.start)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", part.path.display())))
     }
 }
 
@@ -286,15 +347,6 @@ impl DiskSlice {
             at += take;
         }
         Ok(())
-    }
-
-    /// Calls `each` with every value in order (see
-    /// [`DiskSlice::for_each_piece`]).
-    pub(crate) fn for_each<T: Fixed>(&self, mut each: impl FnMut(T)) -> io::Result<()> {
-        self.for_each_piece::<T>(|bytes| {
-            bytes.chunks_exact(T::SIZE).for_each(|b| each(T::take(b)));
-            Ok(())
-        })
     }
 }
 
@@ -388,8 +440,9 @@ mod tests {
         slice.get_range::<u32>(1_000..5_000, &mut out);
         assert_eq!(out, values[1_000..5_000]);
         assert!(file.cached_bytes() <= file.cache_capacity());
-        let mut all = Vec::new();
-        slice.for_each::<u32>(|v| all.push(v)).unwrap();
+        let mut reader = SliceReader::<u32>::new(slice);
+        let all: Vec<u32> = reader.by_ref().collect();
+        reader.finish().unwrap();
         assert_eq!(all, values);
         assert!(file.error().is_none());
     }
@@ -402,6 +455,6 @@ mod tests {
         assert_eq!(file.get::<u64>(2), 0x0005_0403);
         let error = file.error().expect("kept").to_string();
         assert!(error.contains("past the end"), "{error}");
-        assert!(file.error().is_none(), "taken once");
+        assert_eq!(file.error().expect("kept still").to_string(), error);
     }
 }

@@ -6,15 +6,12 @@ pub(crate) use export::{EXPORT_FORMAT, EXPORT_VERSION, Importer, Record as Expor
 
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 
 use super::chunked::{Chunked, FileChunks};
 use super::disk::BlockFile;
 use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
-use super::postings::Postings;
-use super::postings::{DiskRuns, ListsAhead};
-use super::table::DiskTable;
-use super::table::Table;
+use super::postings::{ListsAhead, Postings, RunParts};
+use super::table::{Table, TableParts};
 use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
 use super::{Analysis, MAX_POSTINGS, Sketch};
 use crate::removal::{DocId, ParagraphRef};
@@ -56,7 +53,7 @@ pub struct Index {
     /// Each short paragraph of a decided document, by hash.
     short_lines: Table<ShortLine>,
     /// The index file read in place, when it was
-    /// ([`Index::restore_in_place`]).
+    /// ([`Index::extend_in_place`]).
     file: Option<BlockFile>,
 }
 
@@ -95,11 +92,11 @@ pub struct FileCache {
 /// file's hits alone, they made the run no faster).
 #[derive(Clone, Debug)]
 pub(crate) struct FileView {
-    first: Option<Arc<DiskTable>>,
-    aliases: Option<Arc<DiskTable>>,
-    short_lines: Option<Arc<DiskTable>>,
-    documents: Option<Arc<DiskTable>>,
-    postings: Option<Arc<DiskRuns>>,
+    first: TableParts,
+    aliases: TableParts,
+    short_lines: TableParts,
+    documents: TableParts,
+    postings: RunParts,
     docs: Option<FileChunks<DocId>>,
     /// See [`FileView::read_while_deciding`].
     concurrent: bool,
@@ -147,8 +144,8 @@ impl FileView {
             .collect();
         documents.sort_unstable();
         documents.dedup();
-        let first = read_table(self.first.as_deref(), &hashes);
-        let aliases = read_table(self.aliases.as_deref(), &hashes);
+        let first = self.first.read_ahead(&hashes);
+        let aliases = self.aliases.read_ahead(&hashes);
         // A paragraph the file knows is decided without its sketch.
         let known = |hash: u64| {
             matches!(first.get(&hash), Some(Some(_))) || matches!(aliases.get(&hash), Some(Some(_)))
@@ -159,12 +156,10 @@ impl FileView {
             .filter_map(|(_, sketch)| sketch.as_ref())
             .flat_map(|sketch| sketch.fingerprints().iter().copied())
             .collect();
-        let postings = self
-            .postings
-            .as_ref()
-            .map_or_else(ListsAhead::default, |runs| {
-                runs.read_ahead(&mut fingerprints, MAX_POSTINGS)
-            });
+        let postings = match self.postings.segments() {
+            0 => ListsAhead::default(),
+            _ => self.postings.read_ahead(&mut fingerprints, MAX_POSTINGS),
+        };
         let mut ids = postings.ids().to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -176,20 +171,14 @@ impl FileView {
             None => HashTable32::default(),
         };
         ReadAhead {
-            short_lines: read_table(self.short_lines.as_deref(), &hashes),
-            documents: read_table(self.documents.as_deref(), &documents),
+            short_lines: self.short_lines.read_ahead(&hashes),
+            documents: self.documents.read_ahead(&documents),
             first,
             aliases,
             postings,
             docs,
         }
     }
-}
-
-/// The file's values of `keys` (sorted) in the table `disk`, if there is
-/// one.
-fn read_table<V: Fixed>(disk: Option<&DiskTable>, keys: &[u64]) -> HashTable<Option<V>> {
-    disk.map_or_else(HashTable::default, |disk| disk.read_ahead(keys))
 }
 
 /// The coverage stage's paragraphs: their tokens and a posting list per
@@ -839,106 +828,139 @@ impl Fixed for ShortLine {
     }
 }
 
-impl Persist for Sources {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.entries.save(out)?;
-        self.docs.save(out)?;
-        self.tokens.save(out)?;
-        self.postings.save(out)?;
+impl Sources {
+    /// See [`Index::save_from`].
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        self.entries.save_from(first, out)?;
+        self.docs.save_from(first, out)?;
+        self.tokens.save_from(first, out)?;
+        self.postings.save_from(first, out)?;
         out.put_table(&self.blooms)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Sources> {
-        let sources = Sources {
-            entries: Chunked::restore(input)?,
-            docs: Chunked::restore(input)?,
-            tokens: CodedTokens::restore(input)?,
-            postings: Postings::restore(input)?,
-            blooms: input.take_table()?,
-            ahead_docs: HashTable32::default(),
-        };
-        sources.check()
-    }
-}
-
-impl Sources {
-    /// See [`Index::restore_in_place`].
-    fn restore_in_place<R: Read>(input: &mut Decoder<R>, file: &BlockFile) -> io::Result<Sources> {
-        let sources = Sources {
-            entries: Chunked::restore_in_place(input, file)?,
-            docs: Chunked::restore_in_place(input, file)?,
-            tokens: CodedTokens::restore_in_place(input, file)?,
-            postings: Postings::restore_in_place(input, file)?,
-            blooms: input.take_table()?,
-            ahead_docs: HashTable32::default(),
-        };
-        sources.check()
+    /// See [`Index::extend_in_place`].
+    fn extend_in_place<R: Read>(
+        &mut self,
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<()> {
+        self.entries.extend_in_place(input, file)?;
+        self.docs.extend_in_place(input, file)?;
+        self.tokens.extend_in_place(input, file)?;
+        self.postings.extend_in_place(input, file)?;
+        self.blooms = input.take_table()?;
+        self.check()
     }
 
-    fn check(self) -> io::Result<Sources> {
+    /// See [`Index::extend_in_memory`].
+    fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.entries.extend_in_memory(input)?;
+        self.docs.extend_in_memory(input)?;
+        self.tokens.extend_in_memory(input)?;
+        self.postings.extend_in_memory(input)?;
+        self.blooms = input.take_table()?;
+        self.check()
+    }
+
+    fn check(&self) -> io::Result<()> {
         if self.entries.end() != self.docs.end() {
             return Err(invalid(
                 "source paragraphs and their documents differ in number",
             ));
         }
-        Ok(self)
+        Ok(())
+    }
+}
+
+impl Persist for Sources {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.save_from(0, out)
+    }
+
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Sources> {
+        let mut sources = Sources::default();
+        sources.extend_in_memory(input)?;
+        Ok(sources)
     }
 }
 
 impl Persist for Index {
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.first.save(out)?;
-        self.aliases.save(out)?;
-        self.documents.save(out)?;
-        self.kept_documents.save(out)?;
-        self.docs.save(out)?;
-        self.names.save(out)?;
-        self.lines.save(out)?;
-        self.short_keys.save(out)?;
-        self.sources.save(out)?;
-        self.short_lines.save(out)
+        self.save_from(0, out)
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Index> {
-        Ok(Index {
-            first: Table::restore(input)?,
-            aliases: Table::restore(input)?,
-            documents: Table::restore(input)?,
-            kept_documents: Table::restore(input)?,
-            docs: Chunked::restore(input)?,
-            names: Chunked::restore(input)?,
-            lines: Chunked::restore(input)?,
-            short_keys: Chunked::restore(input)?,
-            sources: Sources::restore(input)?,
-            short_lines: Table::restore(input)?,
-            file: None,
-        })
+        let mut index = Index::default();
+        index.extend_in_memory(input)?;
+        Ok(index)
     }
 }
 
 impl Index {
-    /// Reads what [`Persist::save`] wrote, in place: the bulk of the index
-    /// stays in `file`, which `input` reads from start to end (its
-    /// checksum is checked as ever), and is read through `file`'s cache
-    /// (see [`disk`](super::disk)). Saving it again merges what was added
-    /// into what the file holds.
-    pub(crate) fn restore_in_place<R: Read>(
+    /// Writes what segments `first..` of the index file it was read from
+    /// hold and what was added since, as one segment (each table's and
+    /// array's part, see [`Table::save_from`] and [`Chunked::save_from`]):
+    /// read after the segments before `first`, it gives this index. From
+    /// the first segment (and for an index in memory), the whole index,
+    /// which [`Persist::restore`] reads.
+    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        self.first.save_from(first, out)?;
+        self.aliases.save_from(first, out)?;
+        self.documents.save_from(first, out)?;
+        self.kept_documents.save_from(first, out)?;
+        self.docs.save_from(first, out)?;
+        self.names.save_from(first, out)?;
+        self.lines.save_from(first, out)?;
+        self.short_keys.save_from(first, out)?;
+        self.sources.save_from(first, out)?;
+        self.short_lines.save_from(first, out)
+    }
+
+    /// Reads a segment that [`Index::save_from`] wrote onto this index,
+    /// in place: its bulk stays in `file`, where `input` reads it from (at
+    /// `file`'s offsets; the segment is read through to its end, and its
+    /// checksum checked by the caller), and is read through `file`'s cache
+    /// (see [`disk`](super::disk)). The segments are read oldest first,
+    /// onto an empty index, and `file` holds them all.
+    pub(crate) fn extend_in_place<R: Read>(
+        &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
-    ) -> io::Result<Index> {
-        Ok(Index {
-            first: Table::restore_in_place(input, file)?,
-            aliases: Table::restore_in_place(input, file)?,
-            documents: Table::restore_in_place(input, file)?,
-            kept_documents: Table::restore_in_place(input, file)?,
-            docs: Chunked::restore_in_place(input, file)?,
-            names: Chunked::restore_in_place(input, file)?,
-            lines: Chunked::restore_in_place(input, file)?,
-            short_keys: Chunked::restore_in_place(input, file)?,
-            sources: Sources::restore_in_place(input, file)?,
-            short_lines: Table::restore_in_place(input, file)?,
-            file: Some(file.clone()),
-        })
+    ) -> io::Result<()> {
+        self.first.extend_in_place(input, file)?;
+        self.aliases.extend_in_place(input, file)?;
+        self.documents.extend_in_place(input, file)?;
+        self.kept_documents.extend_in_place(input, file)?;
+        self.docs.extend_in_place(input, file)?;
+        self.names.extend_in_place(input, file)?;
+        self.lines.extend_in_place(input, file)?;
+        self.short_keys.extend_in_place(input, file)?;
+        self.sources.extend_in_place(input, file)?;
+        self.short_lines.extend_in_place(input, file)?;
+        self.file = Some(file.clone());
+        Ok(())
+    }
+
+    /// Reads a segment that [`Index::save_from`] wrote into memory, onto
+    /// the index in memory read from the segments before it (an empty one
+    /// for the first). Held in memory, it keeps no trace of the segments:
+    /// written again, it is written whole.
+    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.first.extend_in_memory(input)?;
+        self.aliases.extend_in_memory(input)?;
+        self.documents.extend_in_memory(input)?;
+        self.kept_documents.extend_in_memory(input)?;
+        self.docs.extend_in_memory(input)?;
+        self.names.extend_in_memory(input)?;
+        self.lines.extend_in_memory(input)?;
+        self.short_keys.extend_in_memory(input)?;
+        self.sources.extend_in_memory(input)?;
+        self.short_lines.extend_in_memory(input)
+    }
+
+    /// Segments of the index file it was read from (0 in memory).
+    pub(crate) fn segments(&self) -> usize {
+        self.first.file_part().len()
     }
 
     /// What the cache of the index file read in place did so far, `None`

@@ -226,6 +226,9 @@ pub(crate) struct Decoder<R: Read> {
     left: u64,
     /// Bytes of the input in all.
     len: u64,
+    /// What [`Decoder::position`] adds: where the input starts among the
+    /// offsets of the block file it is read in place through.
+    base: u64,
 }
 
 /// The error of a file whose contents are not what was written.
@@ -243,7 +246,16 @@ impl<R: Read> Decoder<R> {
             hasher: Xxh3::new(),
             left: len,
             len,
+            base: 0,
         }
+    }
+
+    /// The decoder, its [`Decoder::position`]s counted from `base`: the
+    /// input is the part of a block file that starts there
+    /// ([`BlockFile::part_start`](super::disk::BlockFile::part_start)).
+    pub(crate) fn starting_at(mut self, base: u64) -> Decoder<R> {
+        self.base = base;
+        self
     }
 
     /// Bytes still to read, the checksum's included.
@@ -296,9 +308,10 @@ impl<R: Read> Decoder<R> {
         usize::try_from(len).map_err(|_| invalid("a length past this machine's memory"))
     }
 
-    /// Where the next byte read is, from the start of the input.
+    /// Where the next byte read is: bytes from the start of the input,
+    /// after the base of [`Decoder::starting_at`].
     pub(crate) fn position(&self) -> u64 {
-        self.len - self.remaining()
+        self.base + self.len - self.remaining()
     }
 
     /// Reads past `len` items of `size` bytes each, hashing them: what an
@@ -384,15 +397,15 @@ pub(crate) trait Persist: Sized {
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Self>;
 }
 
-/// Saves `saved` to a temporary file and reads it back with `restore`
-/// in place through a cache of `cache_bytes`, checking the checksum;
-/// returns the file (kept while it is read), its block file and what was
-/// read.
+/// Saves `saved` to a temporary file and reads it back in place, as the
+/// one segment of an index file, with `extend` onto an empty `T`, through
+/// a cache of `cache_bytes`, checking the checksum; returns the file (kept
+/// while it is read), its block file and what was read.
 #[cfg(test)]
-pub(crate) fn saved_and_read_in_place<P: Persist, T>(
+pub(crate) fn saved_and_read_in_place<P: Persist, T: Default>(
     saved: &P,
     cache_bytes: u64,
-    restore: impl FnOnce(&mut Decoder<std::fs::File>, &super::disk::BlockFile) -> io::Result<T>,
+    extend: impl FnOnce(&mut T, &mut Decoder<std::fs::File>, &super::disk::BlockFile) -> io::Result<()>,
 ) -> (tempfile::NamedTempFile, super::disk::BlockFile, T) {
     use std::fs::File;
     let tmp = tempfile::NamedTempFile::new().unwrap();
@@ -404,7 +417,8 @@ pub(crate) fn saved_and_read_in_place<P: Persist, T>(
     let blocks =
         super::disk::BlockFile::new(file.try_clone().unwrap(), tmp.path(), cache_bytes).unwrap();
     let mut input = Decoder::new(file, len);
-    let read = restore(&mut input, &blocks).unwrap();
+    let mut read = T::default();
+    extend(&mut read, &mut input, &blocks).unwrap();
     input.finish().unwrap();
     (tmp, blocks, read)
 }

@@ -2,7 +2,7 @@
 //!
 //! An index file holds each table as its entries sorted by key
 //! ([`Encoder::put_table`]): a sorted run. Read in place
-//! ([`Table::restore_in_place`]), a [`Table`] keeps in memory only a
+//! ([`Table::extend_in_place`]), a [`Table`] keeps in memory only a
 //! fence, the first key of every group of entries that fits in
 //! [`GROUP_BYTES`] (an eighth of a [`BLOCK`]: a quarter of a byte an entry
 //! of a 16-byte table), and what the run adds. A lookup finds its group in
@@ -11,15 +11,18 @@
 //! evenly, so the groups hold the same number of keys and the fence has no
 //! hot spot.
 //!
-//! Writing it back merges the run's entries into the file's, in key
-//! order: the same entries give the same bytes as a table that was in
-//! memory all along.
+//! An index of several segments has a sorted run in each, holding the
+//! entries its runs added or changed: a lookup asks the newest first.
+//! Writing from segment `p` on ([`Table::save_from`]) merges the runs of
+//! segments `p..` and the run's entries, in key order, the newest value
+//! of each key winning: written from the first, the same entries give the
+//! same bytes as a table that was in memory all along.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
-use super::disk::{BLOCK, BlockFile, DiskSlice};
-use super::persist::{Decoder, Encoder, Fixed, Persist, sorted};
+use super::disk::{BLOCK, BlockFile, DiskSlice, SliceReader};
+use super::persist::{Decoder, Encoder, Fixed, Persist, invalid, sorted};
 use crate::shingle::HashTable;
 
 /// A hash table from `u64` hashes to `V`, see the module docs.
@@ -28,29 +31,41 @@ pub(crate) struct Table<V> {
     /// Entries added (or changed, see [`Table::update`]) since the file
     /// was read, or all of them in memory.
     recent: HashTable<V>,
-    disk: Option<Arc<DiskTable>>,
+    /// The sorted runs of the index file's segments read in place, oldest
+    /// first.
+    parts: TableParts,
+    /// Distinct keys in `parts`.
+    in_parts: usize,
     /// Keys of `recent` that the file holds too (values changed since).
     shadowed: usize,
     /// What the file holds (or not) of the keys of the batch being
-    /// decided, read together in key order ([`DiskTable::read_ahead`]).
+    /// decided, read together in key order ([`TableParts::read_ahead`]).
     ahead: HashTable<Option<V>>,
 }
 
-/// A sorted run of a table's entries in the index file.
-#[derive(Clone, Debug)]
-pub(crate) struct DiskTable {
+/// The sorted runs of a table in an index file's segments, oldest first;
+/// clones share them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TableParts(Vec<Arc<DiskTable>>);
+
+/// A sorted run of a table's entries in one segment of an index file.
+#[derive(Debug)]
+struct DiskTable {
     entries: DiskSlice,
     /// The first key of each group of [`DiskTable::group`] entries.
     fence: Vec<u64>,
     /// Entries of a group.
     group: usize,
+    /// Keys no older segment holds.
+    fresh: usize,
 }
 
 impl<V> Default for Table<V> {
     fn default() -> Table<V> {
         Table {
             recent: HashTable::default(),
-            disk: None,
+            parts: TableParts::default(),
+            in_parts: 0,
             shadowed: 0,
             ahead: HashTable::default(),
         }
@@ -67,7 +82,7 @@ impl<V: Fixed> Table<V> {
 
     /// Number of entries.
     pub(crate) fn len(&self) -> usize {
-        self.disk.as_ref().map_or(0, |d| d.entries.len) + self.recent.len() - self.shadowed
+        self.in_parts + self.recent.len() - self.shadowed
     }
 
     /// The value of `key`.
@@ -82,13 +97,13 @@ impl<V: Fixed> Table<V> {
     /// The file's value of `key`: as read ahead, or read now.
     #[inline]
     fn in_file(&self, key: u64) -> Option<V> {
-        file_value(self.disk.as_ref(), &self.ahead, key)
+        file_value(&self.parts, &self.ahead, key)
     }
 
-    /// The sorted run of an index file read in place, to read ahead from
-    /// ([`DiskTable::read_ahead`]) on any thread.
-    pub(crate) fn file_part(&self) -> Option<Arc<DiskTable>> {
-        self.disk.clone()
+    /// The sorted runs of an index file read in place, to read ahead from
+    /// ([`TableParts::read_ahead`]) on any thread.
+    pub(crate) fn file_part(&self) -> TableParts {
+        self.parts.clone()
     }
 
     /// Answers lookups of the file from `ahead` (read from this table's
@@ -114,20 +129,20 @@ impl<V: Fixed> Table<V> {
     {
         let Table {
             recent,
-            disk,
+            parts,
             shadowed,
             ahead,
+            ..
         } = self;
-        let value =
-            recent
-                .entry(key)
-                .or_insert_with(|| match file_value(disk.as_ref(), ahead, key) {
-                    Some(value) => {
-                        *shadowed += 1;
-                        value
-                    }
-                    None => V::default(),
-                });
+        let value = recent
+            .entry(key)
+            .or_insert_with(|| match file_value(parts, ahead, key) {
+                Some(value) => {
+                    *shadowed += 1;
+                    value
+                }
+                None => V::default(),
+            });
         change(value);
     }
 
@@ -138,11 +153,10 @@ impl<V: Fixed> Table<V> {
         self.recent.keys().copied()
     }
 
-    /// Every entry, sorted by key. Entries in the file are read through
-    /// its cache.
+    /// Every entry, sorted by key. Entries in the file are read straight.
     pub(crate) fn sorted(&self) -> Vec<(u64, V)> {
         let mut all = Vec::with_capacity(self.len());
-        self.merged(|entry| {
+        self.merged_from(0, |entry| {
             all.push(entry);
             Ok(())
         })
@@ -150,55 +164,97 @@ impl<V: Fixed> Table<V> {
         all
     }
 
-    /// Calls `each` with every entry in key order: the file's, merged with
-    /// the recent ones (which win on a key both hold). Reads the file
-    /// straight, not through the cache.
-    fn merged(&self, mut each: impl FnMut((u64, V)) -> io::Result<()>) -> io::Result<()> {
-        let recent = sorted(&self.recent);
-        let mut recent = recent.into_iter().peekable();
-        if let Some(disk) = &self.disk {
-            let mut failed = Ok(());
-            disk.entries.for_each::<(u64, V)>(|(key, value)| {
-                if failed.is_err() {
-                    return;
+    /// Calls `each` with every entry of the runs of segments `first..` and
+    /// the recent ones, in key order, a key's newest value (the recent
+    /// one's, else the newest segment's). Reads the file straight, not
+    /// through the cache.
+    fn merged_from(
+        &self,
+        first: usize,
+        mut each: impl FnMut((u64, V)) -> io::Result<()>,
+    ) -> io::Result<()> {
+        // Oldest first, the recent entries last: on a key several hold,
+        // the last one's value wins.
+        let mut readers: Vec<_> = self.parts.0[first.min(self.parts.0.len())..]
+            .iter()
+            .map(|part| {
+                let mut reader = SliceReader::<(u64, V)>::new(part.entries.clone());
+                let head = reader.next();
+                (reader, head)
+            })
+            .collect();
+        let mut recent = sorted(&self.recent).into_iter().peekable();
+        loop {
+            let heads = readers.iter().filter_map(|(_, head)| head.map(|(k, _)| k));
+            let Some(key) = heads.chain(recent.peek().map(|&(k, _)| k)).min() else {
+                break;
+            };
+            let mut value = None;
+            for (reader, head) in &mut readers {
+                if let Some((_, v)) = head.filter(|&(k, _)| k == key) {
+                    value = Some(v);
+                    *head = reader.next();
                 }
-                while let Some(entry) = recent.next_if(|&(k, _)| k < key) {
-                    if let Err(e) = each(entry) {
-                        failed = Err(e);
-                        return;
-                    }
-                }
-                let entry = match recent.next_if(|&(k, _)| k == key) {
-                    Some(changed) => changed,
-                    None => (key, value),
-                };
-                if let Err(e) = each(entry) {
-                    failed = Err(e);
-                }
-            })?;
-            failed?;
+            }
+            if let Some((_, v)) = recent.next_if(|&(k, _)| k == key) {
+                value = Some(v);
+            }
+            each((key, value.expect("the least key is some source's")))?;
         }
-        recent.try_for_each(each)
+        readers
+            .into_iter()
+            .try_for_each(|(reader, _)| reader.finish())
     }
 
-    /// Bytes held in memory: the recent entries' table, the fence and
+    /// Bytes held in memory: the recent entries' table, the fences and
     /// what was read ahead.
     pub(crate) fn memory_bytes(&self) -> usize {
-        let fence = self.disk.as_ref().map_or(0, |d| d.fence.capacity() * 8);
+        let fences: usize = self.parts.0.iter().map(|d| d.fence.capacity() * 8).sum();
         let table = super::index::table_bytes;
         table(self.recent.capacity(), 8 + std::mem::size_of::<V>())
             + table(self.ahead.capacity(), 8 + std::mem::size_of::<Option<V>>())
-            + fence
+            + fences
     }
 
-    /// Reads what [`Persist::save`] wrote, leaving the entries in `file`
-    /// (where `input` reads from): only the fence is kept. The whole run
-    /// is read past for the checksum, and its order checked.
-    pub(crate) fn restore_in_place<R: Read>(
+    /// Writes what segments `first..` hold and what the run added, as one
+    /// segment's sorted run (see the module docs); from the first segment,
+    /// the whole table.
+    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        let parts = &self.parts.0[first.min(self.parts.0.len())..];
+        let fresh =
+            parts.iter().map(|p| p.fresh).sum::<usize>() + self.recent.len() - self.shadowed;
+        out.put_len(fresh)?;
+        let held = parts.iter().map(|p| p.entries.len).sum::<usize>() + self.recent.len();
+        let len = if parts.len() + usize::from(!self.recent.is_empty()) <= 1 {
+            held
+        } else {
+            // Keys several of them hold are written once: count them in
+            // a first pass.
+            let mut len = 0;
+            self.merged_from(first, |_| {
+                len += 1;
+                Ok(())
+            })?;
+            len
+        };
+        out.put_len(len)?;
+        self.merged_from(first, |entry| out.put(entry))
+    }
+
+    /// Reads a segment's sorted run that [`Table::save_from`] wrote,
+    /// leaving its entries in `file` (where `input` reads from, at the
+    /// offsets of `file`): only the fence is kept. The run is read past
+    /// for the checksum, and its order checked.
+    pub(crate) fn extend_in_place<R: Read>(
+        &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
-    ) -> io::Result<Table<V>> {
+    ) -> io::Result<()> {
+        let fresh = input.take_len(1)?;
         let len = input.take_len(8 + V::SIZE)?;
+        if fresh > len {
+            return Err(invalid("a table with more new keys than keys"));
+        }
         let offset = input.position();
         let group = Self::GROUP;
         let mut fence = Vec::with_capacity(len.div_ceil(group));
@@ -206,7 +262,7 @@ impl<V: Fixed> Table<V> {
         for at in 0..len {
             let (key, _) = input.take::<(u64, V)>()?;
             if previous.is_some_and(|p| p >= key) {
-                return Err(super::persist::invalid("a table's keys out of order"));
+                return Err(invalid("a table's keys out of order"));
             }
             previous = Some(key);
             if at % group == 0 {
@@ -218,44 +274,66 @@ impl<V: Fixed> Table<V> {
             offset,
             len,
         };
-        Ok(Table {
-            recent: HashTable::default(),
-            disk: Some(Arc::new(DiskTable {
-                entries,
-                fence,
-                group,
-            })),
-            shadowed: 0,
-            ahead: HashTable::default(),
-        })
+        self.parts.0.push(Arc::new(DiskTable {
+            entries,
+            fence,
+            group,
+            fresh,
+        }));
+        self.in_parts += fresh;
+        Ok(())
     }
 }
 
-/// The value of `key` in the file `disk` (none without a file): from
-/// `ahead` when it was read ahead.
+/// The value of `key` in the file's runs `parts` (none without a file):
+/// from `ahead` when it was read ahead.
 #[inline]
-fn file_value<V: Fixed>(
-    disk: Option<&Arc<DiskTable>>,
-    ahead: &HashTable<Option<V>>,
-    key: u64,
-) -> Option<V> {
-    let disk = disk?;
+fn file_value<V: Fixed>(parts: &TableParts, ahead: &HashTable<Option<V>>, key: u64) -> Option<V> {
+    if parts.0.is_empty() {
+        return None;
+    }
     match ahead.get(&key) {
         Some(&value) => value,
-        None => disk.get(key),
+        None => parts.get(key),
+    }
+}
+
+impl TableParts {
+    /// The values of `keys` (sorted), read together in key order: the
+    /// lookups of a batch, so that each block of the file they need is
+    /// read once for the batch, however small the cache, and the decisions
+    /// find them in memory ([`Table::set_read_ahead`]). Empty without a
+    /// file.
+    pub(crate) fn read_ahead<V: Fixed>(&self, keys: &[u64]) -> HashTable<Option<V>> {
+        debug_assert!(keys.is_sorted());
+        if self.0.is_empty() {
+            return HashTable::default();
+        }
+        let mut ahead: HashTable<Option<V>> = keys.iter().map(|&key| (key, None)).collect();
+        // Segment by segment, newest first, each in key order.
+        for part in self.0.iter().rev() {
+            for &key in keys {
+                let value = ahead.get_mut(&key).expect("every key is in");
+                if value.is_none() {
+                    *value = part.get(key);
+                }
+            }
+        }
+        ahead
+    }
+
+    /// The newest segment's value of `key`.
+    fn get<V: Fixed>(&self, key: u64) -> Option<V> {
+        self.0.iter().rev().find_map(|part| part.get(key))
+    }
+
+    /// Segments holding a run.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
 impl DiskTable {
-    /// The values of `keys` (sorted), read together in key order: the
-    /// lookups of a batch, so that each block of the file they need is
-    /// read once for the batch, however small the cache, and the decisions
-    /// find them in memory ([`Table::set_read_ahead`]).
-    pub(crate) fn read_ahead<V: Fixed>(&self, keys: &[u64]) -> HashTable<Option<V>> {
-        debug_assert!(keys.is_sorted());
-        keys.iter().map(|&key| (key, self.get(key))).collect()
-    }
-
     fn get<V: Fixed>(&self, key: u64) -> Option<V> {
         let group = self
             .fence
@@ -280,17 +358,34 @@ impl DiskTable {
 
 impl<V: Fixed> Persist for Table<V> {
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        out.put_len(self.len())?;
-        self.merged(|entry| out.put(entry))
+        self.save_from(0, out)
     }
 
     fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Table<V>> {
-        Ok(Table {
-            recent: input.take_table()?,
-            disk: None,
-            shadowed: 0,
-            ahead: HashTable::default(),
-        })
+        let mut table = Table::default();
+        table.extend_in_memory(input)?;
+        Ok(table)
+    }
+}
+
+impl<V: Fixed> Table<V> {
+    /// Reads a segment's sorted run that [`Table::save_from`] wrote into
+    /// memory, onto the table in memory read from the segments before it:
+    /// its values replace theirs.
+    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        debug_assert!(self.parts.0.is_empty(), "a table in memory");
+        let fresh = input.take_len(1)?;
+        let entries: HashTable<V> = input.take_table()?;
+        let before = self.recent.len();
+        if before == 0 {
+            self.recent = entries;
+        } else {
+            self.recent.extend(entries);
+        }
+        if self.recent.len() != before + fresh {
+            return Err(invalid("a table segment whose new keys are not its count"));
+        }
+        Ok(())
     }
 }
 
@@ -309,7 +404,7 @@ mod tests {
         for i in 0..20_000 {
             memory.insert_new(key(i), || i as u32);
         }
-        let (_tmp, _, mut disk) = saved_and_read_in_place(&memory, 0, Table::restore_in_place);
+        let (_tmp, _, mut disk) = saved_and_read_in_place(&memory, 0, Table::extend_in_place);
         assert_eq!(disk.len(), memory.len());
         for i in (0..25_000).step_by(7) {
             assert_eq!(disk.get(key(i)), memory.get(key(i)), "key {i}");
@@ -329,9 +424,9 @@ mod tests {
         // answers, those read ahead with no block lookup.
         let mut keys: Vec<u64> = (0..25_000).step_by(3).map(key).collect();
         keys.sort_unstable();
-        let file_part = disk.file_part().unwrap();
+        let file_part = disk.file_part();
         disk.set_read_ahead(file_part.read_ahead(&keys));
-        let file = file_part.entries.file.clone();
+        let file = file_part.0[0].entries.file.clone();
         let lookups = || {
             let (hits, misses) = file.cache_counts();
             hits + misses

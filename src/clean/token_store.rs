@@ -101,6 +101,11 @@ pub(crate) struct CodedTokens {
     /// The runs, as LEB128 codes: seven bits a byte, the low ones first,
     /// the top bit set on every byte but a code's last.
     bytes: Chunked<u8>,
+    /// The first code of each segment of the index file it was read
+    /// from, oldest first (see [`CodedTokens::save_from`]).
+    part_starts: Vec<usize>,
+    /// The codes read from the file: the run's start after them.
+    loaded: usize,
     /// The run being encoded.
     run: Vec<u8>,
 }
@@ -234,6 +239,8 @@ impl TokenStore for CodedTokens {
         self.codes.clear();
         self.tokens.clear();
         self.bytes.clear();
+        self.part_starts.clear();
+        self.loaded = 0;
     }
 
     fn memory_bytes(&self) -> (usize, usize) {
@@ -252,44 +259,79 @@ fn touch_lines<T: Copy + Into<u32>>(items: &[T]) -> u32 {
         .fold(0, |acc, &item| acc ^ item.into())
 }
 
-impl Persist for CodedTokens {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.codes.save(out)?;
-        out.put_slice(&self.tokens)?;
-        self.bytes.save(out)
+impl CodedTokens {
+    /// Writes the dictionary's tokens that segments `first..` numbered and
+    /// those the run numbered (after the code of the first), then the runs
+    /// (see [`Chunked::save_from`]): one segment. The codes are not
+    /// written: a token's code is its place in the dictionary. From the
+    /// first segment, the whole store.
+    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        let start = match self.part_starts.get(first) {
+            Some(&start) => start,
+            None => self.loaded,
+        };
+        out.put_len(start)?;
+        out.put_slice(&self.tokens[start..])?;
+        self.bytes.save_from(first, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
-        CodedTokens::restore_with(input, Chunked::restore)
+    /// Reads a segment [`CodedTokens::save_from`] wrote onto what it
+    /// holds: the dictionary in memory, the runs by `runs`.
+    fn extend_with<R: Read>(
+        &mut self,
+        input: &mut Decoder<R>,
+        runs: impl FnOnce(&mut Chunked<u8>, &mut Decoder<R>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let start = input.take::<u64>()?;
+        if start != self.tokens.len() as u64 {
+            return Err(invalid(format!(
+                "a segment's tokens numbered from {start}, after {} tokens",
+                self.tokens.len()
+            )));
+        }
+        let tokens: Vec<u32> = input.take_vec()?;
+        self.part_starts.push(self.tokens.len());
+        for &token in &tokens {
+            self.code(token);
+        }
+        if self.tokens.len() as u64 != start + tokens.len() as u64 {
+            return Err(invalid("a token numbered twice"));
+        }
+        self.loaded = self.tokens.len();
+        runs(&mut self.bytes, input)
+    }
+
+    /// Reads a segment [`CodedTokens::save_from`] wrote into memory, onto
+    /// the store in memory read from the segments before it.
+    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.extend_with(input, |bytes, input| bytes.extend_in_memory(input))?;
+        // Held in memory, it is written whole.
+        self.part_starts.clear();
+        self.loaded = 0;
+        Ok(())
+    }
+
+    /// Reads a segment [`CodedTokens::save_from`] wrote onto what it holds,
+    /// in place: the dictionary in memory, the runs left in `file` (see
+    /// [`Chunked::extend_in_place`]).
+    pub(crate) fn extend_in_place<R: Read>(
+        &mut self,
+        input: &mut Decoder<R>,
+        file: &BlockFile,
+    ) -> io::Result<()> {
+        self.extend_with(input, |bytes, input| bytes.extend_in_place(input, file))
     }
 }
 
-impl CodedTokens {
-    /// Reads what [`Persist::save`] wrote, the dictionary in memory and
-    /// the runs left in `file` (see [`Chunked::restore_in_place`]).
-    pub(crate) fn restore_in_place<R: Read>(
-        input: &mut Decoder<R>,
-        file: &BlockFile,
-    ) -> io::Result<CodedTokens> {
-        CodedTokens::restore_with(input, |input| Chunked::restore_in_place(input, file))
+impl Persist for CodedTokens {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.save_from(0, out)
     }
 
-    /// Reads the dictionary, then the runs by `runs`.
-    fn restore_with<R: Read>(
-        input: &mut Decoder<R>,
-        runs: impl FnOnce(&mut Decoder<R>) -> io::Result<Chunked<u8>>,
-    ) -> io::Result<CodedTokens> {
-        let codes = Heads::restore(input)?;
-        let tokens: Vec<u32> = input.take_vec()?;
-        if codes.iter().any(|(_, code)| code as usize >= tokens.len()) {
-            return Err(invalid("a token code past the dictionary"));
-        }
-        Ok(CodedTokens {
-            codes,
-            tokens,
-            bytes: runs(input)?,
-            run: Vec::new(),
-        })
+    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
+        let mut tokens = CodedTokens::default();
+        tokens.extend_in_memory(input)?;
+        Ok(tokens)
     }
 }
 

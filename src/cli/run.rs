@@ -74,7 +74,7 @@ fn index_stats(dir: &std::path::Path) -> Result<(), String> {
         return Err(format!(
             "{}: holds no index (no {})",
             dir.display(),
-            store::INDEX_FILE
+            store::MANIFEST_FILE
         ));
     };
     let mut stats = serde_json::json!({
