@@ -102,6 +102,8 @@ use std::fmt;
 use std::fs::{self, File, TryLockError};
 use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -137,9 +139,8 @@ const SEGMENT_NAME: (&str, &str) = ("segment-", ".ndx");
 /// Largest header read, in bytes: a header is a few kilobytes of settings.
 const MAX_HEADER_BYTES: u64 = 16 << 20;
 
-/// A commit merges the newest segments while the one before them holds
-/// fewer than `MERGE_RATIO` times their documents (see
-/// [`IndexDir::commit`]).
+/// The newest segments are merged while the one before them holds fewer
+/// than `MERGE_RATIO` times their documents (see [`IndexDir::load`]).
 const MERGE_RATIO: u64 = 2;
 
 /// What an index file says of itself before its tables.
@@ -369,8 +370,96 @@ pub struct IndexDir {
     path: PathBuf,
     settings: Value,
     header: Option<IndexHeader>,
+    /// The merge started by [`IndexDir::load`], if any.
+    merge: Mutex<Option<Merge>>,
     /// Held for the lock.
     _lock: File,
+}
+
+/// A merge of the newest segments into one, written on a thread of its
+/// own while the run goes on (see [`IndexDir::load`]).
+#[derive(Debug)]
+struct Merge {
+    /// The first segment it replaces; it replaces those after it too.
+    first: usize,
+    /// The segment it writes, but for its size.
+    segment: Segment,
+    /// Writes the segment; gives its size.
+    thread: JoinHandle<io::Result<u64>>,
+}
+
+impl Merge {
+    /// The merged segment, once written: see [`IndexDir::load`].
+    fn finish(self, dir: &Path) -> Result<(usize, Segment), StoreError> {
+        let path = dir.join(&self.segment.file);
+        let bytes = self
+            .thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the merging thread panicked")))
+            .map_err(StoreError::io(&path))?;
+        Ok((
+            self.first,
+            Segment {
+                bytes,
+                ..self.segment
+            },
+        ))
+    }
+}
+
+impl Drop for IndexDir {
+    /// Waits for a merge that no commit took, and removes its file.
+    fn drop(&mut self) {
+        let merge = self.merge.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(merge) = merge.take() {
+            let path = self.path.join(&merge.segment.file);
+            let _ = merge.thread.join();
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// The first of the newest segments of `segments` to merge into one, if
+/// any: while the segment before them holds fewer than [`MERGE_RATIO`]
+/// times their documents (so that the segments' sizes at least double
+/// from the newest to the oldest).
+fn merge_from(segments: &[Segment]) -> Option<usize> {
+    let newest = segments.len().checked_sub(1)?;
+    let mut first = newest;
+    let mut documents = segments[newest].documents.max(1);
+    while first > 0 && segments[first - 1].documents < MERGE_RATIO * documents {
+        first -= 1;
+        documents += segments[first].documents;
+    }
+    (first < newest).then_some(first)
+}
+
+/// Writes a segment file at `path` holding `index`'s segments `first..`
+/// and what was added since (see [`Index::save_from`]), the documents
+/// from `first_document` on, and `sites`; syncs it; returns its size.
+fn write_segment(
+    path: &Path,
+    index: &Index,
+    sites: &SiteCounter,
+    first: usize,
+    first_document: u64,
+) -> io::Result<u64> {
+    let mut out = Encoder::new(File::create(path)?);
+    out.put_raw(SEGMENT_MAGIC)?;
+    out.put(FORMAT_VERSION)?;
+    out.put(first_document)?;
+    out.put(index.documents() as u64)?;
+    index.save_from(first, &mut out)?;
+    sites.save(&mut out)?;
+    let file = out.finish()?;
+    file.sync_all()?;
+    file.metadata().map(|m| m.len())
+}
+
+/// The file name of the segment of serial number `serial`.
+fn segment_name(serial: u64) -> String {
+    let (start, end) = SEGMENT_NAME;
+    format!("{start}{serial:06}{end}")
 }
 
 impl IndexDir {
@@ -428,6 +517,7 @@ impl IndexDir {
             path,
             settings,
             header,
+            merge: Mutex::new(None),
             _lock: lock,
         })
     }
@@ -449,11 +539,59 @@ impl IndexDir {
     ///
     /// After a run on an index read [`Storage::InPlace`], check
     /// [`Index::read_error`] before keeping anything it decided.
+    ///
+    /// Read in place, when the newest segments are due to be merged (the
+    /// segment before them holds fewer than twice their documents), the
+    /// load starts writing them merged into one new segment, on a thread
+    /// of its own, while the run goes on: the segments do not change
+    /// during the run. [`IndexDir::commit`] waits for it and puts it in
+    /// their place; without a commit, dropping the directory waits for it
+    /// and removes its file.
     pub fn load(&self, storage: Storage) -> Result<(Index, SiteCounter), StoreError> {
-        match &self.header {
-            None => Ok((Index::new(), SiteCounter::new())),
-            Some(header) => read_index(&self.path, header, storage),
+        let Some(header) = &self.header else {
+            return Ok((Index::new(), SiteCounter::new()));
+        };
+        let (index, sites) = read_index(&self.path, header, storage)?;
+        if let Storage::InPlace { .. } = storage {
+            self.start_merge(header, &index, &sites);
         }
+        Ok((index, sites))
+    }
+
+    /// Starts merging the segments [`merge_from`] names, read in place in
+    /// `index`, unless a merge was started before.
+    fn start_merge(&self, header: &IndexHeader, index: &Index, sites: &SiteCounter) {
+        let mut merge = self.merge.lock().unwrap_or_else(PoisonError::into_inner);
+        let segments = &header.segments;
+        let Some(first) = merge_from(segments).filter(|_| merge.is_none()) else {
+            return;
+        };
+        let serial = segments
+            .iter()
+            .filter_map(Segment::serial)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let merged = &segments[first..];
+        let segment = Segment {
+            file: segment_name(serial),
+            runs: merged.iter().map(|s| s.runs).sum(),
+            first_document: merged[0].first_document,
+            documents: merged.iter().map(|s| s.documents).sum(),
+            bytes: 0,
+        };
+        // The index as read (a run changes what it holds in memory) and
+        // the site counts as the newest segment holds them.
+        let (index, sites) = (index.clone(), sites.clone());
+        let path = self.path.join(&segment.file);
+        let first_document = segment.first_document;
+        let thread =
+            std::thread::spawn(move || write_segment(&path, &index, &sites, first, first_document));
+        *merge = Some(Merge {
+            first,
+            segment,
+            thread,
+        });
     }
 
     /// Adds what the run added to `index` and `sites` (loaded from this
@@ -461,14 +599,11 @@ impl IndexDir {
     /// docs](self)); the header counts one run more. An index read in
     /// place whose reads failed ([`Index::read_error`]) is refused.
     ///
-    /// An index read in place writes one segment file: what the run added,
-    /// merged with the newest segments while the one before them holds
-    /// fewer than twice their documents (so the segments' sizes at least
-    /// double from the newest to the oldest: there are fewer than
-    /// log2(documents) of them, and a document is rewritten as many times
-    /// at most). An index in memory, which keeps no trace of the segments
-    /// it was read from, writes itself whole, as one segment replacing
-    /// them all.
+    /// An index read in place writes one segment file, what the run
+    /// added, after the merged segment of [`IndexDir::load`] if there is
+    /// one. An index held in memory keeps no trace of the segments it was
+    /// read from: it writes itself whole, as one segment replacing them
+    /// all.
     pub fn commit(&mut self, index: &Index, sites: &SiteCounter) -> Result<(), StoreError> {
         let runs = self.header.as_ref().map_or(0, |h| h.runs) + 1;
         self.commit_as(index, sites, runs)
@@ -481,64 +616,67 @@ impl IndexDir {
         sites: &SiteCounter,
         runs: u64,
     ) -> Result<(), StoreError> {
+        let merge = self
+            .merge
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let merged = merge.map(|merge| merge.finish(&self.path)).transpose()?;
         if let Some(error) = index.read_error() {
             // Decided on zeros read instead of the file: keep none of it.
+            if let Some((_, merged)) = &merged {
+                let _ = fs::remove_file(self.path.join(&merged.file));
+            }
             return Err(StoreError::new(&self.path, StoreErrorKind::Io(error)));
         }
         let segments = self.header.as_ref().map_or(&[][..], |h| &h.segments[..]);
-        let documents = index.documents() as u64;
         let before = self.header.as_ref().map_or(0, |h| h.documents);
-        // The segments the new one replaces: from `first` on.
-        let first = if index.segments() == segments.len() && !segments.is_empty() {
-            let mut first = segments.len();
-            let mut merged = documents.saturating_sub(before).max(1);
-            while first > 0 && segments[first - 1].documents < MERGE_RATIO * merged {
-                first -= 1;
-                merged += segments[first].documents;
+        let previous_runs = self.header.as_ref().map_or(0, |h| h.runs);
+        let in_place = !segments.is_empty() && index.segments() == segments.len();
+        // What the new manifest names: the segments kept, the merged one,
+        // and the run's.
+        let mut kept = Vec::new();
+        let mut replaced = Vec::new();
+        match (&merged, in_place) {
+            (Some((first, merged)), true) => {
+                kept.extend_from_slice(&segments[..*first]);
+                kept.push(merged.clone());
+                replaced.extend_from_slice(&segments[*first..]);
             }
-            first
-        } else {
-            0
-        };
+            (_, true) => kept.extend_from_slice(segments),
+            (_, false) => {
+                replaced.extend_from_slice(segments);
+                replaced.extend(merged.iter().map(|(_, merged)| merged.clone()));
+            }
+        }
         let serial = segments
             .iter()
+            .chain(merged.iter().map(|(_, merged)| merged))
             .filter_map(Segment::serial)
             .max()
             .unwrap_or(0)
             + 1;
-        let (name_start, name_end) = SEGMENT_NAME;
-        let name = format!("{name_start}{serial:06}{name_end}");
-        let first_document = segments.get(first).map_or(before, |s| s.first_document);
-        let segment_path = self.path.join(&name);
-        let write_segment = || {
-            let file = File::create(&segment_path)?;
-            let mut out = Encoder::new(file);
-            out.put_raw(SEGMENT_MAGIC)?;
-            out.put(FORMAT_VERSION)?;
-            out.put(first_document)?;
-            out.put(documents)?;
-            index.save_from(first, &mut out)?;
-            sites.save(&mut out)?;
-            let file = out.finish()?;
-            file.sync_all()?;
-            file.metadata().map(|m| m.len())
+        let (first, first_document) = if in_place {
+            (segments.len(), before)
+        } else {
+            (0, 0)
         };
-        let bytes = write_segment().map_err(StoreError::io(&segment_path))?;
-        let replaced = &segments[first..];
-        let mut kept = segments[..first].to_vec();
-        kept.push(Segment {
-            file: name,
-            runs: replaced.iter().map(|s| s.runs).sum::<u64>() + runs
-                - self.header.as_ref().map_or(0, |h| h.runs),
+        let segment = Segment {
+            file: segment_name(serial),
+            runs: runs - previous_runs,
             first_document,
-            documents: documents - first_document,
-            bytes,
-        });
+            documents: index.documents() as u64 - first_document,
+            bytes: 0,
+        };
+        let path = self.path.join(&segment.file);
+        let bytes = write_segment(&path, index, sites, first, first_document)
+            .map_err(StoreError::io(&path))?;
+        kept.push(Segment { bytes, ..segment });
         let header = IndexHeader {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             settings: self.settings.clone(),
             runs,
-            documents,
+            documents: index.documents() as u64,
             distinct_paragraphs: index.distinct_paragraphs() as u64,
             near_paragraphs: index.near_paragraphs() as u64,
             memory_bytes: index.memory_bytes() as u64,
@@ -970,11 +1108,13 @@ mod tests {
         let mut one_run = Index::new();
         // Runs of these documents, each read in place (but the first) and
         // committed; the documents of each segment after it.
+        // The newest segments are merged while the run goes on, once the
+        // one before them holds fewer than twice their documents.
         let runs: [(usize, &[u64]); 5] = [
             (100, &[100]),
             (30, &[100, 30]),
-            (20, &[100, 50]),
-            (100, &[250]),
+            (20, &[100, 30, 20]),
+            (100, &[100, 50, 100]),
             (0, &[250, 0]),
         ];
         let mut done = 0;
@@ -1026,6 +1166,46 @@ mod tests {
                 one_run.distinct_paragraphs()
             );
         }
+    }
+
+    #[test]
+    fn merges_keep_few_segments_and_rewrite_each_document_a_few_times() {
+        // A year of daily runs of 1,000 documents, each loaded in place
+        // (merging what is due) and committed.
+        let mut segments: Vec<Segment> = Vec::new();
+        let (mut rewritten, mut most) = (0, 0);
+        for day in 0..365u64 {
+            if let Some(first) = merge_from(&segments) {
+                let merged: Vec<Segment> = segments.drain(first..).collect();
+                let documents = merged.iter().map(|s| s.documents).sum();
+                rewritten += documents;
+                segments.push(Segment {
+                    file: String::new(),
+                    runs: 0,
+                    first_document: merged[0].first_document,
+                    documents,
+                    bytes: 0,
+                });
+            }
+            segments.push(Segment {
+                file: String::new(),
+                runs: 1,
+                first_document: day * 1_000,
+                documents: 1_000,
+                bytes: 0,
+            });
+            most = most.max(segments.len());
+            // Each segment holds at least twice what the newer ones hold,
+            // but for the newest two.
+            for i in 0..segments.len().saturating_sub(2) {
+                let newer: u64 = segments[i + 1..].iter().map(|s| s.documents).sum();
+                assert!(segments[i].documents * 2 >= newer, "day {day}");
+            }
+        }
+        // log2(365) is 8.5.
+        assert!(most <= 10, "{most} segments");
+        let total = 365 * 1_000;
+        assert!(rewritten <= total * 9, "{rewritten} documents rewritten");
     }
 
     #[test]

@@ -271,14 +271,13 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
         generated_corpus(&corpus, 60_000);
         corpus
     });
-    let parts = split(&corpus, dir, 2);
+    // Two runs before, of equal size: the killed run's load merges their
+    // segments while it goes on, so that kills land in the merge too.
+    let parts = split(&corpus, dir, 3);
     let before = dir.join("before");
-    clean(
-        &[&parts[0]],
-        dir,
-        "a",
-        &["--index", before.to_str().unwrap()],
-    );
+    for (part, name) in parts[..2].iter().zip(["a0", "a1"]) {
+        clean(&[part], dir, name, &["--index", before.to_str().unwrap()]);
+    }
     let index_before = index_state(&before);
 
     // The uninterrupted run of the second part, timed: the fastest of
@@ -290,7 +289,7 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
         copy_dir(&before, &after);
         let started = Instant::now();
         clean(
-            &[&parts[1]],
+            &[&parts[2]],
             dir,
             "b",
             &["--index", after.to_str().unwrap()],
@@ -300,6 +299,10 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
     }
     let want = fs::read(dir.join("b.jsonl")).unwrap();
     assert_ne!(index_before, index_after);
+    // The manifest, the two segments merged, the killed run's segment.
+    assert_eq!(index_before.len(), 3);
+    assert_eq!(index_after.len(), 3);
+    assert_ne!(index_before[1], index_after[1]);
 
     // Kills at points spread over the run's span (a low-discrepancy
     // sequence), until 24 have stopped a run that was going; a run that
@@ -314,7 +317,7 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
         copy_dir(&before, &index);
         let output = dir.join(format!("killed-{k}.jsonl"));
         let mut child = bin()
-            .args(args![parts[1], "-o", output, "--index", index, "-q"])
+            .args(args![parts[2], "-o", output, "--index", index, "-q"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -348,7 +351,7 @@ fn a_run_killed_at_any_moment_leaves_the_index_before_or_after() {
             saw_before += 1;
             // Run again: what an uninterrupted run writes.
             let again = dir.join(format!("again-{k}.jsonl"));
-            run_ok(args![parts[1], "-o", again, "--index", index, "-q"]);
+            run_ok(args![parts[2], "-o", again, "--index", index, "-q"]);
             assert_eq!(fs::read(&again).unwrap(), want, "kill point {k}");
             assert!(index_state(&index) == index_after, "kill point {k}");
         } else {

@@ -753,15 +753,14 @@ impl IdPacker {
 }
 
 impl Postings {
-    /// Every posting held in memory (the chains' and the runs'), as
-    /// `(mixed fingerprint, id)` pairs sorted.
-    fn in_memory(&self) -> Vec<(u32, u32)> {
-        let mut all = Vec::with_capacity(self.recent + self.runs.len());
+    /// The postings of the chains, as `(mixed fingerprint, id)` pairs
+    /// sorted.
+    fn chained(&self) -> Vec<(u32, u32)> {
+        let mut all = Vec::with_capacity(self.recent);
         for (fp, _) in self.chains.heads.iter() {
             self.chains
                 .read(fp, usize::MAX, |id| all.push((mix(fp), id)));
         }
-        all.extend(self.runs.postings());
         all.sort_unstable();
         all
     }
@@ -773,48 +772,44 @@ impl Postings {
     /// From the first segment, every posting.
     pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
         let bases = &self.bases.0[first.min(self.bases.0.len())..];
-        let new = self.in_memory();
-        let total = bases.iter().map(|b| b.len()).sum::<usize>() + new.len();
+        let chained = self.chained();
+        let total = bases.iter().map(|b| b.len()).sum::<usize>() + self.runs.len() + chained.len();
         if total == 0 {
             return Runs::default().save(out);
         }
         let bits = bucket_bits(total);
-        // Ids grow: the newest is the largest.
-        let width = new.iter().map(|&(_, id)| id).max().map_or_else(
-            || bases.iter().map(|b| b.width).max().unwrap_or(1),
-            id_width,
-        );
+        // Ids grow: the newest is the largest (the chains' are newer than
+        // the runs' in memory, and those than the file's).
+        let width = match (chained.last(), self.runs.len()) {
+            (Some(_), _) => id_width(chained.iter().map(|&(_, id)| id).max().unwrap_or(0)),
+            (None, 0) => bases.iter().map(|b| b.width).max().unwrap_or(1),
+            (None, _) => self.runs.width,
+        };
         out.put(bits)?;
         out.put(width)?;
         // Each array in a pass over the merged postings, in (mixed
         // fingerprint, id) order: on a fingerprint several hold, the older
-        // segments' come first, their ids being smaller.
+        // ones come first, their ids being smaller.
         let merged = |each: &mut dyn FnMut(u32, u32) -> io::Result<()>| -> io::Result<()> {
-            let mut readers: Vec<_> = bases
+            let mut readers: Vec<RunsReader> = bases.iter().map(|b| b.reader()).collect();
+            let mut sources: Vec<Box<dyn Iterator<Item = (u32, u32)> + '_>> = Vec::new();
+            for reader in &mut readers {
+                sources.push(Box::new(reader));
+            }
+            sources.push(Box::new(self.runs.postings()));
+            sources.push(Box::new(chained.iter().copied()));
+            let mut heads: Vec<Option<(u32, u32)>> = sources.iter_mut().map(|s| s.next()).collect();
+            while let Some((at, least)) = heads
                 .iter()
-                .map(|b| {
-                    let mut reader = b.reader();
-                    let head = reader.next();
-                    (reader, head)
-                })
-                .collect();
-            let mut new = new.iter().copied().peekable();
-            loop {
-                let heads = readers.iter().filter_map(|&(_, head)| head);
-                let Some(least) = heads.chain(new.peek().copied()).min() else {
-                    break;
-                };
-                match readers.iter_mut().find(|(_, head)| *head == Some(least)) {
-                    Some((reader, head)) => *head = reader.next(),
-                    None => {
-                        new.next();
-                    }
-                }
+                .enumerate()
+                .filter_map(|(at, head)| Some((at, (*head)?)))
+                .min_by_key(|&(_, head)| head)
+            {
+                heads[at] = sources[at].next();
                 each(least.0, least.1)?;
             }
-            readers
-                .into_iter()
-                .try_for_each(|(reader, _)| reader.finish())
+            drop(sources);
+            readers.into_iter().try_for_each(RunsReader::finish)
         };
         let buckets = 1usize << bits;
         out.put_len(buckets + 1)?;

@@ -375,12 +375,17 @@ impl<V: Fixed> Table<V> {
     pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.parts.0.is_empty(), "a table in memory");
         let fresh = input.take_len(1)?;
-        let entries: HashTable<V> = input.take_table()?;
+        let len = input.take_len(8 + V::SIZE)?;
         let before = self.recent.len();
-        if before == 0 {
-            self.recent = entries;
-        } else {
-            self.recent.extend(entries);
+        self.recent.reserve(fresh.min(len));
+        let mut previous = None;
+        for _ in 0..len {
+            let (key, value) = input.take::<(u64, V)>()?;
+            if previous.is_some_and(|p| p >= key) {
+                return Err(invalid("a table's keys out of order"));
+            }
+            previous = Some(key);
+            self.recent.insert(key, value);
         }
         if self.recent.len() != before + fresh {
             return Err(invalid("a table segment whose new keys are not its count"));
