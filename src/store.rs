@@ -100,7 +100,7 @@
 
 use std::fmt;
 use std::fs::{self, File, TryLockError};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -108,8 +108,8 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::clean::disk::BlockFile;
-use crate::clean::persist::{Decoder, Encoder, Persist, invalid};
+use crate::clean::disk::{BlockFile, BlockReader, BlockSums, SummedWriter};
+use crate::clean::persist::{Decoder, Encoder, Input, Persist, invalid};
 use crate::clean::site::SiteCounter;
 use crate::clean::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
 use crate::report::RunRecord;
@@ -444,14 +444,14 @@ fn write_segment(
     first: usize,
     first_document: u64,
 ) -> io::Result<u64> {
-    let mut out = Encoder::new(File::create(path)?);
+    let mut out = Encoder::new(SummedWriter::new(File::create(path)?));
     out.put_raw(SEGMENT_MAGIC)?;
     out.put(FORMAT_VERSION)?;
     out.put(first_document)?;
     out.put(index.documents() as u64)?;
     index.save_from(first, &mut out)?;
     sites.save(&mut out)?;
-    let file = out.finish()?;
+    let file = out.finish()?.finish()?;
     file.sync_all()?;
     file.metadata().map(|m| m.len())
 }
@@ -798,43 +798,41 @@ fn read_index(
     let mut files = Vec::with_capacity(header.segments.len());
     for segment in &header.segments {
         let path = dir.join(&segment.file);
-        let file = File::open(&path).map_err(StoreError::io(&path))?;
-        files.push((file, path));
+        let open = || {
+            let file = File::open(&path)?;
+            let sums = BlockSums::read(&file, file.metadata()?.len())?;
+            Ok((file, sums))
+        };
+        let (file, sums) = open().map_err(StoreError::io(&path))?;
+        files.push((file, path, sums));
     }
-    if storage == Storage::Memory {
-        let mut index = Index::new();
-        let mut sites = SiteCounter::new();
-        for ((file, path), segment) in files.iter().zip(&header.segments) {
-            let mut read = || {
-                let mut input = Decoder::new(file, file.metadata()?.len());
-                read_segment_start(&mut input, segment, index.documents() as u64)?;
-                index.extend_in_memory(&mut input)?;
-                sites = SiteCounter::restore(&mut input)?;
-                input.finish()?;
-                check_documents(&index, segment)
-            };
-            read().map_err(StoreError::io(path))?;
-        }
-        return Ok((index, sites));
-    }
-    let Storage::InPlace { cache_bytes } = storage else {
-        unreachable!("read in memory above");
+    let paths: Vec<PathBuf> = files.iter().map(|(_, path, _)| path.clone()).collect();
+    let ends: Vec<u64> = files.iter().map(|(_, _, sums)| sums.end()).collect();
+    let cache_bytes = match storage {
+        Storage::Memory => 0,
+        Storage::InPlace { cache_bytes } => cache_bytes,
     };
-    let paths: Vec<PathBuf> = files.iter().map(|(_, path)| path.clone()).collect();
-    let handles = files
-        .iter()
-        .map(|(file, path)| Ok((file.try_clone()?, path.clone())))
-        .collect::<io::Result<Vec<_>>>()
-        .map_err(StoreError::io(dir))?;
-    let blocks = BlockFile::of_parts(handles, cache_bytes).map_err(StoreError::io(dir))?;
+    let blocks = BlockFile::of_parts(
+        files
+            .into_iter()
+            .map(|(file, path, sums)| (file, path, Some(sums)))
+            .collect(),
+        cache_bytes,
+    )
+    .map_err(StoreError::io(dir))?;
     let mut index = Index::new();
     let mut sites = SiteCounter::new();
-    for (part, ((file, _), segment)) in files.iter().zip(&header.segments).enumerate() {
+    for (part, segment) in header.segments.iter().enumerate() {
+        // Each block checked by its checksum as it is read; read in place,
+        // what stays in the file is jumped over.
         let mut read = || {
-            let len = file.metadata()?.len();
-            let mut input = Decoder::new(file, len).starting_at(blocks.part_start(part));
+            let mut input = Decoder::new(BlockReader::new(&blocks, part), ends[part])
+                .starting_at(blocks.part_start(part));
             read_segment_start(&mut input, segment, index.documents() as u64)?;
-            index.extend_in_place(&mut input, &blocks)?;
+            match storage {
+                Storage::Memory => index.extend_in_memory(&mut input)?,
+                Storage::InPlace { .. } => index.extend_in_place(&mut input, &blocks)?,
+            }
             sites = SiteCounter::restore(&mut input)?;
             input.finish()?;
             check_documents(&index, segment)
@@ -941,7 +939,7 @@ pub fn import(
 }
 
 /// Reads `magic` and the format version.
-fn read_magic<R: Read>(input: &mut Decoder<R>, magic: &[u8; 16]) -> io::Result<()> {
+fn read_magic<R: Input>(input: &mut Decoder<R>, magic: &[u8; 16]) -> io::Result<()> {
     let mut read = [0u8; 16];
     for byte in &mut read {
         *byte = input.take()?;
@@ -961,7 +959,7 @@ fn read_magic<R: Read>(input: &mut Decoder<R>, magic: &[u8; 16]) -> io::Result<(
 /// Reads a segment file's start: its magic bytes and format version, and
 /// the documents before and after it, which must be those of `segment` in
 /// the manifest and follow the `documents` read before it.
-fn read_segment_start<R: Read>(
+fn read_segment_start<R: Input>(
     input: &mut Decoder<R>,
     segment: &Segment,
     documents: u64,
@@ -1206,6 +1204,40 @@ mod tests {
         assert!(most <= 10, "{most} segments");
         let total = 365 * 1_000;
         assert!(rewritten <= total * 9, "{rewritten} documents rewritten");
+    }
+
+    #[test]
+    fn a_changed_byte_is_found_by_its_block_checksum_when_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let settings = settings(&Cleaner::new());
+        let mut dir = IndexDir::open(tmp.path(), settings.clone()).unwrap();
+        dir.commit(&some_index(2_000), &SiteCounter::new()).unwrap();
+        drop(dir);
+        let path = tmp.path().join("segment-000001.ndx");
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x04;
+        fs::write(&path, &bytes).unwrap();
+        let dir = IndexDir::open(tmp.path(), settings).unwrap();
+        // Read whole, the checksum of the whole does not match.
+        let error = dir.load(Storage::Memory).unwrap_err().to_string();
+        assert!(error.contains("checksum"), "{error}");
+        // Read in place, the block is found bad when it is read: at the
+        // open if it is read then, else by the read that needs it.
+        let storage = Storage::InPlace { cache_bytes: 0 };
+        let error = match dir.load(storage) {
+            Err(error) => error.to_string(),
+            Ok((index, _)) => {
+                let mut out = Encoder::new(io::sink());
+                index.save_from(0, &mut out).unwrap_err().to_string()
+            }
+        };
+        let block = at / crate::clean::disk::BLOCK;
+        assert!(
+            error.contains(&format!("block {block} does not match its checksum")),
+            "{error}"
+        );
+        assert!(error.contains("segment-000001.ndx"), "{error}");
     }
 
     #[test]

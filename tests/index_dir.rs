@@ -181,7 +181,12 @@ fn other_settings_a_second_run_and_damaged_files_are_refused() {
         "segment-000001.ndx: not a newsdedup index",
     );
     fs::write(&file, "something else entirely\n".repeat(20)).unwrap();
-    assert_fails_with(&clean_with(&[]), "does not start as an index file does");
+    let out = clean_with(&[]);
+    assert_fails_with(
+        &out,
+        "segment-000001.ndx: not a newsdedup index of format 2",
+    );
+    assert!(stderr(&out).contains("do not fit it"), "{}", stderr(&out));
     fs::write(&file, &built).unwrap();
 
     // The manifest damaged, or a segment it names missing.

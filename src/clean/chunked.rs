@@ -16,12 +16,12 @@
 //! number.
 
 use std::borrow::Cow;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::disk::{BlockFile, DiskSlice};
-use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
+use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid};
 
 /// Bytes of a chunk.
 const CHUNK_BYTES: usize = 1 << 18;
@@ -289,7 +289,7 @@ impl<T: Fixed> Chunked<T> {
 
     /// Reads the chunk number and count of a segment: see
     /// [`Chunked::save_from`].
-    fn take_start<R: Read>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
+    fn take_start<R: Input>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
         let start = input.take::<u64>()?;
         if start > self.chunks.len() as u64 {
             return Err(invalid(format!(
@@ -306,7 +306,7 @@ impl<T: Fixed> Persist for Chunked<T> {
         self.save_from(0, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Chunked<T>> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Chunked<T>> {
         let mut chunked = Chunked::default();
         chunked.extend_in_memory(input)?;
         Ok(chunked)
@@ -317,7 +317,7 @@ impl<T: Fixed> Chunked<T> {
     /// Reads a segment that [`Chunked::save_from`] wrote into memory,
     /// onto the array in memory read from the segments before it: it
     /// replaces the chunks from its first on.
-    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.disk.is_none(), "an array in memory");
         let (start, count) = self.take_start(input)?;
         self.chunks.truncate(start);
@@ -367,7 +367,7 @@ impl<T: Fixed> Chunked<T> {
     /// stays in `file` (where `input` reads from, at the offsets of
     /// `file`), to be read through its cache; the last is read in, to
     /// take what is pushed next.
-    pub(crate) fn extend_in_place<R: Read>(
+    pub(crate) fn extend_in_place<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,

@@ -18,6 +18,14 @@
 //! that every offset the index keeps names one byte of one part and every
 //! block lies in one part.
 //!
+//! A segment file ends with a checksum of each of its blocks
+//! ([`BlockSums`]), written as the file is ([`SummedWriter`]) and checked
+//! as each block is read: through the cache, straight
+//! ([`BlockFile::read_direct`]), or while the segment is opened
+//! ([`BlockReader`]), which jumps over what stays in the file instead of
+//! reading it through for the checksum of the whole. Opening an index
+//! reads what memory holds of it, not its bulk.
+//!
 //! A read error cannot be returned through a lookup (lookups cannot fail),
 //! so it is kept, the lookup reads zeros, and
 //! [`BlockFile::error`] hands it to the caller, which must fail the run
@@ -31,6 +39,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use quick_cache::Weighter;
 use quick_cache::unsync::Cache;
+
+use std::io::Write;
+
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use super::persist::Fixed;
 
@@ -67,6 +79,169 @@ struct Part {
     /// [`BLOCK`].
     start: u64,
     len: u64,
+    /// Its blocks' checksums, when it has them.
+    sums: Option<BlockSums>,
+}
+
+/// The xxh3-64 of each [`BLOCK`] of a file's first `end` bytes (the last
+/// block cut at `end`), kept after them: the 8-byte sums, then `end` and
+/// the xxh3-64 of the sums, two `u64`s that end the file.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockSums {
+    sums: Vec<u64>,
+    end: u64,
+}
+
+/// Bytes of the sums' trailer: `end` and the sums' own checksum.
+const SUMS_TRAILER: u64 = 16;
+
+impl BlockSums {
+    /// Reads the sums at the end of `file` (of `len` bytes), checking
+    /// their own checksum.
+    pub(crate) fn read(file: &File, len: u64) -> io::Result<BlockSums> {
+        let mut trailer = [0u8; SUMS_TRAILER as usize];
+        let at = len
+            .checked_sub(SUMS_TRAILER)
+            .ok_or_else(|| super::persist::invalid("the file ends too early"))?;
+        file.read_exact_at(&mut trailer, at)?;
+        let end = u64::take(&trailer[..8]);
+        let checksum = u64::take(&trailer[8..]);
+        let blocks = end.div_ceil(BLOCK as u64);
+        if end.checked_add(blocks * 8) != Some(at) {
+            return Err(super::persist::invalid(
+                "the checksums of its blocks do not fit it",
+            ));
+        }
+        let mut bytes = vec![0u8; (blocks * 8) as usize];
+        file.read_exact_at(&mut bytes, end)?;
+        if xxh3_64(&bytes) != checksum {
+            return Err(super::persist::invalid(
+                "the checksums of its blocks do not match their checksum",
+            ));
+        }
+        let mut sums = Vec::with_capacity(blocks as usize);
+        u64::take_all(&bytes, &mut sums);
+        Ok(BlockSums { sums, end })
+    }
+
+    /// Bytes its sums cover: the file but them.
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Checks `bytes`, read at `at` (a multiple of [`BLOCK`]), against the
+    /// sum of each block they cover.
+    fn check(&self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        debug_assert_eq!(at % BLOCK as u64, 0);
+        let covered = (self.end.saturating_sub(at) as usize).min(bytes.len());
+        for (i, block) in bytes[..covered].chunks(BLOCK).enumerate() {
+            let number = at / BLOCK as u64 + i as u64;
+            if self.sums.get(number as usize) != Some(&xxh3_64(block)) {
+                return Err(super::persist::invalid(format!(
+                    "block {number} does not match its checksum"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes through to a file and keeps the checksum of each [`BLOCK`]
+/// written: [`SummedWriter::finish`] writes them after ([`BlockSums`]).
+pub(crate) struct SummedWriter<W: Write> {
+    out: W,
+    block: Xxh3,
+    /// Bytes of the current block hashed.
+    filled: usize,
+    sums: Vec<u64>,
+    written: u64,
+}
+
+impl<W: Write> SummedWriter<W> {
+    pub(crate) fn new(out: W) -> SummedWriter<W> {
+        SummedWriter {
+            out,
+            block: Xxh3::new(),
+            filled: 0,
+            sums: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Writes the checksums of the blocks written, and their trailer;
+    /// returns the writer.
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        if self.filled > 0 {
+            self.sums.push(self.block.digest());
+        }
+        let mut bytes = Vec::with_capacity(self.sums.len() * 8);
+        u64::put_all(&self.sums, &mut bytes);
+        let checksum = xxh3_64(&bytes);
+        self.written.put(&mut bytes);
+        checksum.put(&mut bytes);
+        self.out.write_all(&bytes)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for SummedWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(bytes)?;
+        let mut rest = &bytes[..written];
+        while !rest.is_empty() {
+            let take = rest.len().min(BLOCK - self.filled);
+            self.block.update(&rest[..take]);
+            self.filled += take;
+            rest = &rest[take..];
+            if self.filled == BLOCK {
+                self.sums.push(self.block.digest());
+                self.block.reset();
+                self.filled = 0;
+            }
+        }
+        self.written += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Reads one part of a [`BlockFile`] from its start, straight and
+/// checked by its blocks' sums ([`BlockFile::read_direct`]), for a
+/// [`Decoder`](super::persist::Decoder) that jumps over what stays in the
+/// file.
+pub(crate) struct BlockReader {
+    file: BlockFile,
+    /// Where the next read starts, among the block file's offsets.
+    at: u64,
+}
+
+impl BlockReader {
+    /// A reader of part `part` of `file` from its start.
+    pub(crate) fn new(file: &BlockFile, part: usize) -> BlockReader {
+        BlockReader {
+            file: file.clone(),
+            at: file.part_start(part),
+        }
+    }
+}
+
+impl io::Read for BlockReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.file.read_direct(self.at, out)?;
+        self.at += out.len() as u64;
+        Ok(out.len())
+    }
+}
+
+impl super::persist::Input for BlockReader {
+    fn jump(&mut self, n: u64) -> io::Result<bool> {
+        self.at += n;
+        Ok(true)
+    }
 }
 
 /// The cache, and its counts.
@@ -101,24 +276,28 @@ impl BlockFile {
     /// `file` (at `path`, named in errors), read through a cache of at most
     /// `cache_bytes` (at least 64 KiB).
     pub(crate) fn new(file: File, path: &Path, cache_bytes: u64) -> io::Result<BlockFile> {
-        BlockFile::of_parts(vec![(file, path.to_path_buf())], cache_bytes)
+        BlockFile::of_parts(vec![(file, path.to_path_buf(), None)], cache_bytes)
     }
 
     /// The files of `parts` (each with its path, named in errors) read as
     /// one, through a cache of at most `cache_bytes` (at least 64 KiB):
     /// see [`BlockFile::part_start`].
-    pub(crate) fn of_parts(parts: Vec<(File, PathBuf)>, cache_bytes: u64) -> io::Result<BlockFile> {
+    pub(crate) fn of_parts(
+        parts: Vec<(File, PathBuf, Option<BlockSums>)>,
+        cache_bytes: u64,
+    ) -> io::Result<BlockFile> {
         let mut start = 0;
         let mut len = 0;
         let parts = parts
             .into_iter()
-            .map(|(file, path)| {
+            .map(|(file, path, sums)| {
                 let part_len = file.metadata()?.len();
                 let part = Part {
                     file,
                     path,
                     start,
                     len: part_len,
+                    sums,
                 };
                 start += part_len.next_multiple_of(BLOCK as u64);
                 len += part_len;
@@ -201,6 +380,9 @@ impl BlockFile {
         let len = (part.len.saturating_sub(within)).min(BLOCK as u64) as usize;
         let mut bytes = vec![0u8; len];
         part.file.read_exact_at(&mut bytes, within)?;
+        if let Some(sums) = &part.sums {
+            sums.check(within, &bytes)?;
+        }
         Ok(bytes.into_boxed_slice())
     }
 
@@ -305,9 +487,26 @@ impl BlockFile {
     /// evict what the lookups need.
     pub(crate) fn read_direct(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
         let part = self.part_of(offset);
-        part.file
-            .read_exact_at(out, offset - part.start)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", part.path.display())))
+        let within = offset - part.start;
+        let mut read = || match &part.sums {
+            None => part.file.read_exact_at(out, within),
+            Some(sums) => {
+                // The whole blocks around, each checked.
+                let first = within - within % BLOCK as u64;
+                let end = (within + out.len() as u64).next_multiple_of(BLOCK as u64);
+                let end = end.min(part.len);
+                let mut blocks = vec![0u8; end.saturating_sub(first) as usize];
+                part.file.read_exact_at(&mut blocks, first)?;
+                sums.check(first, &blocks)?;
+                let from = (within - first) as usize;
+                let bytes = blocks.get(from..from + out.len()).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::UnexpectedEof, "a read past the end")
+                })?;
+                out.copy_from_slice(bytes);
+                Ok(())
+            }
+        };
+        read().map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", part.path.display())))
     }
 }
 

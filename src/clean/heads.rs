@@ -19,9 +19,9 @@
 //! own bits are skewed to small values). The table doubles past three
 //! quarters full.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
-use super::persist::{Decoder, Encoder, Persist, invalid};
+use super::persist::{Decoder, Encoder, Input, Persist, invalid};
 
 /// A slot's value when it is empty (no stored value may be this).
 pub(crate) const EMPTY: u32 = u32::MAX;
@@ -150,7 +150,7 @@ impl Persist for Heads {
         out.put_slice(&self.slots)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Heads> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Heads> {
         let slots: Vec<(u32, u32)> = input.take_vec()?;
         if !(slots.is_empty() || slots.len().is_power_of_two() && slots.len() >= MIN_SLOTS) {
             return Err(invalid(format!("a table of {} slots", slots.len())));

@@ -5,11 +5,11 @@ mod export;
 pub(crate) use export::{EXPORT_FORMAT, EXPORT_VERSION, Importer, Record as ExportRecord};
 
 use std::borrow::Cow;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use super::chunked::{Chunked, FileChunks};
 use super::disk::BlockFile;
-use super::persist::{Decoder, Encoder, Fixed, Persist, invalid};
+use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid};
 use super::postings::{ListsAhead, Postings, RunParts};
 use super::table::{Table, TableParts};
 use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
@@ -839,7 +839,7 @@ impl Sources {
     }
 
     /// See [`Index::extend_in_place`].
-    fn extend_in_place<R: Read>(
+    fn extend_in_place<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
@@ -853,7 +853,7 @@ impl Sources {
     }
 
     /// See [`Index::extend_in_memory`].
-    fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         self.entries.extend_in_memory(input)?;
         self.docs.extend_in_memory(input)?;
         self.tokens.extend_in_memory(input)?;
@@ -877,7 +877,7 @@ impl Persist for Sources {
         self.save_from(0, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Sources> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Sources> {
         let mut sources = Sources::default();
         sources.extend_in_memory(input)?;
         Ok(sources)
@@ -889,7 +889,7 @@ impl Persist for Index {
         self.save_from(0, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Index> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Index> {
         let mut index = Index::default();
         index.extend_in_memory(input)?;
         Ok(index)
@@ -922,7 +922,7 @@ impl Index {
     /// checksum checked by the caller), and is read through `file`'s cache
     /// (see [`disk`](super::disk)). The segments are read oldest first,
     /// onto an empty index, and `file` holds them all.
-    pub(crate) fn extend_in_place<R: Read>(
+    pub(crate) fn extend_in_place<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
@@ -945,7 +945,7 @@ impl Index {
     /// the index in memory read from the segments before it (an empty one
     /// for the first). Held in memory, it keeps no trace of the segments:
     /// written again, it is written whole.
-    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         self.first.extend_in_memory(input)?;
         self.aliases.extend_in_memory(input)?;
         self.documents.extend_in_memory(input)?;

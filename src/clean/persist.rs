@@ -215,7 +215,7 @@ impl<W: Write> Encoder<W> {
 }
 
 /// Reads what an [`Encoder`] wrote, checking its checksum at the end.
-pub(crate) struct Decoder<R: Read> {
+pub(crate) struct Decoder<R: Input> {
     input: R,
     buffer: Vec<u8>,
     /// Unread bytes are `buffer[at..]`.
@@ -229,14 +229,33 @@ pub(crate) struct Decoder<R: Read> {
     /// What [`Decoder::position`] adds: where the input starts among the
     /// offsets of the block file it is read in place through.
     base: u64,
+    /// Whether bytes were jumped over ([`Input::jump`]): the checksum of
+    /// the whole cannot be checked, the input's blocks were.
+    jumped: bool,
 }
+
+/// What a [`Decoder`] reads from.
+pub(crate) trait Input: Read {
+    /// Moves `n` bytes on without reading them, if this input can: one
+    /// whose blocks are checked by checksums of their own as they are
+    /// read (see [`BlockReader`](super::disk::BlockReader)), so that no
+    /// byte needs reading to be checked. Returns whether it did.
+    fn jump(&mut self, n: u64) -> io::Result<bool> {
+        let _ = n;
+        Ok(false)
+    }
+}
+
+impl Input for std::fs::File {}
+impl Input for &std::fs::File {}
+impl Input for &[u8] {}
 
 /// The error of a file whose contents are not what was written.
 pub(crate) fn invalid(what: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
-impl<R: Read> Decoder<R> {
+impl<R: Input> Decoder<R> {
     /// A decoder of the `len` bytes of `input`.
     pub(crate) fn new(input: R, len: u64) -> Decoder<R> {
         Decoder {
@@ -247,6 +266,7 @@ impl<R: Read> Decoder<R> {
             left: len,
             len,
             base: 0,
+            jumped: false,
         }
     }
 
@@ -314,12 +334,21 @@ impl<R: Read> Decoder<R> {
         self.base + self.len - self.remaining()
     }
 
-    /// Reads past `len` items of `size` bytes each, hashing them: what an
+    /// Reads past `len` items of `size` bytes each, hashing them (or
+    /// jumps over them, where the input can: see [`Input::jump`]): what an
     /// index read in place leaves in the file.
     pub(crate) fn skip(&mut self, len: usize, size: usize) -> io::Result<()> {
         let mut left = len
             .checked_mul(size)
             .ok_or_else(|| invalid("a length past memory"))?;
+        let ready = (self.buffer.len() - self.at).min(left);
+        self.at += ready;
+        left -= ready;
+        if left > 0 && (left as u64) + 8 <= self.left && self.input.jump(left as u64)? {
+            self.left -= left as u64;
+            self.jumped = true;
+            return Ok(());
+        }
         while left > 0 {
             self.fill(1)?;
             let ready = (self.buffer.len() - self.at).min(left);
@@ -372,13 +401,17 @@ impl<R: Read> Decoder<R> {
     }
 
     /// Checks that nothing but the checksum is left, and that it is the
-    /// checksum of what was read.
+    /// checksum of what was read (unless bytes were jumped over: the
+    /// input's blocks were checked instead).
     pub(crate) fn finish(mut self) -> io::Result<()> {
         if self.remaining() != 8 {
             return Err(invalid("bytes left over after the index"));
         }
         let rest = self.buffer.len() - self.at;
         debug_assert_eq!(rest, 0, "the checksum is never buffered");
+        if self.jumped {
+            return Ok(());
+        }
         self.hasher.update(&self.buffer[..self.at]);
         let mut checksum = [0u8; 8];
         self.input.read_exact(&mut checksum)?;
@@ -394,7 +427,7 @@ pub(crate) trait Persist: Sized {
     /// Writes it.
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()>;
     /// Reads what [`Persist::save`] wrote.
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Self>;
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Self>;
 }
 
 /// Saves `saved` to a temporary file and reads it back in place, as the

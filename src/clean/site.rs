@@ -30,9 +30,9 @@
 //! [`Analysis::remove_site_boilerplate`]: crate::Analysis::remove_site_boilerplate
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
-use super::persist::{Decoder, Encoder, Persist};
+use super::persist::{Decoder, Encoder, Input, Persist};
 
 use crate::normalize::NormalizedParagraph;
 use crate::removal::RuleId;
@@ -154,7 +154,7 @@ impl Persist for SiteCounter {
         out.put(self.documents)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<SiteCounter> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<SiteCounter> {
         Ok(SiteCounter {
             lines: input.take_table()?,
             sites: input.take_table()?,

@@ -18,11 +18,11 @@
 //! of each key winning: written from the first, the same entries give the
 //! same bytes as a table that was in memory all along.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use super::disk::{BLOCK, BlockFile, DiskSlice, SliceReader};
-use super::persist::{Decoder, Encoder, Fixed, Persist, invalid, sorted};
+use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid, sorted};
 use crate::shingle::HashTable;
 
 /// A hash table from `u64` hashes to `V`, see the module docs.
@@ -238,14 +238,25 @@ impl<V: Fixed> Table<V> {
             len
         };
         out.put_len(len)?;
-        self.merged_from(first, |entry| out.put(entry))
+        // The fence after the entries: an index opened in place reads it
+        // and jumps over the entries.
+        let mut fence = Vec::with_capacity(len.div_ceil(Self::GROUP));
+        let mut at = 0;
+        self.merged_from(first, |entry| {
+            if at % Self::GROUP == 0 {
+                fence.push(entry.0);
+            }
+            at += 1;
+            out.put(entry)
+        })?;
+        out.put_slice(&fence)
     }
 
     /// Reads a segment's sorted run that [`Table::save_from`] wrote,
     /// leaving its entries in `file` (where `input` reads from, at the
-    /// offsets of `file`): only the fence is kept. The run is read past
-    /// for the checksum, and its order checked.
-    pub(crate) fn extend_in_place<R: Read>(
+    /// offsets of `file`): only the fence is read and kept, the entries
+    /// jumped over where `input` can (else read past, for the checksum).
+    pub(crate) fn extend_in_place<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
@@ -256,18 +267,10 @@ impl<V: Fixed> Table<V> {
             return Err(invalid("a table with more new keys than keys"));
         }
         let offset = input.position();
-        let group = Self::GROUP;
-        let mut fence = Vec::with_capacity(len.div_ceil(group));
-        let mut previous = None;
-        for at in 0..len {
-            let (key, _) = input.take::<(u64, V)>()?;
-            if previous.is_some_and(|p| p >= key) {
-                return Err(invalid("a table's keys out of order"));
-            }
-            previous = Some(key);
-            if at % group == 0 {
-                fence.push(key);
-            }
+        input.skip(len, 8 + V::SIZE)?;
+        let fence: Vec<u64> = input.take_vec()?;
+        if fence.len() != len.div_ceil(Self::GROUP) || !fence.is_sorted() {
+            return Err(invalid("a table's fence that is not its keys'"));
         }
         let entries = DiskSlice {
             file: file.clone(),
@@ -277,7 +280,7 @@ impl<V: Fixed> Table<V> {
         self.parts.0.push(Arc::new(DiskTable {
             entries,
             fence,
-            group,
+            group: Self::GROUP,
             fresh,
         }));
         self.in_parts += fresh;
@@ -361,7 +364,7 @@ impl<V: Fixed> Persist for Table<V> {
         self.save_from(0, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<Table<V>> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Table<V>> {
         let mut table = Table::default();
         table.extend_in_memory(input)?;
         Ok(table)
@@ -372,7 +375,7 @@ impl<V: Fixed> Table<V> {
     /// Reads a segment's sorted run that [`Table::save_from`] wrote into
     /// memory, onto the table in memory read from the segments before it:
     /// its values replace theirs.
-    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.parts.0.is_empty(), "a table in memory");
         let fresh = input.take_len(1)?;
         let len = input.take_len(8 + V::SIZE)?;
@@ -387,6 +390,9 @@ impl<V: Fixed> Table<V> {
             previous = Some(key);
             self.recent.insert(key, value);
         }
+        // The fence, which memory does not need.
+        let fence = input.take_len(8)?;
+        input.skip(fence, 8)?;
         if self.recent.len() != before + fresh {
             return Err(invalid("a table segment whose new keys are not its count"));
         }

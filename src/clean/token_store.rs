@@ -15,12 +15,12 @@
 //! often as they are written: [`PlainTokens`] keeps them whole.
 
 use std::borrow::Cow;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use super::chunked::Chunked;
 use super::disk::BlockFile;
 use super::heads::Heads;
-use super::persist::{Decoder, Encoder, Persist, invalid};
+use super::persist::{Decoder, Encoder, Input, Persist, invalid};
 
 /// Where a run of tokens is stored: its start in the store's own units.
 /// A run starts with its length, so that an index entry holds four bytes
@@ -277,7 +277,7 @@ impl CodedTokens {
 
     /// Reads a segment [`CodedTokens::save_from`] wrote onto what it
     /// holds: the dictionary in memory, the runs by `runs`.
-    fn extend_with<R: Read>(
+    fn extend_with<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         runs: impl FnOnce(&mut Chunked<u8>, &mut Decoder<R>) -> io::Result<()>,
@@ -303,7 +303,7 @@ impl CodedTokens {
 
     /// Reads a segment [`CodedTokens::save_from`] wrote into memory, onto
     /// the store in memory read from the segments before it.
-    pub(crate) fn extend_in_memory<R: Read>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         self.extend_with(input, |bytes, input| bytes.extend_in_memory(input))?;
         // Held in memory, it is written whole.
         self.part_starts.clear();
@@ -314,7 +314,7 @@ impl CodedTokens {
     /// Reads a segment [`CodedTokens::save_from`] wrote onto what it holds,
     /// in place: the dictionary in memory, the runs left in `file` (see
     /// [`Chunked::extend_in_place`]).
-    pub(crate) fn extend_in_place<R: Read>(
+    pub(crate) fn extend_in_place<R: Input>(
         &mut self,
         input: &mut Decoder<R>,
         file: &BlockFile,
@@ -328,7 +328,7 @@ impl Persist for CodedTokens {
         self.save_from(0, out)
     }
 
-    fn restore<R: Read>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
         let mut tokens = CodedTokens::default();
         tokens.extend_in_memory(input)?;
         Ok(tokens)
