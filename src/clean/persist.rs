@@ -232,7 +232,15 @@ pub(crate) struct Decoder<R: Input> {
     /// Whether bytes were jumped over ([`Input::jump`]): the checksum of
     /// the whole cannot be checked, the input's blocks were.
     jumped: bool,
+    /// Bytes read at once: [`BUFFER_BYTES`], or [`JUMPING_READ_BYTES`]
+    /// once bytes were jumped over.
+    read_bytes: usize,
 }
+
+/// Bytes a [`Decoder`] that jumps reads at once: what follows a jump is
+/// mostly short (a fence, a count, a chunk), and reading a megabyte after
+/// each would read most of what was jumped.
+const JUMPING_READ_BYTES: usize = 64 << 10;
 
 /// What a [`Decoder`] reads from.
 pub(crate) trait Input: Read {
@@ -267,6 +275,7 @@ impl<R: Input> Decoder<R> {
             len,
             base: 0,
             jumped: false,
+            read_bytes: BUFFER_BYTES,
         }
     }
 
@@ -296,7 +305,7 @@ impl<R: Input> Decoder<R> {
         self.buffer.drain(..self.at);
         self.at = 0;
         // Read up to a buffer's worth, but never the checksum.
-        let want = (need.max(BUFFER_BYTES) - self.buffer.len()) as u64;
+        let want = (need.max(self.read_bytes) - self.buffer.len()) as u64;
         let take = want.min(self.left - 8) as usize;
         let start = self.buffer.len();
         self.buffer.resize(start + take, 0);
@@ -347,6 +356,7 @@ impl<R: Input> Decoder<R> {
         if left > 0 && (left as u64) + 8 <= self.left && self.input.jump(left as u64)? {
             self.left -= left as u64;
             self.jumped = true;
+            self.read_bytes = JUMPING_READ_BYTES;
             return Ok(());
         }
         while left > 0 {
