@@ -46,6 +46,7 @@ for i in 0 1 2 3 4 5 6 7 8 9; do
     # The segment the commit wrote (the other files it kept or removed).
     written=0
     for f in idx/segment-*.ndx; do
+        [ -e "$f" ] || continue
         grep -qx "$(basename "$f")" <<< "$had" || written=$((written + $(stat -c %s "$f")))
     done
     awk -v part=$((i + 1)) -v input="$(stat -c %s "part-$i.jsonl")" -v wall="$wall" \

@@ -109,7 +109,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clean::disk::{BlockFile, BlockReader, BlockSums, SummedWriter};
-use crate::clean::persist::{Decoder, Encoder, Input, Persist, invalid};
+use crate::clean::persist::{Decoder, Encoder, Input, Persist, Segmented, invalid};
 use crate::clean::site::SiteCounter;
 use crate::clean::{EXPORT_FORMAT, EXPORT_VERSION, ExportRecord, Importer};
 use crate::report::RunRecord;

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::disk::{BlockFile, DiskSlice};
-use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid};
+use super::persist::{Decoder, Encoder, Fixed, Input, Segmented, invalid};
 
 /// Bytes of a chunk.
 const CHUNK_BYTES: usize = 1 << 18;
@@ -259,13 +259,28 @@ impl<T: Fixed> Chunked<T> {
 }
 
 impl<T: Fixed> Chunked<T> {
+    /// Reads the chunk number and count of a segment: see
+    /// [`Chunked::save_from`].
+    fn take_start<R: Input>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
+        let start = input.take::<u64>()?;
+        if start > self.chunks.len() as u64 {
+            return Err(invalid(format!(
+                "a segment of an array of {} chunks starting at chunk {start}",
+                self.chunks.len()
+            )));
+        }
+        Ok((start as usize, input.take_len(8)?))
+    }
+}
+
+impl<T: Fixed> Segmented for Chunked<T> {
     /// Writes the chunks that segments `first..` hold and those the run
     /// filled, as one segment: the number of the first chunk written, then
     /// the chunks. A segment starts at the chunk that was the last when it
     /// was written (held in memory, it took the items pushed next), so
     /// that it replaces that chunk and follows the others. From the first
     /// segment, the whole array.
-    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
         let on_disk = self.disk.as_ref().map_or(&[][..], |d| &d.chunks[..]);
         let start = match self.part_starts.get(first) {
             Some(&start) => start,
@@ -287,37 +302,10 @@ impl<T: Fixed> Chunked<T> {
         Ok(())
     }
 
-    /// Reads the chunk number and count of a segment: see
-    /// [`Chunked::save_from`].
-    fn take_start<R: Input>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
-        let start = input.take::<u64>()?;
-        if start > self.chunks.len() as u64 {
-            return Err(invalid(format!(
-                "a segment of an array of {} chunks starting at chunk {start}",
-                self.chunks.len()
-            )));
-        }
-        Ok((start as usize, input.take_len(8)?))
-    }
-}
-
-impl<T: Fixed> Persist for Chunked<T> {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
-    }
-
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Chunked<T>> {
-        let mut chunked = Chunked::default();
-        chunked.extend_in_memory(input)?;
-        Ok(chunked)
-    }
-}
-
-impl<T: Fixed> Chunked<T> {
     /// Reads a segment that [`Chunked::save_from`] wrote into memory,
     /// onto the array in memory read from the segments before it: it
     /// replaces the chunks from its first on.
-    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.disk.is_none(), "an array in memory");
         let (start, count) = self.take_start(input)?;
         self.chunks.truncate(start);

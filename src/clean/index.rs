@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use super::chunked::{Chunked, FileChunks};
 use super::disk::BlockFile;
-use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid};
+use super::persist::{Decoder, Encoder, Fixed, Input, Segmented, invalid};
 use super::postings::{ListsAhead, Postings, RunParts};
 use super::table::{Table, TableParts};
 use super::token_store::{CodedTokens, Handle, TokenStore, prefixed_str, store_prefixed};
@@ -829,15 +829,6 @@ impl Fixed for ShortLine {
 }
 
 impl Sources {
-    /// See [`Index::save_from`].
-    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
-        self.entries.save_from(first, out)?;
-        self.docs.save_from(first, out)?;
-        self.tokens.save_from(first, out)?;
-        self.postings.save_from(first, out)?;
-        out.put_table(&self.blooms)
-    }
-
     /// See [`Index::extend_in_place`].
     fn extend_in_place<R: Input>(
         &mut self,
@@ -852,16 +843,6 @@ impl Sources {
         self.check()
     }
 
-    /// See [`Index::extend_in_memory`].
-    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
-        self.entries.extend_in_memory(input)?;
-        self.docs.extend_in_memory(input)?;
-        self.tokens.extend_in_memory(input)?;
-        self.postings.extend_in_memory(input)?;
-        self.blooms = input.take_table()?;
-        self.check()
-    }
-
     fn check(&self) -> io::Result<()> {
         if self.entries.end() != self.docs.end() {
             return Err(invalid(
@@ -872,38 +853,35 @@ impl Sources {
     }
 }
 
-impl Persist for Sources {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
+impl Segmented for Sources {
+    /// See [`Index::save_from`].
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        self.entries.save_from(first, out)?;
+        self.docs.save_from(first, out)?;
+        self.tokens.save_from(first, out)?;
+        self.postings.save_from(first, out)?;
+        out.put_table(&self.blooms)
     }
 
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Sources> {
-        let mut sources = Sources::default();
-        sources.extend_in_memory(input)?;
-        Ok(sources)
-    }
-}
-
-impl Persist for Index {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
-    }
-
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Index> {
-        let mut index = Index::default();
-        index.extend_in_memory(input)?;
-        Ok(index)
+    /// See [`Index::extend_in_memory`].
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.entries.extend_in_memory(input)?;
+        self.docs.extend_in_memory(input)?;
+        self.tokens.extend_in_memory(input)?;
+        self.postings.extend_in_memory(input)?;
+        self.blooms = input.take_table()?;
+        self.check()
     }
 }
 
-impl Index {
+impl Segmented for Index {
     /// Writes what segments `first..` of the index file it was read from
     /// hold and what was added since, as one segment (each table's and
     /// array's part, see [`Table::save_from`] and [`Chunked::save_from`]):
     /// read after the segments before `first`, it gives this index. From
     /// the first segment (and for an index in memory), the whole index,
     /// which [`Persist::restore`] reads.
-    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
         self.first.save_from(first, out)?;
         self.aliases.save_from(first, out)?;
         self.documents.save_from(first, out)?;
@@ -916,6 +894,25 @@ impl Index {
         self.short_lines.save_from(first, out)
     }
 
+    /// Reads a segment that [`Index::save_from`] wrote into memory, onto
+    /// the index in memory read from the segments before it (an empty one
+    /// for the first). Held in memory, it keeps no trace of the segments:
+    /// written again, it is written whole.
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.first.extend_in_memory(input)?;
+        self.aliases.extend_in_memory(input)?;
+        self.documents.extend_in_memory(input)?;
+        self.kept_documents.extend_in_memory(input)?;
+        self.docs.extend_in_memory(input)?;
+        self.names.extend_in_memory(input)?;
+        self.lines.extend_in_memory(input)?;
+        self.short_keys.extend_in_memory(input)?;
+        self.sources.extend_in_memory(input)?;
+        self.short_lines.extend_in_memory(input)
+    }
+}
+
+impl Index {
     /// Reads a segment that [`Index::save_from`] wrote onto this index,
     /// in place: its bulk stays in `file`, where `input` reads it from (at
     /// `file`'s offsets; the segment is read through to its end, and its
@@ -939,23 +936,6 @@ impl Index {
         self.short_lines.extend_in_place(input, file)?;
         self.file = Some(file.clone());
         Ok(())
-    }
-
-    /// Reads a segment that [`Index::save_from`] wrote into memory, onto
-    /// the index in memory read from the segments before it (an empty one
-    /// for the first). Held in memory, it keeps no trace of the segments:
-    /// written again, it is written whole.
-    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
-        self.first.extend_in_memory(input)?;
-        self.aliases.extend_in_memory(input)?;
-        self.documents.extend_in_memory(input)?;
-        self.kept_documents.extend_in_memory(input)?;
-        self.docs.extend_in_memory(input)?;
-        self.names.extend_in_memory(input)?;
-        self.lines.extend_in_memory(input)?;
-        self.short_keys.extend_in_memory(input)?;
-        self.sources.extend_in_memory(input)?;
-        self.short_lines.extend_in_memory(input)
     }
 
     /// Segments of the index file it was read from (0 in memory).

@@ -440,6 +440,34 @@ pub(crate) trait Persist: Sized {
     fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Self>;
 }
 
+/// A structure of the index written in segments (see
+/// [`store`](crate::store)): each segment holds what some runs changed,
+/// and the segments, read oldest first onto one another, give the
+/// structure. Written from the first segment, it is written whole: a
+/// [`Persist`] structure.
+pub(crate) trait Segmented: Default {
+    /// Writes what segments `first..` of the file it was read from hold
+    /// and what was added since, as one segment; from the first segment
+    /// (and held in memory), the whole.
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()>;
+
+    /// Reads a segment that [`Segmented::save_from`] wrote into memory,
+    /// onto what the segments before it gave.
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()>;
+}
+
+impl<S: Segmented> Persist for S {
+    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
+        self.save_from(0, out)
+    }
+
+    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<S> {
+        let mut whole = S::default();
+        whole.extend_in_memory(input)?;
+        Ok(whole)
+    }
+}
+
 /// Saves `saved` to a temporary file and reads it back in place, as the
 /// one segment of an index file, with `extend` onto an empty `T`, through
 /// a cache of `cache_bytes`, checking the checksum; returns the file (kept

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use super::chunked::Chunked;
 use super::disk::{BlockFile, DiskSlice, SliceReader};
 use super::heads::Heads;
-use super::persist::{Decoder, Encoder, Input, Persist, invalid};
+use super::persist::{Decoder, Encoder, Input, Segmented, invalid};
 use crate::shingle::HashTable32;
 
 /// Fewest postings in the chains before they are merged into the runs.
@@ -765,90 +765,6 @@ impl Postings {
         all
     }
 
-    /// Writes the postings of segments `first..` and those in memory as
-    /// one segment's runs, merged in one pass per array (the chains are
-    /// not written: a segment holds runs alone). Reads give what they gave
-    /// before: they depend on the postings alone, not on where they lie.
-    /// From the first segment, every posting.
-    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
-        let bases = &self.bases.0[first.min(self.bases.0.len())..];
-        let chained = self.chained();
-        let total = bases.iter().map(|b| b.len()).sum::<usize>() + self.runs.len() + chained.len();
-        if total == 0 {
-            return Runs::default().save(out);
-        }
-        let bits = bucket_bits(total);
-        // Ids grow: the newest is the largest (the chains' are newer than
-        // the runs' in memory, and those than the file's).
-        let width = match (chained.last(), self.runs.len()) {
-            (Some(_), _) => id_width(chained.iter().map(|&(_, id)| id).max().unwrap_or(0)),
-            (None, 0) => bases.iter().map(|b| b.width).max().unwrap_or(1),
-            (None, _) => self.runs.width,
-        };
-        out.put(bits)?;
-        out.put(width)?;
-        // Each array in a pass over the merged postings, in (mixed
-        // fingerprint, id) order: on a fingerprint several hold, the older
-        // ones come first, their ids being smaller.
-        let merged = |each: &mut dyn FnMut(u32, u32) -> io::Result<()>| -> io::Result<()> {
-            let mut readers: Vec<RunsReader> = bases.iter().map(|b| b.reader()).collect();
-            let mut sources: Vec<Box<dyn Iterator<Item = (u32, u32)> + '_>> = Vec::new();
-            for reader in &mut readers {
-                sources.push(Box::new(reader));
-            }
-            sources.push(Box::new(self.runs.postings()));
-            sources.push(Box::new(chained.iter().copied()));
-            let mut heads: Vec<Option<(u32, u32)>> = sources.iter_mut().map(|s| s.next()).collect();
-            while let Some((at, least)) = heads
-                .iter()
-                .enumerate()
-                .filter_map(|(at, head)| Some((at, (*head)?)))
-                .min_by_key(|&(_, head)| head)
-            {
-                heads[at] = sources[at].next();
-                each(least.0, least.1)?;
-            }
-            drop(sources);
-            readers.into_iter().try_for_each(RunsReader::finish)
-        };
-        let buckets = 1usize << bits;
-        out.put_len(buckets + 1)?;
-        let mut next_bucket = 0;
-        let mut at = 0u32;
-        merged(&mut |key, _| {
-            let bucket = (key >> (32 - bits)) as usize;
-            while next_bucket <= bucket {
-                out.put(at)?;
-                next_bucket += 1;
-            }
-            at += 1;
-            Ok(())
-        })?;
-        while next_bucket <= buckets {
-            out.put(at)?;
-            next_bucket += 1;
-        }
-        out.put_len(total)?;
-        merged(&mut |key, _| out.put(key as u16))?;
-        let words = (total * width as usize).div_ceil(64) + 1;
-        out.put_len(words)?;
-        let mut packer = IdPacker {
-            width,
-            held: 0,
-            bits: 0,
-        };
-        merged(&mut |_, id| packer.push(id, out))?;
-        let mut written = (total * width as usize) / 64;
-        if packer.bits > 0 {
-            out.put(packer.held as u64)?;
-            written += 1;
-        }
-        for _ in written..words {
-            out.put(0u64)?;
-        }
-        Ok(())
-    }
-
     /// Reads a segment's runs that [`Postings::save_from`] wrote, in
     /// place: they are left in `file` (where `input` reads from, at the
     /// offsets of `file`), newer than every posting held before.
@@ -1054,23 +970,95 @@ fn newest_block(len: u32) -> (usize, usize) {
     }
 }
 
-impl Persist for Postings {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
+impl Segmented for Postings {
+    /// Writes the postings of segments `first..` and those in memory as
+    /// one segment's runs, merged in one pass per array (the chains are
+    /// not written: a segment holds runs alone). Reads give what they gave
+    /// before: they depend on the postings alone, not on where they lie.
+    /// From the first segment, every posting.
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        let bases = &self.bases.0[first.min(self.bases.0.len())..];
+        let chained = self.chained();
+        let total = bases.iter().map(|b| b.len()).sum::<usize>() + self.runs.len() + chained.len();
+        if total == 0 {
+            return Runs::default().save(out);
+        }
+        let bits = bucket_bits(total);
+        // Ids grow: the newest is the largest (the chains' are newer than
+        // the runs' in memory, and those than the file's).
+        let width = match (chained.last(), self.runs.len()) {
+            (Some(_), _) => id_width(chained.iter().map(|&(_, id)| id).max().unwrap_or(0)),
+            (None, 0) => bases.iter().map(|b| b.width).max().unwrap_or(1),
+            (None, _) => self.runs.width,
+        };
+        out.put(bits)?;
+        out.put(width)?;
+        // Each array in a pass over the merged postings, in (mixed
+        // fingerprint, id) order: on a fingerprint several hold, the older
+        // ones come first, their ids being smaller.
+        let merged = |each: &mut dyn FnMut(u32, u32) -> io::Result<()>| -> io::Result<()> {
+            let mut readers: Vec<RunsReader> = bases.iter().map(|b| b.reader()).collect();
+            let mut sources: Vec<Box<dyn Iterator<Item = (u32, u32)> + '_>> = Vec::new();
+            for reader in &mut readers {
+                sources.push(Box::new(reader));
+            }
+            sources.push(Box::new(self.runs.postings()));
+            sources.push(Box::new(chained.iter().copied()));
+            let mut heads: Vec<Option<(u32, u32)>> = sources.iter_mut().map(|s| s.next()).collect();
+            while let Some((at, least)) = heads
+                .iter()
+                .enumerate()
+                .filter_map(|(at, head)| Some((at, (*head)?)))
+                .min_by_key(|&(_, head)| head)
+            {
+                heads[at] = sources[at].next();
+                each(least.0, least.1)?;
+            }
+            drop(sources);
+            readers.into_iter().try_for_each(RunsReader::finish)
+        };
+        let buckets = 1usize << bits;
+        out.put_len(buckets + 1)?;
+        let mut next_bucket = 0;
+        let mut at = 0u32;
+        merged(&mut |key, _| {
+            let bucket = (key >> (32 - bits)) as usize;
+            while next_bucket <= bucket {
+                out.put(at)?;
+                next_bucket += 1;
+            }
+            at += 1;
+            Ok(())
+        })?;
+        while next_bucket <= buckets {
+            out.put(at)?;
+            next_bucket += 1;
+        }
+        out.put_len(total)?;
+        merged(&mut |key, _| out.put(key as u16))?;
+        let words = (total * width as usize).div_ceil(64) + 1;
+        out.put_len(words)?;
+        let mut packer = IdPacker {
+            width,
+            held: 0,
+            bits: 0,
+        };
+        merged(&mut |_, id| packer.push(id, out))?;
+        let mut written = (total * width as usize) / 64;
+        if packer.bits > 0 {
+            out.put(packer.held as u64)?;
+            written += 1;
+        }
+        for _ in written..words {
+            out.put(0u64)?;
+        }
+        Ok(())
     }
 
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Postings> {
-        let mut postings = Postings::default();
-        postings.extend_in_memory(input)?;
-        Ok(postings)
-    }
-}
-
-impl Postings {
     /// Reads a segment's runs that [`Postings::save_from`] wrote into
     /// memory, onto the postings in memory read from the segments before
     /// it (their postings are newer).
-    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.bases.0.is_empty(), "postings in memory");
         if self.recent > 0 {
             return Err(invalid("a segment's postings after postings in chains"));
@@ -1225,7 +1213,7 @@ mod tests {
 
     #[test]
     fn postings_read_in_place_read_as_in_memory_and_save_merged() {
-        use crate::clean::persist::{saved_and_read_in_place, saved_bytes};
+        use crate::clean::persist::{Persist, saved_and_read_in_place, saved_bytes};
         let fp_of = |id: u32| id.wrapping_mul(2_654_435_761) % 40_000;
         let mut memory = merging_every(5_000);
         for id in 0..300_000u32 {

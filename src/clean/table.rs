@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use super::disk::{BLOCK, BlockFile, DiskSlice, SliceReader};
-use super::persist::{Decoder, Encoder, Fixed, Input, Persist, invalid, sorted};
+use super::persist::{Decoder, Encoder, Fixed, Input, Segmented, invalid, sorted};
 use crate::shingle::HashTable;
 
 /// A hash table from `u64` hashes to `V`, see the module docs.
@@ -216,42 +216,6 @@ impl<V: Fixed> Table<V> {
             + fences
     }
 
-    /// Writes what segments `first..` hold and what the run added, as one
-    /// segment's sorted run (see the module docs); from the first segment,
-    /// the whole table.
-    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
-        let parts = &self.parts.0[first.min(self.parts.0.len())..];
-        let fresh =
-            parts.iter().map(|p| p.fresh).sum::<usize>() + self.recent.len() - self.shadowed;
-        out.put_len(fresh)?;
-        let held = parts.iter().map(|p| p.entries.len).sum::<usize>() + self.recent.len();
-        let len = if parts.len() + usize::from(!self.recent.is_empty()) <= 1 {
-            held
-        } else {
-            // Keys several of them hold are written once: count them in
-            // a first pass.
-            let mut len = 0;
-            self.merged_from(first, |_| {
-                len += 1;
-                Ok(())
-            })?;
-            len
-        };
-        out.put_len(len)?;
-        // The fence after the entries: an index opened in place reads it
-        // and jumps over the entries.
-        let mut fence = Vec::with_capacity(len.div_ceil(Self::GROUP));
-        let mut at = 0;
-        self.merged_from(first, |entry| {
-            if at % Self::GROUP == 0 {
-                fence.push(entry.0);
-            }
-            at += 1;
-            out.put(entry)
-        })?;
-        out.put_slice(&fence)
-    }
-
     /// Reads a segment's sorted run that [`Table::save_from`] wrote,
     /// leaving its entries in `file` (where `input` reads from, at the
     /// offsets of `file`): only the fence is read and kept, the entries
@@ -359,23 +323,47 @@ impl DiskTable {
     }
 }
 
-impl<V: Fixed> Persist for Table<V> {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
+impl<V: Fixed> Segmented for Table<V> {
+    /// Writes what segments `first..` hold and what the run added, as one
+    /// segment's sorted run (see the module docs); from the first segment,
+    /// the whole table.
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        let parts = &self.parts.0[first.min(self.parts.0.len())..];
+        let fresh =
+            parts.iter().map(|p| p.fresh).sum::<usize>() + self.recent.len() - self.shadowed;
+        out.put_len(fresh)?;
+        let held = parts.iter().map(|p| p.entries.len).sum::<usize>() + self.recent.len();
+        let len = if parts.len() + usize::from(!self.recent.is_empty()) <= 1 {
+            held
+        } else {
+            // Keys several of them hold are written once: count them in
+            // a first pass.
+            let mut len = 0;
+            self.merged_from(first, |_| {
+                len += 1;
+                Ok(())
+            })?;
+            len
+        };
+        out.put_len(len)?;
+        // The fence after the entries: an index opened in place reads it
+        // and jumps over the entries.
+        let mut fence = Vec::with_capacity(len.div_ceil(Self::GROUP));
+        let mut at = 0;
+        self.merged_from(first, |entry| {
+            if at % Self::GROUP == 0 {
+                fence.push(entry.0);
+            }
+            at += 1;
+            out.put(entry)
+        })?;
+        out.put_slice(&fence)
     }
 
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<Table<V>> {
-        let mut table = Table::default();
-        table.extend_in_memory(input)?;
-        Ok(table)
-    }
-}
-
-impl<V: Fixed> Table<V> {
     /// Reads a segment's sorted run that [`Table::save_from`] wrote into
     /// memory, onto the table in memory read from the segments before it:
     /// its values replace theirs.
-    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
         debug_assert!(self.parts.0.is_empty(), "a table in memory");
         let fresh = input.take_len(1)?;
         let len = input.take_len(8 + V::SIZE)?;

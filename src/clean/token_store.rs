@@ -20,7 +20,7 @@ use std::io::{self, Write};
 use super::chunked::Chunked;
 use super::disk::BlockFile;
 use super::heads::Heads;
-use super::persist::{Decoder, Encoder, Input, Persist, invalid};
+use super::persist::{Decoder, Encoder, Input, Segmented, invalid};
 
 /// Where a run of tokens is stored: its start in the store's own units.
 /// A run starts with its length, so that an index entry holds four bytes
@@ -260,21 +260,6 @@ fn touch_lines<T: Copy + Into<u32>>(items: &[T]) -> u32 {
 }
 
 impl CodedTokens {
-    /// Writes the dictionary's tokens that segments `first..` numbered and
-    /// those the run numbered (after the code of the first), then the runs
-    /// (see [`Chunked::save_from`]): one segment. The codes are not
-    /// written: a token's code is its place in the dictionary. From the
-    /// first segment, the whole store.
-    pub(crate) fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
-        let start = match self.part_starts.get(first) {
-            Some(&start) => start,
-            None => self.loaded,
-        };
-        out.put_len(start)?;
-        out.put_slice(&self.tokens[start..])?;
-        self.bytes.save_from(first, out)
-    }
-
     /// Reads a segment [`CodedTokens::save_from`] wrote onto what it
     /// holds: the dictionary in memory, the runs by `runs`.
     fn extend_with<R: Input>(
@@ -301,16 +286,6 @@ impl CodedTokens {
         runs(&mut self.bytes, input)
     }
 
-    /// Reads a segment [`CodedTokens::save_from`] wrote into memory, onto
-    /// the store in memory read from the segments before it.
-    pub(crate) fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
-        self.extend_with(input, |bytes, input| bytes.extend_in_memory(input))?;
-        // Held in memory, it is written whole.
-        self.part_starts.clear();
-        self.loaded = 0;
-        Ok(())
-    }
-
     /// Reads a segment [`CodedTokens::save_from`] wrote onto what it holds,
     /// in place: the dictionary in memory, the runs left in `file` (see
     /// [`Chunked::extend_in_place`]).
@@ -323,15 +298,30 @@ impl CodedTokens {
     }
 }
 
-impl Persist for CodedTokens {
-    fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
-        self.save_from(0, out)
+impl Segmented for CodedTokens {
+    /// Writes the dictionary's tokens that segments `first..` numbered and
+    /// those the run numbered (after the code of the first), then the runs
+    /// (see [`Chunked::save_from`]): one segment. The codes are not
+    /// written: a token's code is its place in the dictionary. From the
+    /// first segment, the whole store.
+    fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
+        let start = match self.part_starts.get(first) {
+            Some(&start) => start,
+            None => self.loaded,
+        };
+        out.put_len(start)?;
+        out.put_slice(&self.tokens[start..])?;
+        self.bytes.save_from(first, out)
     }
 
-    fn restore<R: Input>(input: &mut Decoder<R>) -> io::Result<CodedTokens> {
-        let mut tokens = CodedTokens::default();
-        tokens.extend_in_memory(input)?;
-        Ok(tokens)
+    /// Reads a segment [`CodedTokens::save_from`] wrote into memory, onto
+    /// the store in memory read from the segments before it.
+    fn extend_in_memory<R: Input>(&mut self, input: &mut Decoder<R>) -> io::Result<()> {
+        self.extend_with(input, |bytes, input| bytes.extend_in_memory(input))?;
+        // Held in memory, it is written whole.
+        self.part_starts.clear();
+        self.loaded = 0;
+        Ok(())
     }
 }
 
