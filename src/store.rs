@@ -456,6 +456,16 @@ fn write_segment(
     file.metadata().map(|m| m.len())
 }
 
+/// The serial number after those of `segments`.
+fn next_serial<'a>(segments: impl IntoIterator<Item = &'a Segment>) -> u64 {
+    segments
+        .into_iter()
+        .filter_map(Segment::serial)
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
 /// The file name of the segment of serial number `serial`.
 fn segment_name(serial: u64) -> String {
     let (start, end) = SEGMENT_NAME;
@@ -566,12 +576,7 @@ impl IndexDir {
         let Some(first) = merge_from(segments).filter(|_| merge.is_none()) else {
             return;
         };
-        let serial = segments
-            .iter()
-            .filter_map(Segment::serial)
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let serial = next_serial(segments);
         let merged = &segments[first..];
         let segment = Segment {
             file: segment_name(serial),
@@ -649,13 +654,11 @@ impl IndexDir {
                 replaced.extend(merged.iter().map(|(_, merged)| merged.clone()));
             }
         }
-        let serial = segments
-            .iter()
-            .chain(merged.iter().map(|(_, merged)| merged))
-            .filter_map(Segment::serial)
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let serial = next_serial(
+            segments
+                .iter()
+                .chain(merged.iter().map(|(_, merged)| merged)),
+        );
         let (first, first_document) = if in_place {
             (segments.len(), before)
         } else {

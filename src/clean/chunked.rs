@@ -259,6 +259,16 @@ impl<T: Fixed> Chunked<T> {
 }
 
 impl<T: Fixed> Chunked<T> {
+    /// The capacity of chunk `chunk`, of `len` items, read from a file:
+    /// the first as it is, later ones filled to a chunk, as `room` makes
+    /// them.
+    fn read_capacity(chunk: usize, len: usize) -> usize {
+        match chunk {
+            0 => len,
+            _ => Self::per_chunk().max(len),
+        }
+    }
+
     /// Reads the chunk number and count of a segment: see
     /// [`Chunked::save_from`].
     fn take_start<R: Input>(&self, input: &mut Decoder<R>) -> io::Result<(usize, usize)> {
@@ -309,11 +319,9 @@ impl<T: Fixed> Segmented for Chunked<T> {
         debug_assert!(self.disk.is_none(), "an array in memory");
         let (start, count) = self.take_start(input)?;
         self.chunks.truncate(start);
-        let per = Self::per_chunk();
         for k in 0..count {
             let len = input.take_len(T::SIZE)?;
-            // Later chunks are filled to a chunk, as `room` makes them.
-            let capacity = if start + k == 0 { len } else { per.max(len) };
+            let capacity = Self::read_capacity(start + k, len);
             self.chunks
                 .push(input.take_items(len, Vec::with_capacity(capacity))?);
         }
@@ -374,11 +382,7 @@ impl<T: Fixed> Chunked<T> {
                 input.skip(len, T::SIZE)?;
                 self.chunks.push(Vec::new());
             } else {
-                let capacity = if start + k == 0 {
-                    len
-                } else {
-                    Self::per_chunk().max(len)
-                };
+                let capacity = Self::read_capacity(start + k, len);
                 self.chunks
                     .push(input.take_items(len, Vec::with_capacity(capacity))?);
             }
