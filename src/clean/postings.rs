@@ -336,9 +336,14 @@ impl Runs {
     /// Merges `new`, `(mixed fingerprint, id)` pairs sorted, whose ids are
     /// above every id held.
     fn merge_mixed(&mut self, new: &[(u32, u32)]) {
-        if new.is_empty() {
-            return;
+        if !new.is_empty() {
+            *self = self.merged(new);
         }
+    }
+
+    /// These runs with `new` merged in, `(mixed fingerprint, id)` pairs
+    /// sorted, whose ids are above every id held.
+    fn merged(&self, new: &[(u32, u32)]) -> Runs {
         let total = self.len() + new.len();
         let bits = bucket_bits(total);
         // The newest id is the largest.
@@ -355,7 +360,7 @@ impl Runs {
         } else {
             merged.rebuild_from(self, new);
         }
-        *self = merged;
+        merged
     }
 
     /// Builds the runs (empty, with their bits and width) from `old` and
@@ -984,6 +989,21 @@ impl Segmented for Postings {
             return Runs::default().save(out);
         }
         let bits = bucket_bits(total);
+        if bases.is_empty() {
+            // All in memory: the chains merged into the runs as a run
+            // merges them (the runs built anew beside the old), then the
+            // arrays written as they are, not posting by posting.
+            let merged;
+            let runs = if chained.is_empty() {
+                &self.runs
+            } else {
+                merged = self.runs.merged(&chained);
+                &merged
+            };
+            if runs.bits == bits {
+                return runs.save(out);
+            }
+        }
         // Ids grow: the newest is the largest (the chains' are newer than
         // the runs' in memory, and those than the file's).
         let width = match (chained.last(), self.runs.len()) {
