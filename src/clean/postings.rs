@@ -643,15 +643,16 @@ impl DiskRuns {
     }
 
     /// Every posting in order, as `(mixed fingerprint, id)`, read from
-    /// the file straight.
-    fn reader(&self) -> RunsReader {
+    /// the file straight; without `ids`, each id is read as 0 (the ids'
+    /// words are not read).
+    fn reader(&self, ids: bool) -> RunsReader {
         let mut starts = SliceReader::<u32>::new(self.starts.clone());
         starts.next();
         let end = starts.next().unwrap_or(u32::MAX) as usize;
         RunsReader {
             starts,
             lows: SliceReader::new(self.low.clone()),
-            ids: PackedIds::new(SliceReader::new(self.ids.clone()), self.width),
+            ids: ids.then(|| PackedIds::new(SliceReader::new(self.ids.clone()), self.width)),
             shift: 32 - self.bits,
             bucket: 0,
             end,
@@ -666,7 +667,8 @@ impl DiskRuns {
 struct RunsReader {
     starts: SliceReader<u32>,
     lows: SliceReader<u16>,
-    ids: PackedIds,
+    /// The ids, unless only the fingerprints are read.
+    ids: Option<PackedIds>,
     shift: u32,
     bucket: u64,
     /// Where the current bucket ends.
@@ -678,6 +680,7 @@ struct RunsReader {
 impl Iterator for RunsReader {
     type Item = (u32, u32);
 
+    #[inline]
     fn next(&mut self) -> Option<(u32, u32)> {
         if self.at == self.len {
             return None;
@@ -686,7 +689,11 @@ impl Iterator for RunsReader {
             self.bucket += 1;
             self.end = self.starts.next().unwrap_or(u32::MAX) as usize;
         }
-        let (low, id) = (self.lows.next()?, self.ids.next()?);
+        let low = self.lows.next()?;
+        let id = match &mut self.ids {
+            Some(ids) => ids.next()?,
+            None => 0,
+        };
         self.at += 1;
         Some(((self.bucket << self.shift) as u32 | u32::from(low), id))
     }
@@ -697,7 +704,7 @@ impl RunsReader {
     fn finish(self) -> io::Result<()> {
         self.starts.finish()?;
         self.lows.finish()?;
-        self.ids.words.finish()
+        self.ids.map_or(Ok(()), |ids| ids.words.finish())
     }
 }
 
@@ -755,6 +762,86 @@ impl IdPacker {
         }
         Ok(())
     }
+}
+
+/// One of the posting lists [`Postings::save_from`] merges, each sorted
+/// by `(mixed fingerprint, id)`.
+enum Source<'a, M> {
+    File(Box<RunsReader>),
+    Memory(M),
+    Chained(std::slice::Iter<'a, (u32, u32)>),
+}
+
+impl<M: Iterator<Item = (u32, u32)>> Iterator for Source<'_, M> {
+    type Item = (u32, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, u32)> {
+        match self {
+            Source::File(reader) => reader.next(),
+            Source::Memory(postings) => postings.next(),
+            Source::Chained(postings) => postings.next().copied(),
+        }
+    }
+}
+
+impl<M> Source<'_, M> {
+    /// The read error that ended a file's postings early, if any.
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Source::File(reader) => reader.finish(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Calls `each` on the postings of `sources` in `(mixed fingerprint,
+/// id)` order, where `sources` are sorted so and come oldest first (each
+/// one's ids below the next one's): on one fingerprint, the older
+/// source's postings first. Their ids are not compared, so sources read
+/// without ids ([`DiskRuns::reader`]) merge in the same order. The least
+/// source gives postings while they stay below every other source's
+/// next: long stretches, for sources of unequal sizes.
+fn merge_by_age<M: Iterator<Item = (u32, u32)>>(
+    mut sources: Vec<Source<'_, M>>,
+    mut each: impl FnMut(u32, u32) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut heads: Vec<Option<(u32, u32)>> = sources.iter_mut().map(Iterator::next).collect();
+    // A source's place in the order: its next fingerprint, then its age.
+    let place = |heads: &[Option<(u32, u32)>], at: usize| heads[at].map(|(key, _)| (key, at));
+    loop {
+        let mut order = (0..heads.len()).filter_map(|at| place(&heads, at));
+        let Some(mut least) = order.next() else {
+            break;
+        };
+        let mut bound = None;
+        for next in order {
+            if next < least {
+                bound = Some(least);
+                least = next;
+            } else if bound.is_none_or(|bound| next < bound) {
+                bound = Some(next);
+            }
+        }
+        let at = least.1;
+        // Keys up to `last` come before every other source's next (an
+        // older source's next key is above `least`'s, so above 0).
+        let last = match bound {
+            Some((key, other)) if other < at => key - 1,
+            Some((key, _)) => key,
+            None => u32::MAX,
+        };
+        let (source, mut head) = (&mut sources[at], heads[at]);
+        while let Some((key, id)) = head {
+            if key > last {
+                break;
+            }
+            each(key, id)?;
+            head = source.next();
+        }
+        heads[at] = head;
+    }
+    sources.into_iter().try_for_each(Source::finish)
 }
 
 impl Postings {
@@ -1015,33 +1102,22 @@ impl Segmented for Postings {
         out.put(width)?;
         // Each array in a pass over the merged postings, in (mixed
         // fingerprint, id) order: on a fingerprint several hold, the older
-        // ones come first, their ids being smaller.
-        let merged = |each: &mut dyn FnMut(u32, u32) -> io::Result<()>| -> io::Result<()> {
-            let mut readers: Vec<RunsReader> = bases.iter().map(|b| b.reader()).collect();
-            let mut sources: Vec<Box<dyn Iterator<Item = (u32, u32)> + '_>> = Vec::new();
-            for reader in &mut readers {
-                sources.push(Box::new(reader));
-            }
-            sources.push(Box::new(self.runs.postings()));
-            sources.push(Box::new(chained.iter().copied()));
-            let mut heads: Vec<Option<(u32, u32)>> = sources.iter_mut().map(|s| s.next()).collect();
-            while let Some((at, least)) = heads
+        // ones come first, their ids being smaller. So the order needs no
+        // ids, and the first two passes read none from the files.
+        let merged = |ids: bool| {
+            let mut sources: Vec<Source<_>> = bases
                 .iter()
-                .enumerate()
-                .filter_map(|(at, head)| Some((at, (*head)?)))
-                .min_by_key(|&(_, head)| head)
-            {
-                heads[at] = sources[at].next();
-                each(least.0, least.1)?;
-            }
-            drop(sources);
-            readers.into_iter().try_for_each(RunsReader::finish)
+                .map(|b| Source::File(Box::new(b.reader(ids))))
+                .collect();
+            sources.push(Source::Memory(self.runs.postings()));
+            sources.push(Source::Chained(chained.iter()));
+            sources
         };
         let buckets = 1usize << bits;
         out.put_len(buckets + 1)?;
         let mut next_bucket = 0;
         let mut at = 0u32;
-        merged(&mut |key, _| {
+        merge_by_age(merged(false), |key, _| {
             let bucket = (key >> (32 - bits)) as usize;
             while next_bucket <= bucket {
                 out.put(at)?;
@@ -1055,7 +1131,7 @@ impl Segmented for Postings {
             next_bucket += 1;
         }
         out.put_len(total)?;
-        merged(&mut |key, _| out.put(key as u16))?;
+        merge_by_age(merged(false), |key, _| out.put(key as u16))?;
         let words = (total * width as usize).div_ceil(64) + 1;
         out.put_len(words)?;
         let mut packer = IdPacker {
@@ -1063,7 +1139,7 @@ impl Segmented for Postings {
             held: 0,
             bits: 0,
         };
-        merged(&mut |_, id| packer.push(id, out))?;
+        merge_by_age(merged(true), |_, id| packer.push(id, out))?;
         let mut written = (total * width as usize) / 64;
         if packer.bits > 0 {
             out.put(packer.held as u64)?;
@@ -1292,6 +1368,46 @@ mod tests {
         assert_eq!(merged.runs.len(), 320_000);
         assert_eq!(lists(&merged, fps()), lists(&memory, fps()));
         assert!(blocks.error().is_none());
+    }
+
+    #[test]
+    fn postings_merge_by_age_as_sorted_by_fingerprint_and_id() {
+        // Sources of uneven sizes, few fingerprints (many ties), each
+        // source's ids above the older ones'.
+        for sizes in [
+            &[0, 5, 0][..],
+            &[1_000, 3],
+            &[7, 400, 50, 1],
+            &[300, 300, 300],
+        ] {
+            let mut next_id = 0u32;
+            let lists: Vec<Vec<(u32, u32)>> = sizes
+                .iter()
+                .map(|&size| {
+                    let mut list: Vec<(u32, u32)> = (0..size)
+                        .map(|i: u32| {
+                            next_id += 1;
+                            (i.wrapping_mul(2_654_435_761) % 61, next_id)
+                        })
+                        .collect();
+                    list.sort_unstable();
+                    list
+                })
+                .collect();
+            let sources: Vec<Source<'_, std::iter::Empty<(u32, u32)>>> = lists
+                .iter()
+                .map(|list| Source::Chained(list.iter()))
+                .collect();
+            let mut merged = Vec::new();
+            merge_by_age(sources, |key, id| {
+                merged.push((key, id));
+                Ok(())
+            })
+            .unwrap();
+            let mut want = lists.concat();
+            want.sort_unstable();
+            assert_eq!(merged, want, "sizes {sizes:?}");
+        }
     }
 
     #[test]
