@@ -880,7 +880,7 @@ impl Segmented for Index {
     /// array's part, see [`Table::save_from`] and [`Chunked::save_from`]):
     /// read after the segments before `first`, it gives this index. From
     /// the first segment (and for an index in memory), the whole index,
-    /// which [`Persist::restore`] reads.
+    /// which [`Persist::restore`](super::persist::Persist::restore) reads.
     fn save_from<W: Write>(&self, first: usize, out: &mut Encoder<W>) -> io::Result<()> {
         self.first.save_from(first, out)?;
         self.aliases.save_from(first, out)?;

@@ -483,8 +483,8 @@ impl Runs {
         self.starts.capacity() * 4 + self.low.capacity() * 2 + self.ids.capacity() * 8
     }
 
-    /// Writes its bits, width and arrays, as [`Persist::save`] of
-    /// [`Postings`] ends.
+    /// Writes its bits, width and arrays, as [`Postings::save_from`]
+    /// writes them.
     fn save<W: Write>(&self, out: &mut Encoder<W>) -> io::Result<()> {
         out.put(self.bits)?;
         out.put(self.width)?;
