@@ -64,7 +64,12 @@ struct Shared {
     len: u64,
     /// Behind a lock, not a concurrent cache: at most two threads read
     /// an index (the one deciding, and the one reading ahead for the next
-    /// batch), and a hit then costs the lock alone.
+    /// batch), and a hit then costs the lock alone. Measured on the
+    /// medium corpus's part ten, five interleaved rounds: `quick_cache`'s
+    /// concurrent cache (four shards) was 4% faster with a 256 MiB cache
+    /// but 12% slower with 8 MiB (each shard holds a quarter) and took
+    /// 19 MiB more; reading a missing block outside the lock changed
+    /// nothing beyond the noise.
     cache: Mutex<Blocks>,
     capacity: u64,
     /// The first read error, see the module docs.
