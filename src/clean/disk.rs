@@ -32,19 +32,16 @@
 //! before anything decided after it is kept.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use quick_cache::Weighter;
 use quick_cache::unsync::Cache;
-
-use std::io::Write;
-
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
-use super::persist::Fixed;
+use super::persist::{Fixed, invalid};
 
 /// Bytes of a block: a page, the unit of the operating system's reads.
 pub(crate) const BLOCK: usize = 4096;
@@ -88,6 +85,19 @@ struct Part {
     sums: Option<BlockSums>,
 }
 
+impl Part {
+    /// Its `len` bytes from `within` (a multiple of [`BLOCK`]), each block
+    /// checked against its checksum if it has them.
+    fn read_blocks(&self, within: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = vec![0u8; len];
+        self.file.read_exact_at(&mut bytes, within)?;
+        if let Some(sums) = &self.sums {
+            sums.check(within, &bytes)?;
+        }
+        Ok(bytes)
+    }
+}
+
 /// The xxh3-64 of each [`BLOCK`] of a file's first `end` bytes (the last
 /// block cut at `end`), kept after them: the 8-byte sums, then `end` and
 /// the xxh3-64 of the sums, two `u64`s that end the file.
@@ -107,20 +117,18 @@ impl BlockSums {
         let mut trailer = [0u8; SUMS_TRAILER as usize];
         let at = len
             .checked_sub(SUMS_TRAILER)
-            .ok_or_else(|| super::persist::invalid("the file ends too early"))?;
+            .ok_or_else(|| invalid("the file ends too early"))?;
         file.read_exact_at(&mut trailer, at)?;
         let end = u64::take(&trailer[..8]);
         let checksum = u64::take(&trailer[8..]);
         let blocks = end.div_ceil(BLOCK as u64);
         if end.checked_add(blocks * 8) != Some(at) {
-            return Err(super::persist::invalid(
-                "the checksums of its blocks do not fit it",
-            ));
+            return Err(invalid("the checksums of its blocks do not fit it"));
         }
         let mut bytes = vec![0u8; (blocks * 8) as usize];
         file.read_exact_at(&mut bytes, end)?;
         if xxh3_64(&bytes) != checksum {
-            return Err(super::persist::invalid(
+            return Err(invalid(
                 "the checksums of its blocks do not match their checksum",
             ));
         }
@@ -142,7 +150,7 @@ impl BlockSums {
         for (i, block) in bytes[..covered].chunks(BLOCK).enumerate() {
             let number = at / BLOCK as u64 + i as u64;
             if self.sums.get(number as usize) != Some(&xxh3_64(block)) {
-                return Err(super::persist::invalid(format!(
+                return Err(invalid(format!(
                     "block {number} does not match its checksum"
                 )));
             }
@@ -383,12 +391,7 @@ impl BlockFile {
         let part = self.part_of(start);
         let within = start.saturating_sub(part.start);
         let len = (part.len.saturating_sub(within)).min(BLOCK as u64) as usize;
-        let mut bytes = vec![0u8; len];
-        part.file.read_exact_at(&mut bytes, within)?;
-        if let Some(sums) = &part.sums {
-            sums.check(within, &bytes)?;
-        }
-        Ok(bytes.into_boxed_slice())
+        Ok(part.read_blocks(within, len)?.into_boxed_slice())
     }
 
     /// Calls `f` with block `number`, from the cache or the file (a block
@@ -495,14 +498,12 @@ impl BlockFile {
         let within = offset - part.start;
         let mut read = || match &part.sums {
             None => part.file.read_exact_at(out, within),
-            Some(sums) => {
+            Some(_) => {
                 // The whole blocks around, each checked.
                 let first = within - within % BLOCK as u64;
                 let end = (within + out.len() as u64).next_multiple_of(BLOCK as u64);
                 let end = end.min(part.len);
-                let mut blocks = vec![0u8; end.saturating_sub(first) as usize];
-                part.file.read_exact_at(&mut blocks, first)?;
-                sums.check(first, &blocks)?;
+                let blocks = part.read_blocks(first, end.saturating_sub(first) as usize)?;
                 let from = (within - first) as usize;
                 let bytes = blocks.get(from..from + out.len()).ok_or_else(|| {
                     io::Error::new(io::ErrorKind::UnexpectedEof, "a read past the end")
