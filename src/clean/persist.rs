@@ -301,7 +301,11 @@ impl<R: Input> Decoder<R> {
         if self.remaining() < need as u64 + 8 {
             return Err(invalid("the file ends too early"));
         }
-        self.hasher.update(&self.buffer[..self.at]);
+        // Once bytes were jumped over, the checksum of the whole is not
+        // checked: hashing what is read would be for nothing.
+        if !self.jumped {
+            self.hasher.update(&self.buffer[..self.at]);
+        }
         self.buffer.drain(..self.at);
         self.at = 0;
         // Read up to a buffer's worth, but never the checksum.
